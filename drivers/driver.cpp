@@ -1,0 +1,60 @@
+#include <algorithm>
+#include <cctype>
+
+#include "drivers/driver.h"
+
+namespace ctrbench {
+
+// The idle first process every driver starts unless the spec names another: the thesis's idle shell.
+// It exits on TERM so a graceful stop is possible, and waits on sleep so the trap runs at once.
+const std::vector<std::string> kIdleInit = {"/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"};
+
+Status validate(const ContainerSpec& spec) {
+    if (spec.name.empty()) return fail_msg("container name is empty");
+    for (char c : spec.name)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+            return fail_msg("container name '" + spec.name + "' may only hold letters, digits, '-', '_' and '.'");
+    if (spec.init.empty()) return fail_msg("no first process given");
+    if (spec.limits.cpus < 0) return fail_msg("cpu limit must not be negative");
+    if (spec.limits.memory_bytes != 0 && spec.limits.memory_bytes < (4ULL << 20))
+        return fail_msg("memory limit below 4 MiB cannot start a container");
+    if (spec.limits.pids < 0) return fail_msg("pids limit must not be negative");
+    if (spec.timeout.count() <= 0) return fail_msg("timeout must be positive");
+    if (spec.workdir.empty() || spec.workdir.front() != '/') return fail_msg("working directory must be absolute");
+    for (const auto& m : spec.mounts)
+        if (m.target.empty() || m.target.front() != '/') return fail_msg("mount target '" + m.target + "' is not absolute");
+    return {};
+}
+
+std::string ExecResult::describe() const {
+    std::string s;
+    if (timed_out) s = "timed out";
+    else if (signal) s = "killed by signal " + std::to_string(signal);
+    else s = "exit " + std::to_string(exit_code);
+    if (oom_killed) s += " (out of memory)";
+    return s;
+}
+
+void DriverRegistry::add(std::string name, std::string description, Factory make) {
+    entries_.push_back({std::move(name), std::move(description), std::move(make)});
+}
+
+std::vector<std::string> DriverRegistry::names() const {
+    std::vector<std::string> out;
+    for (const auto& e : entries_) out.push_back(e.name);
+    return out;
+}
+
+std::string DriverRegistry::description(const std::string& name) const {
+    for (const auto& e : entries_)
+        if (e.name == name) return e.description;
+    return {};
+}
+
+std::unique_ptr<Driver> DriverRegistry::make(const std::string& name) const {
+    for (const auto& e : entries_)
+        if (e.name == name) return e.make();
+    return nullptr;
+}
+
+}  // namespace ctrbench

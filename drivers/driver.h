@@ -1,0 +1,145 @@
+// The driver contract: every container stack ctrbench measures (lean, crun, runc, runsc, docker,
+// podman, lxc, lxd, kata, microvm) is one class behind this interface. The harness owns timing,
+// repetition and output; a driver only maps the five stages of DESIGN.md onto its engine and never
+// prints. Read drivers/skeleton/skeleton_driver.cpp for every hook with when and why it is called.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "drivers/error.h"
+
+namespace ctrbench {
+
+// Resource limits every driver applies the same way (thesis: INGInious grants 1 CPU and bounded memory).
+struct Limits {
+    double cpus = 1.0;                            // CFS quota / period; 0 = unlimited
+    std::uint64_t memory_bytes = 1ULL << 30;      // 1 GiB; 0 = unlimited
+    std::int64_t pids = 1024;                     // 0 = unlimited
+    std::uint64_t writable_bytes = 256ULL << 20;  // size of a tmpfs writable layer where a driver uses one
+    bool operator==(const Limits&) const = default;
+};
+
+enum class NetworkMode {
+    None,  // its own network namespace with loopback only (docker --network none)
+    Own,   // its own namespace plus a link to the host (veth), for http and ping
+    Host,  // the host's network: not isolated, only on explicit request
+};
+
+struct BindMount {
+    std::filesystem::path source;  // on the host
+    std::string target;            // absolute path inside the container
+    bool read_only = true;
+};
+
+// The idle first process every driver starts unless the spec names another (the thesis's idle shell).
+extern const std::vector<std::string> kIdleInit;
+
+// What to run, independent of the engine. Every driver runs the same spec.
+struct ContainerSpec {
+    std::string name;                   // unique per run; drivers use it as-is with their prefix
+    std::string image = "minimal";      // logical image: "minimal" or "full"
+    std::filesystem::path rootfs;       // the image's rootfs directory, for drivers that take one
+    std::vector<std::string> init = kIdleInit;  // the first process, started by start()
+    std::vector<std::string> env = {"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"};
+    std::string workdir = "/";
+    std::string hostname;               // empty = the name
+    Limits limits;
+    NetworkMode network = NetworkMode::None;
+    std::vector<BindMount> mounts;
+    bool read_only_rootfs = false;      // true: "/" read-only, /tmp the writable layer
+    std::vector<std::string> add_caps;  // beyond Docker's default set, e.g. "NET_RAW" is already in it
+    std::chrono::milliseconds timeout{60'000};  // per exec; also bounds start
+};
+
+// Checks a spec before any engine sees it: one message naming the first problem.
+Status validate(const ContainerSpec& spec);
+
+struct ExecResult {
+    int exit_code = -1;   // valid when signal == 0 and !timed_out
+    int signal = 0;       // the signal that killed the command, 0 if it exited
+    bool timed_out = false;
+    bool oom_killed = false;  // the container's memory limit killed a process during this exec
+    std::string out;      // stdout, capped at ExecResult::kMaxOutput
+    std::string err;      // stderr, capped likewise
+    static constexpr std::size_t kMaxOutput = 1 << 20;
+
+    bool ok() const { return !timed_out && signal == 0 && exit_code == 0; }
+    // "exit 3", "killed by signal 9 (out of memory)", "timed out after 2000 ms", ...
+    std::string describe() const;
+};
+
+// What an engine can do; the harness asks these, never the driver's name (fio's capability flags).
+struct Capabilities {
+    bool daemon = false;           // needs a running daemon (docker, lxd)
+    bool vm = false;               // each sandbox is a virtual machine (kata, microvm)
+    bool rootless = false;         // can run without root
+    bool checkpoint = false;       // CRIU checkpoint/restore
+    bool port_publishing = false;  // publishes a port on 127.0.0.1
+    bool own_network = false;      // supports NetworkMode::Own
+    bool read_only_rootfs = false; // supports ContainerSpec::read_only_rootfs
+};
+
+struct Probe {
+    bool available = false;
+    std::string reason;                          // one line, why not (empty when available)
+    std::map<std::string, std::string> versions; // engine component -> version, for the metadata
+    std::string runtime;                         // the candidate's runtime column, e.g. "runc"
+    std::string storage;                         // the candidate's storage column, e.g. "overlay2"
+};
+
+// One sandbox in its lifecycle. Returned by Driver::create in state "created". The destructor stops
+// and cleans whatever is still there, so every path (error, timeout, Ctrl-C) leaves nothing behind.
+class Container {
+public:
+    virtual ~Container() = default;
+    // created -> running: the idle first process (spec.init) runs when this returns.
+    virtual Status start() = 0;
+    // Runs argv inside the running container and waits for it, at most `timeout`.
+    virtual Result<ExecResult> exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) = 0;
+    // running -> stopped: every process of the container is gone when this returns.
+    virtual Status stop() = 0;
+    // stopped -> gone: everything create made (rootfs layer, cgroup, state) is removed.
+    virtual Status clean() = 0;
+};
+
+class Driver {
+public:
+    virtual ~Driver() = default;
+    virtual std::string name() const = 0;
+    virtual std::string description() const = 0;
+    virtual Capabilities capabilities() const = 0;
+    // Can this host run the driver? Cheap, side-effect free, callable many times.
+    virtual Probe probe() = 0;
+    // nothing -> created: rootfs, cgroup and config are ready, no process of the spec runs yet.
+    virtual Result<std::unique_ptr<Container>> create(const ContainerSpec& spec) = 0;
+};
+
+// The table of drivers the harness looks names up in (fio's engine registry).
+class DriverRegistry {
+public:
+    using Factory = std::function<std::unique_ptr<Driver>()>;
+    void add(std::string name, std::string description, Factory make);
+    std::vector<std::string> names() const;
+    std::string description(const std::string& name) const;
+    // nullptr when unknown.
+    std::unique_ptr<Driver> make(const std::string& name) const;
+
+private:
+    struct Entry {
+        std::string name, description;
+        Factory make;
+    };
+    std::vector<Entry> entries_;
+};
+
+// Every driver built into this binary.
+DriverRegistry builtin_drivers();
+
+}  // namespace ctrbench

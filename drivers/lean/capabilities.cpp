@@ -1,0 +1,71 @@
+#include "drivers/lean/capabilities.h"
+
+#include <linux/capability.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <fstream>
+
+namespace ctrbench::lean {
+namespace {
+
+constexpr int kDockerDefault[] = {CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FSETID,           CAP_FOWNER,
+                                  CAP_MKNOD,  CAP_NET_RAW,      CAP_SETGID,           CAP_SETUID,
+                                  CAP_SETFCAP, CAP_SETPCAP,     CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
+                                  CAP_KILL,   CAP_AUDIT_WRITE};
+
+}  // namespace
+
+Result<std::uint64_t> capability_mask(const std::vector<std::string>& add) {
+    std::uint64_t mask = 0;
+    for (int c : kDockerDefault) mask |= 1ULL << c;
+    for (const auto& raw : add) {
+        std::string name;
+        for (char ch : raw) name += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        if (!name.starts_with("cap_")) name = "cap_" + name;
+        cap_value_t v;
+        if (cap_from_name(name.c_str(), &v) != 0) return fail_msg("unknown capability '" + raw + "'");
+        mask |= 1ULL << v;
+    }
+    return mask;
+}
+
+std::string describe_mask(std::uint64_t mask) {
+    std::string out;
+    for (int c = 0; c < 64; ++c) {
+        if (!(mask & (1ULL << c))) continue;
+        char* n = cap_to_name(c);
+        if (!out.empty()) out += ',';
+        out += n;
+        cap_free(n);
+    }
+    return out;
+}
+
+int last_capability() {
+    static const int last = [] {
+        std::ifstream in("/proc/sys/kernel/cap_last_cap");
+        int v = CAP_LAST_CAP;
+        in >> v;
+        return v;
+    }();
+    return last;
+}
+
+bool apply_capabilities(std::uint64_t keep, int last_cap) {
+    for (int c = 0; c <= last_cap; ++c)
+        if (!(keep & (1ULL << c)) && ::prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0) return false;
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) return false;
+    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2] = {};
+    for (int i = 0; i < 2; ++i) {
+        auto word = static_cast<std::uint32_t>(keep >> (32 * i));
+        data[i].effective = data[i].permitted = data[i].inheritable = word;
+    }
+    return ::syscall(SYS_capset, &hdr, data) == 0;
+}
+
+}  // namespace ctrbench::lean

@@ -1,0 +1,520 @@
+#include "drivers/lean/container.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/close_range.h>
+
+#include <cstring>
+#include <utility>
+
+#include "drivers/lean/capabilities.h"
+
+namespace ctrbench::lean {
+namespace {
+
+// Child -> parent messages on the status pipe.
+constexpr char kReady = 'R';
+constexpr char kError = 'E';
+constexpr char kStatus = 'S';
+constexpr char kGo = 'G';
+
+struct ErrorRecord {
+    int err;
+    char what[244];
+};
+
+// Async-signal-safe: no allocation, plain copies.
+void send_error(int fd, int err, const char* what) {
+    char buf[1 + sizeof(ErrorRecord)] = {kError};
+    ErrorRecord rec{};
+    rec.err = err;
+    for (std::size_t i = 0; what && what[i] && i + 1 < sizeof rec.what; ++i) rec.what[i] = what[i];
+    std::memcpy(buf + 1, &rec, sizeof rec);
+    (void)!::write(fd, buf, sizeof buf);
+}
+
+[[noreturn]] void die(int fd, const char* what) {
+    send_error(fd, errno, what);
+    ::_exit(127);
+}
+
+// Reads exactly n bytes unless EOF comes first; returns bytes read.
+std::size_t read_full(int fd, void* buf, std::size_t n) {
+    std::size_t got = 0;
+    while (got < n) {
+        ssize_t r = ::read(fd, static_cast<char*>(buf) + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += static_cast<std::size_t>(r);
+    }
+    return got;
+}
+
+// Waits for fd to be readable: true if readable, false on timeout (errno = ETIMEDOUT) or error.
+bool wait_readable(int fd, int timeout_ms) {
+    pollfd p{fd, POLLIN, 0};
+    int r = ::poll(&p, 1, timeout_ms);
+    if (r == 0) errno = ETIMEDOUT;
+    return r > 0;
+}
+
+std::string env_path(const std::vector<std::string>& env) {
+    for (const auto& e : env)
+        if (e.starts_with("PATH=")) return e.substr(5);
+    return "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+}
+
+// The paths execve should try for argv0: itself when it has a slash, else each PATH entry.
+std::vector<std::string> exec_candidates(const std::string& argv0, const std::vector<std::string>& env) {
+    if (argv0.find('/') != std::string::npos) return {argv0};
+    std::vector<std::string> out;
+    std::string path = env_path(env);
+    std::size_t pos = 0;
+    while (pos <= path.size()) {
+        auto next = path.find(':', pos);
+        std::string dir = path.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
+        if (!dir.empty()) out.push_back(dir + "/" + argv0);
+        if (next == std::string::npos) break;
+        pos = next + 1;
+    }
+    return out;
+}
+
+std::vector<char*> c_array(const std::vector<std::string>& v) {
+    std::vector<char*> out;
+    for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
+    out.push_back(nullptr);
+    return out;
+}
+
+struct Pipe {
+    int r = -1, w = -1;
+    Status open() {
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC) != 0) return fail_sys("pipe2");
+        r = fds[0];
+        w = fds[1];
+        return {};
+    }
+    void close_r() { if (r >= 0) ::close(r), r = -1; }
+    void close_w() { if (w >= 0) ::close(w), w = -1; }
+    ~Pipe() { close_r(), close_w(); }
+};
+
+// The steps the child takes after setup, identical for the first process and for exec'd ones.
+struct ExecPlan {
+    std::vector<char*> argv, envp;
+    std::vector<std::string> candidates;
+    std::string what;  // "exec /bin/echo"
+    const char* workdir;
+    std::uint64_t caps;
+    int last_cap;
+};
+
+[[noreturn]] void exec_in_container(const ExecPlan& p, int status_fd) {
+    ::umask(022);
+    if (::chdir(p.workdir) != 0) die(status_fd, "chdir to the working directory");
+    if (!apply_capabilities(p.caps, p.last_cap)) die(status_fd, "drop capabilities");
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die(status_fd, "prctl PR_SET_NO_NEW_PRIVS");
+    // No fd of the harness may reach the container.
+    ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+    int err = ENOENT;
+    for (const auto& c : p.candidates) {
+        ::execve(c.c_str(), p.argv.data(), p.envp.data());
+        if (errno != ENOENT && errno != ENOTDIR) {
+            err = errno;
+            break;
+        }
+    }
+    errno = err;
+    die(status_fd, p.what.c_str());
+}
+
+bool join_cgroup(const std::vector<int>& fds) {
+    for (int fd : fds)
+        if (::write(fd, "0", 1) != 1) return false;
+    return true;
+}
+
+struct ChildContext {
+    const std::vector<SetupOp>& ops;
+    const ExecPlan& plan;
+    const std::vector<int>& cgroup_fds;
+    int status_w, go_r;
+    int status_r, go_w;  // the parent's ends, closed in the child
+    int null_fd;
+};
+
+// The container's first process from clone to exec. Only syscalls on data the parent prepared:
+// nothing allocates, so this is safe in a forked copy and on a shared address space alike.
+int child_main(void* arg) {
+    const auto& c = *static_cast<const ChildContext*>(arg);
+    ::close(c.status_r);
+    if (c.go_w >= 0) ::close(c.go_w);
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) die(c.status_w, "prctl PR_SET_PDEATHSIG");
+    ::setsid();  // the harness, not the terminal, decides when the container dies
+    ::umask(0);  // device nodes and directories get exactly the planned modes
+    if (!join_cgroup(c.cgroup_fds)) die(c.status_w, "join the container's cgroup");
+    if (::unshare(CLONE_NEWCGROUP) != 0) die(c.status_w, "unshare CLONE_NEWCGROUP");
+    if (c.null_fd >= 0 && (::dup2(c.null_fd, 0) < 0 || ::dup2(c.null_fd, 1) < 0 || ::dup2(c.null_fd, 2) < 0))
+        die(c.status_w, "redirect stdio to /dev/null");
+    int err = 0;
+    const char* what = nullptr;
+    if (!apply_setup(c.ops, err, what)) {
+        errno = err;
+        die(c.status_w, what);
+    }
+    if (c.go_r >= 0) {
+        if (::write(c.status_w, &kReady, 1) != 1) ::_exit(127);
+        char cmd = 0;
+        if (read_full(c.go_r, &cmd, 1) != 1 || cmd != kGo) ::_exit(126);  // the parent gave up
+    }
+    exec_in_container(c.plan, c.status_w);
+}
+
+Error child_error(const ErrorRecord& rec) {
+    return Error::sys(rec.err, std::string(rec.what, strnlen(rec.what, sizeof rec.what)));
+}
+
+// The child mounts its staging tmpfs on a host directory (in its own mount namespace only). It must
+// not be the rootfs or a bind source, or an ancestor of one: the tmpfs would hide them.
+Result<std::string> pick_stage(const Config& c) {
+    auto hides = [](const fs::path& stage, const fs::path& p) {
+        auto s = stage.string() + "/";
+        return (p.string() + "/").starts_with(s);
+    };
+    for (const char* cand : {"/tmp", "/run", "/mnt", "/var/tmp", "/media", "/srv", "/opt"}) {
+        struct stat st;
+        if (::stat(cand, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+        bool ok = !hides(cand, c.rootfs);
+        for (const auto& m : c.mounts) ok = ok && !hides(cand, m.source);
+        if (ok) return std::string(cand);
+    }
+    return fail_msg("no host directory to stage the rootfs on: every candidate holds the rootfs or a mount source");
+}
+
+ExecResult result_from_status(int status) {
+    ExecResult r;
+    if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+    return r;
+}
+
+}  // namespace
+
+int namespace_flags(bool own_netns) {
+    return CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | (own_netns ? CLONE_NEWNET : 0);
+}
+
+Status check_config(const Config& c) {
+    if (c.rootfs.empty() || !c.rootfs.is_absolute())
+        return fail_msg("rootfs must be an absolute path, got '" + c.rootfs.string() + "'");
+    struct stat st;
+    if (::stat(c.rootfs.c_str(), &st) != 0) return fail_sys("rootfs " + c.rootfs.string());
+    if (!S_ISDIR(st.st_mode)) return fail_msg("rootfs " + c.rootfs.string() + " is not a directory");
+    if (c.argv.empty() || c.argv[0].empty()) return fail_msg("no command given");
+    bool found = false;
+    for (const auto& cand : exec_candidates(c.argv[0], c.env)) {
+        if (cand.front() != '/') continue;
+        // lstat: a symlink inside the image (busybox applets) points into the image, not the host.
+        if (::lstat((c.rootfs.string() + cand).c_str(), &st) == 0) {
+            found = true;
+            break;
+        }
+    }
+    if (!found) return fail_msg("command " + c.argv[0] + " not found in rootfs " + c.rootfs.string());
+    if (c.workdir.empty() || c.workdir.front() != '/') return fail_msg("working directory must be absolute: '" + c.workdir + "'");
+    if (c.hostname.size() > 64) return fail_msg("hostname longer than 64 characters");
+    for (const auto& m : c.mounts) {
+        if (m.target.empty() || m.target.front() != '/' || m.target.find("..") != std::string::npos)
+            return fail_msg("mount target must be an absolute path without '..': '" + m.target + "'");
+        if (::stat(m.source.c_str(), &st) != 0) return fail_sys("mount source " + m.source.string());
+    }
+    return {};
+}
+
+Result<std::unique_ptr<Container>> Container::create(const Config& config, Cgroup* cgroup, bool wait_for_start) {
+    if (auto s = check_config(config); !s) return fail(std::move(s.error()));
+    std::unique_ptr<Container> c(new Container());
+    c->config_ = config;
+    c->cgroup_ = cgroup;
+    auto caps = capability_mask(config.add_caps);
+    if (!caps) return fail(std::move(caps.error()));
+    c->caps_ = *caps;
+    c->ns_flags_ = namespace_flags(config.own_netns) | CLONE_NEWCGROUP;
+
+    PlanInput in;
+    auto stage = pick_stage(config);
+    if (!stage) return fail(std::move(stage.error()));
+    in.stage = *stage;
+    in.rootfs_ref = config.rootfs.string();
+    in.read_only_rootfs = config.read_only_rootfs;
+    in.writable_bytes = config.writable_bytes;
+    in.hostname = config.hostname.empty() ? config.name : config.hostname;
+    in.own_netns = config.own_netns;
+    static const bool have_sysrq = ::access("/proc/sysrq-trigger", F_OK) == 0;
+    in.have_sysrq = have_sysrq;
+    for (const auto& m : config.mounts) in.binds.push_back({m.source.string(), m.target, m.read_only, fs::is_directory(m.source)});
+    const auto ops = plan_setup(in);
+
+    ExecPlan plan;
+    plan.argv = c_array(config.argv);
+    plan.envp = c_array(config.env);
+    plan.candidates = exec_candidates(config.argv[0], config.env);
+    plan.what = "exec " + config.argv[0];
+    plan.workdir = c->config_.workdir.c_str();
+    plan.caps = c->caps_;
+    plan.last_cap = last_capability();
+
+    Pipe status, go;
+    if (auto s = status.open(); !s) return fail(std::move(s.error()));
+    if (wait_for_start)
+        if (auto s = go.open(); !s) return fail(std::move(s.error()));
+    int null_fd = -1;
+    if (!config.inherit_stdio && (null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) return fail_sys("open /dev/null");
+    if (cgroup) {
+        auto oom = cgroup->oom_kills();
+        c->oom_before_ = oom ? *oom : 0;
+    }
+    const std::vector<int> no_fds;
+    const auto& cg_fds = cgroup ? cgroup->procs_fds() : no_fds;
+
+    ChildContext ctx{ops, plan, cg_fds, status.w, go.r, status.r, go.w, null_fd};
+    const int flags = namespace_flags(config.own_netns) | CLONE_PIDFD | SIGCHLD;
+    int pidfd = -1;
+    long pid;
+    if (!wait_for_start) {
+        // Run mode: share the parent's memory and suspend it until the child execs (posix_spawn's
+        // CLONE_VM | CLONE_VFORK). No page tables are copied and no copy-on-write faults follow,
+        // which is most of what a fork costs here; safe because the parent does not run meanwhile.
+        alignas(64) static char stack[256 * 1024];
+        pid = ::clone(child_main, stack + sizeof stack, flags | CLONE_VM | CLONE_VFORK, &ctx, &pidfd);
+    } else {
+        // The child waits for start(), so the parent must go on: a forked copy of the memory.
+        pid = ::syscall(SYS_clone, flags, nullptr, &pidfd, nullptr, 0);
+        if (pid == 0) ::_exit(child_main(&ctx));
+    }
+    int clone_errno = errno;
+    if (null_fd >= 0) ::close(null_fd);
+    if (pid < 0) return fail_sys("clone (new mount, pid, uts, ipc" + std::string(config.own_netns ? ", net" : "") + " namespaces)", clone_errno);
+    c->pid_ = static_cast<pid_t>(pid);
+    c->pidfd_ = pidfd;
+    status.close_w();
+    go.close_r();
+    c->status_fd_ = std::exchange(status.r, -1);
+    c->go_fd_ = std::exchange(go.w, -1);
+    if (!wait_for_start) return c;
+
+    char msg = 0;
+    if (!wait_readable(c->status_fd_, 30'000)) return fail_sys("wait for the container's setup");
+    if (read_full(c->status_fd_, &msg, 1) == 1 && msg == kReady) return c;
+    ErrorRecord rec{};
+    Error e = msg == kError && read_full(c->status_fd_, &rec, sizeof rec) == sizeof rec
+                  ? child_error(rec)
+                  : Error::msg("container setup ended without a word");
+    c->kill();
+    return fail(std::move(e).wrap("set up container " + config.name));
+}
+
+Container::~Container() {
+    (void)kill();
+    if (status_fd_ >= 0) ::close(status_fd_);
+    if (go_fd_ >= 0) ::close(go_fd_);
+}
+
+Status Container::read_exec_confirmation() {
+    char msg = 0;
+    std::size_t n = read_full(status_fd_, &msg, 1);
+    ErrorRecord rec{};
+    bool have_record = n == 1 && msg == kError && read_full(status_fd_, &rec, sizeof rec) == sizeof rec;
+    ::close(status_fd_);
+    status_fd_ = -1;
+    if (n == 0) return {};  // EOF: the close-on-exec pipe closed, so execve succeeded
+    return fail(have_record ? child_error(rec) : Error::msg("unexpected message from the container"));
+}
+
+Status Container::start() {
+    if (pid_ <= 0) return fail_msg("container " + config_.name + " is not created");
+    if (go_fd_ >= 0) {
+        if (::write(go_fd_, &kGo, 1) != 1) return fail_sys("signal container " + config_.name + " to start");
+        ::close(go_fd_);
+        go_fd_ = -1;
+    }
+    if (status_fd_ < 0) return {};  // already confirmed
+    if (auto s = read_exec_confirmation(); !s) {
+        (void)kill();
+        return fail(std::move(s.error()).wrap("start container " + config_.name));
+    }
+    return {};
+}
+
+void Container::reap(int* status) {
+    int st = 0;
+    while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+    }
+    if (status) *status = st;
+    if (pidfd_ >= 0) ::close(pidfd_);
+    pidfd_ = -1;
+    pid_ = -1;
+}
+
+Status Container::kill() {
+    if (pid_ <= 0) return {};
+    // SIGKILL to PID 1 of the namespace: the kernel kills every other process in it before PID 1's
+    // exit completes (pid_namespaces(7)), so once it is reaped the container is empty.
+    if (::kill(pid_, SIGKILL) != 0 && errno != ESRCH) return fail_sys("kill container " + config_.name);
+    reap(nullptr);
+    return {};
+}
+
+Result<ExecResult> Container::wait(std::optional<std::chrono::milliseconds> timeout) {
+    if (pid_ <= 0) return fail_msg("container " + config_.name + " is not running");
+    if (!wait_readable(pidfd_, timeout ? static_cast<int>(timeout->count()) : -1)) {
+        if (errno == ETIMEDOUT) {
+            ExecResult r;
+            r.timed_out = true;
+            return r;
+        }
+        return fail_sys("wait for container " + config_.name);
+    }
+    int st = 0;
+    reap(&st);
+    // In run mode nobody read the status pipe yet: an exec failure is told there.
+    if (status_fd_ >= 0)
+        if (auto s = read_exec_confirmation(); !s) return fail(std::move(s.error()).wrap("run container " + config_.name));
+    ExecResult r = result_from_status(st);
+    if (cgroup_)
+        if (auto oom = cgroup_->oom_kills(); oom && *oom > oom_before_) r.oom_killed = true;
+    return r;
+}
+
+Result<ExecResult> Container::exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+    if (pid_ <= 0) return fail_msg("container " + config_.name + " is not running");
+    if (argv.empty()) return fail_msg("exec: no command given");
+    ExecPlan plan;
+    plan.argv = c_array(argv);
+    plan.envp = c_array(config_.env);
+    plan.candidates = exec_candidates(argv[0], config_.env);
+    plan.what = "exec " + argv[0];
+    plan.workdir = config_.workdir.c_str();
+    plan.caps = caps_;
+    plan.last_cap = last_capability();
+    Pipe out, err, st;
+    for (Pipe* p : {&out, &err, &st})
+        if (auto s = p->open(); !s) return fail(std::move(s.error()));
+    std::uint64_t oom0 = 0;
+    if (cgroup_)
+        if (auto o = cgroup_->oom_kills(); o) oom0 = *o;
+    const std::vector<int> no_fds;
+    const auto& cg_fds = cgroup_ ? cgroup_->procs_fds() : no_fds;
+
+    pid_t mid = ::fork();
+    if (mid < 0) return fail_sys("fork");
+    if (mid == 0) {
+        // Join the cgroup before the cgroup namespace: migration is checked against the writer's view.
+        if (!join_cgroup(cg_fds)) die(st.w, "join the container's cgroup");
+        if (::setns(pidfd_, ns_flags_) != 0) die(st.w, "setns into the container");
+        pid_t g = ::fork();
+        if (g < 0) die(st.w, "fork in the container");
+        if (g == 0) {
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);  // a timeout kills the helper, and so this
+            ::setsid();
+            int null_fd = ::open("/dev/null", O_RDONLY);
+            if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(out.w, 1) < 0 || ::dup2(err.w, 2) < 0)
+                die(st.w, "set up stdio in the container");
+            exec_in_container(plan, st.w);
+        }
+        ::close(out.w);
+        ::close(err.w);
+        int status = 0;
+        while (::waitpid(g, &status, 0) < 0 && errno == EINTR) {
+        }
+        char buf[1 + sizeof status] = {kStatus};
+        std::memcpy(buf + 1, &status, sizeof status);
+        (void)!::write(st.w, buf, sizeof buf);
+        ::_exit(0);
+    }
+    out.close_w();
+    err.close_w();
+    st.close_w();
+
+    ExecResult result;
+    std::string status_bytes;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    bool status_eof = false;
+    int poll_errno = 0;
+    auto drain = [](int fd, std::string& into) -> bool {  // false on EOF
+        char buf[65536];
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) return n < 0 && (errno == EAGAIN || errno == EINTR);
+        std::size_t room = ExecResult::kMaxOutput - std::min(into.size(), ExecResult::kMaxOutput);
+        into.append(buf, std::min<std::size_t>(room, static_cast<std::size_t>(n)));
+        return true;
+    };
+    bool out_open = true, err_open = true;
+    while (!status_eof) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            result.timed_out = true;
+            break;
+        }
+        pollfd fds[3] = {{st.r, POLLIN, 0}, {out_open ? out.r : -1, POLLIN, 0}, {err_open ? err.r : -1, POLLIN, 0}};
+        int r = ::poll(fds, 3, static_cast<int>(std::min<long long>(left.count() + 1, 1'000'000)));
+        if (r < 0) {
+            poll_errno = errno;  // EINTR: Ctrl-C in the harness
+            break;
+        }
+        if (fds[1].revents) out_open = drain(out.r, result.out);
+        if (fds[2].revents) err_open = drain(err.r, result.err);
+        if (fds[0].revents) {
+            char buf[512];
+            ssize_t n = ::read(st.r, buf, sizeof buf);
+            if (n > 0) status_bytes.append(buf, static_cast<std::size_t>(n));
+            else if (n == 0) status_eof = true;
+        }
+    }
+    if (!status_eof) ::kill(mid, SIGKILL);  // timeout or interrupt: the command dies with its helper
+    while (::waitpid(mid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    // What the command wrote before it exited is still in the pipes; a background child that keeps
+    // them open does not hold the exec up.
+    for (int* fd : {&out.r, &err.r}) ::fcntl(*fd, F_SETFL, O_NONBLOCK);
+    while (out_open && drain(out.r, result.out) && errno != EAGAIN) {
+    }
+    while (err_open && drain(err.r, result.err) && errno != EAGAIN) {
+    }
+    if (poll_errno) return fail_sys("exec " + argv[0] + " in container " + config_.name, poll_errno);
+    // Parse what the helper and the command said.
+    for (std::size_t i = 0; i < status_bytes.size();) {
+        char kind = status_bytes[i];
+        if (kind == kError && i + 1 + sizeof(ErrorRecord) <= status_bytes.size()) {
+            ErrorRecord rec;
+            std::memcpy(&rec, status_bytes.data() + i + 1, sizeof rec);
+            return fail(child_error(rec).wrap("in container " + config_.name));
+        }
+        if (kind == kStatus && i + 1 + sizeof(int) <= status_bytes.size()) {
+            int status;
+            std::memcpy(&status, status_bytes.data() + i + 1, sizeof status);
+            auto r = result_from_status(status);
+            result.exit_code = r.exit_code;
+            result.signal = r.signal;
+            i += 1 + sizeof(int);
+            continue;
+        }
+        break;
+    }
+    if (!result.timed_out && result.exit_code < 0 && result.signal == 0)
+        return fail_msg("exec " + argv[0] + " in container " + config_.name + ": the helper ended without a status");
+    if (cgroup_)
+        if (auto o = cgroup_->oom_kills(); o && *o > oom0) result.oom_killed = true;
+    return result;
+}
+
+}  // namespace ctrbench::lean

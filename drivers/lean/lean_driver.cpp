@@ -1,0 +1,113 @@
+#include "drivers/lean/lean_driver.h"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "drivers/lean/container.h"
+
+namespace ctrbench::lean {
+namespace {
+
+class LeanContainer final : public ctrbench::Container {
+public:
+    LeanContainer(std::unique_ptr<lean::Container> c, CgroupPool* pool) : c_(std::move(c)), pool_(pool) {}
+    ~LeanContainer() override { (void)clean(); }
+
+    Status start() override { return c_->start(); }
+    Result<ExecResult> exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) override {
+        return c_->exec(argv, timeout);
+    }
+    Status stop() override { return c_->kill(); }
+    Status clean() override {
+        if (!c_) return {};
+        if (auto s = c_->kill(); !s) return s;
+        Cgroup* cg = c_->cgroup();
+        c_.reset();
+        return cg ? pool_->release(cg) : Status{};
+    }
+
+private:
+    std::unique_ptr<lean::Container> c_;
+    CgroupPool* pool_;
+};
+
+bool has_filesystem(const std::string& name) {
+    std::ifstream in("/proc/filesystems");
+    for (std::string line; std::getline(in, line);)
+        if (line.ends_with("\t" + name)) return true;
+    return false;
+}
+
+}  // namespace
+
+std::string LeanDriver::description() const {
+    return "ctrbench's own runtime: namespaces, overlay rootfs, pivot_root, pooled cgroups (seed 000)";
+}
+
+Capabilities LeanDriver::capabilities() const {
+    Capabilities c;
+    c.read_only_rootfs = true;
+    return c;
+}
+
+Probe LeanDriver::probe() {
+    Probe p;
+    p.runtime = "lean";
+    p.storage = "overlay";
+    utsname u{};
+    ::uname(&u);
+    p.versions["kernel"] = u.release;
+    if (::geteuid() != 0) {
+        p.reason = "needs root (namespaces, mounts and cgroups): run as root";
+        return p;
+    }
+    if (!has_filesystem("overlay")) {
+        p.reason = "the kernel has no overlay filesystem (modprobe overlay)";
+        return p;
+    }
+    auto layout = discover_cgroups();
+    if (!layout) {
+        p.reason = layout.error().message();
+        return p;
+    }
+    p.versions["cgroup"] = layout->describe();
+    p.available = true;
+    return p;
+}
+
+Result<std::unique_ptr<ctrbench::Container>> LeanDriver::create(const ContainerSpec& spec) {
+    if (auto s = validate(spec); !s) return fail(std::move(s.error()));
+    if (spec.network == NetworkMode::Own)
+        return fail_msg("lean: network mode 'own' (a veth link) is not supported yet");
+    if (!pool_) {
+        auto layout = discover_cgroups();
+        if (!layout) return fail(std::move(layout.error()));
+        auto pool = CgroupPool::open(*layout);
+        if (!pool) return fail(std::move(pool.error()).wrap("open the cgroup pool"));
+        pool_ = std::move(*pool);
+    }
+    Config cfg;
+    cfg.name = spec.name;
+    cfg.rootfs = spec.rootfs;
+    cfg.argv = spec.init;
+    cfg.env = spec.env;
+    cfg.workdir = spec.workdir;
+    cfg.hostname = spec.hostname;
+    cfg.own_netns = spec.network != NetworkMode::Host;
+    cfg.read_only_rootfs = spec.read_only_rootfs;
+    cfg.writable_bytes = spec.limits.writable_bytes;
+    cfg.mounts = spec.mounts;
+    cfg.add_caps = spec.add_caps;
+    auto cg = pool_->acquire(spec.limits);
+    if (!cg) return fail(std::move(cg.error()));
+    auto c = lean::Container::create(cfg, *cg);
+    if (!c) {
+        (void)pool_->release(*cg);
+        return fail(std::move(c.error()));
+    }
+    return std::unique_ptr<ctrbench::Container>(new LeanContainer(std::move(*c), pool_.get()));
+}
+
+}  // namespace ctrbench::lean

@@ -1,0 +1,28 @@
+// The `lean` driver: ctrbench's own runtime (drivers/lean/container.h) behind the driver contract.
+// Phases: create = clone + namespaces + rootfs + pooled cgroup (container waits);
+//         start  = capabilities dropped, first process exec'd;
+//         exec   = setns(pidfd) helper runs the command;
+//         stop   = SIGKILL to PID 1 (the PID namespace dies with it) and reap;
+//         clean  = cgroup back to the pool (mounts died with the mount namespace).
+#pragma once
+
+#include <memory>
+
+#include "drivers/driver.h"
+#include "drivers/lean/cgroup.h"
+
+namespace ctrbench::lean {
+
+class LeanDriver final : public Driver {
+public:
+    std::string name() const override { return "lean"; }
+    std::string description() const override;
+    Capabilities capabilities() const override;
+    Probe probe() override;
+    Result<std::unique_ptr<ctrbench::Container>> create(const ContainerSpec& spec) override;
+
+private:
+    std::unique_ptr<CgroupPool> pool_;
+};
+
+}  // namespace ctrbench::lean

@@ -1,0 +1,216 @@
+#include "drivers/lean/setup_plan.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace ctrbench::lean {
+namespace {
+
+using Kind = SetupOp::Kind;
+
+SetupOp mount_op(std::string source, std::string target, std::string fstype, unsigned long flags,
+                 std::string data, std::string what) {
+    SetupOp op{Kind::Mount};
+    op.source = std::move(source);
+    op.target = std::move(target);
+    op.fstype = std::move(fstype);
+    op.flags = flags;
+    op.data = std::move(data);
+    op.what = std::move(what);
+    return op;
+}
+
+SetupOp mkdir_op(std::string path, mode_t mode, std::string what) {
+    SetupOp op{Kind::Mkdir};
+    op.target = std::move(path);
+    op.mode = mode;
+    op.tolerate_exists = true;
+    op.what = std::move(what);
+    return op;
+}
+
+// A bind mount made read-only needs a second, remounting call (mount(2): MS_RDONLY is ignored on
+// the first MS_BIND).
+void add_readonly_bind(std::vector<SetupOp>& ops, const std::string& source, const std::string& target,
+                       unsigned long extra, const std::string& label) {
+    ops.push_back(mount_op(source, target, "", MS_BIND | MS_REC, "", "bind " + label));
+    ops.push_back(mount_op("", target, "", MS_REMOUNT | MS_BIND | MS_RDONLY | extra, "", "remount " + label + " read-only"));
+}
+
+// Device nodes of a minimal /dev, as the OCI runtime spec lists them (config-linux.md, default devices).
+struct DevNode {
+    const char* name;
+    unsigned major, minor;
+};
+constexpr DevNode kDevNodes[] = {{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7},
+                                 {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
+
+}  // namespace
+
+std::vector<SetupOp> plan_setup(const PlanInput& in) {
+    std::vector<SetupOp> ops;
+    const std::string root = in.stage + "/root";
+    // Nothing we mount may propagate back to the host.
+    ops.push_back(mount_op("", "/", "", MS_REC | MS_PRIVATE, "", "make / private"));
+    ops.push_back(mount_op("tmpfs", in.stage, "tmpfs", MS_NOSUID | MS_NODEV,
+                           "mode=0755,size=" + std::to_string(in.writable_bytes), "mount staging tmpfs"));
+    ops.push_back(mkdir_op(root, 0755, "mkdir staging root"));
+    if (in.read_only_rootfs) {
+        // nodev on every filesystem the container can write or reach, so a node made with CAP_MKNOD
+        // cannot open a host device (docker relies on the devices cgroup for the same).
+        add_readonly_bind(ops, in.rootfs_ref, root, MS_NODEV | MS_NOSUID, "rootfs");
+    } else {
+        ops.push_back(mkdir_op(in.stage + "/upper", 0755, "mkdir overlay upper"));
+        ops.push_back(mkdir_op(in.stage + "/work", 0755, "mkdir overlay work"));
+        ops.push_back(mount_op("overlay", root, "overlay", MS_NODEV,
+                               "lowerdir=" + in.rootfs_ref + ",upperdir=" + in.stage + "/upper,workdir=" + in.stage + "/work",
+                               "mount overlay rootfs"));
+    }
+
+    ops.push_back(mkdir_op(root + "/proc", 0555, "mkdir /proc"));
+    ops.push_back(mount_op("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", "mount proc on /proc"));
+    // Kernel knobs stay read-only inside, as docker and the OCI spec's readonlyPaths do.
+    add_readonly_bind(ops, root + "/proc/sys", root + "/proc/sys", MS_NOSUID | MS_NODEV | MS_NOEXEC, "/proc/sys");
+    if (in.have_sysrq)
+        add_readonly_bind(ops, root + "/proc/sysrq-trigger", root + "/proc/sysrq-trigger", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                          "/proc/sysrq-trigger");
+
+    ops.push_back(mkdir_op(root + "/dev", 0755, "mkdir /dev"));
+    ops.push_back(mount_op("tmpfs", root + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=65536", "mount tmpfs on /dev"));
+    for (const auto& d : kDevNodes) {
+        SetupOp op{Kind::Mknod};
+        op.target = root + "/dev/" + d.name;
+        op.mode = S_IFCHR | 0666;
+        op.dev = makedev(d.major, d.minor);
+        op.what = std::string("mknod /dev/") + d.name;
+        ops.push_back(op);
+    }
+    const std::pair<const char*, const char*> links[] = {
+        {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"}};
+    for (const auto& [to, name] : links) {
+        SetupOp op{Kind::Symlink};
+        op.source = to;
+        op.target = root + "/dev/" + name;
+        op.what = std::string("symlink /dev/") + name;
+        ops.push_back(op);
+    }
+    ops.push_back(mount_op("", root + "/dev", "", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "mode=0755,size=65536",
+                           "remount /dev read-only"));
+
+    if (in.read_only_rootfs)
+        ops.push_back(mount_op("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+                               "mode=1777,size=" + std::to_string(in.writable_bytes), "mount writable tmpfs on /tmp"));
+
+    for (const auto& b : in.binds) {
+        // mkdir -p of the target's parents, then the target itself (a directory, or a file to mount over).
+        std::string path = root;
+        std::size_t pos = 1;
+        while (true) {
+            auto next = b.target.find('/', pos);
+            bool last = next == std::string::npos;
+            path = root + b.target.substr(0, last ? std::string::npos : next);
+            if (last && !b.is_dir) {
+                SetupOp op{Kind::Mknod};
+                op.target = path;
+                op.mode = S_IFREG | 0644;
+                op.tolerate_exists = true;
+                op.what = "create mount point " + b.target;
+                ops.push_back(op);
+            } else {
+                ops.push_back(mkdir_op(path, 0755, "mkdir " + b.target));
+            }
+            if (last) break;
+            pos = next + 1;
+        }
+        if (b.read_only)
+            add_readonly_bind(ops, b.source_ref, root + b.target, MS_NOSUID | MS_NODEV, b.target);
+        else
+            ops.push_back(mount_op(b.source_ref, root + b.target, "", MS_BIND | MS_REC, "", "bind " + b.target));
+    }
+
+    SetupOp pivot{Kind::PivotRoot};
+    pivot.target = root;
+    pivot.what = "pivot_root into the rootfs";
+    ops.push_back(pivot);
+
+    SetupOp host{Kind::SetHostname};
+    host.target = in.hostname;
+    host.what = "sethostname " + in.hostname;
+    ops.push_back(host);
+    if (in.own_netns) {
+        SetupOp lo{Kind::LoopbackUp};
+        lo.what = "bring up lo";
+        ops.push_back(lo);
+    }
+    return ops;
+}
+
+namespace {
+
+bool loopback_up() {
+    int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return false;
+    struct ifreq ifr {};
+    std::memcpy(ifr.ifr_name, "lo", 3);
+    bool ok = ::ioctl(s, SIOCGIFFLAGS, &ifr) == 0;
+    if (ok) {
+        ifr.ifr_flags |= IFF_UP;
+        ok = ::ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
+    }
+    int err = errno;
+    ::close(s);
+    errno = err;
+    return ok;
+}
+
+bool apply_one(const SetupOp& op) {
+    switch (op.kind) {
+    case Kind::Mount:
+        return ::mount(op.source.empty() ? nullptr : op.source.c_str(), op.target.c_str(),
+                       op.fstype.empty() ? nullptr : op.fstype.c_str(), op.flags,
+                       op.data.empty() ? nullptr : op.data.c_str()) == 0;
+    case Kind::Mkdir:
+        return ::mkdir(op.target.c_str(), op.mode) == 0 || (op.tolerate_exists && errno == EEXIST);
+    case Kind::Mknod:
+        return ::mknod(op.target.c_str(), op.mode, op.dev) == 0 || (op.tolerate_exists && errno == EEXIST);
+    case Kind::Symlink:
+        return ::symlink(op.source.c_str(), op.target.c_str()) == 0;
+    case Kind::PivotRoot:
+        // pivot_root(".", ".") stacks the old root on the new one; detaching "." then drops the
+        // whole host tree from this namespace (pivot_root(2), NOTES).
+        return ::chdir(op.target.c_str()) == 0 && ::syscall(SYS_pivot_root, ".", ".") == 0 &&
+               ::umount2(".", MNT_DETACH) == 0 && ::chdir("/") == 0;
+    case Kind::SetHostname:
+        return ::sethostname(op.target.c_str(), op.target.size()) == 0;
+    case Kind::LoopbackUp:
+        return loopback_up();
+    }
+    errno = EINVAL;
+    return false;
+}
+
+}  // namespace
+
+bool apply_setup(const std::vector<SetupOp>& ops, int& errno_out, const char*& what_out) {
+    for (const auto& op : ops) {
+        if (!apply_one(op)) {
+            errno_out = errno;
+            what_out = op.what.c_str();
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace ctrbench::lean

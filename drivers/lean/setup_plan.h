@@ -1,0 +1,51 @@
+// Plan, then apply (bubblewrap): the parent turns a container's config into a flat list of setup
+// operations; the cloned child carries them out in order. The child only makes syscalls on strings
+// the parent prepared, so nothing allocates between clone and exec, and the plan is unit-testable.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "drivers/driver.h"
+
+namespace ctrbench::lean {
+
+struct SetupOp {
+    enum class Kind { Mount, Mkdir, Mknod, Symlink, PivotRoot, SetHostname, LoopbackUp };
+    explicit SetupOp(Kind k) : kind(k) {}
+    Kind kind;
+    std::string source, target, fstype, data;  // Mount; Mkdir/Mknod use target; Symlink: source -> target
+    unsigned long flags = 0;                   // Mount flags
+    mode_t mode = 0;                           // Mkdir, Mknod
+    dev_t dev = 0;                             // Mknod
+    bool tolerate_exists = false;              // Mkdir: EEXIST is fine
+    std::string what;                          // how an error names this step: "mount proc on /proc"
+};
+
+struct PlanInput {
+    std::string rootfs_ref;   // a path to the image rootfs valid in the child 
+    std::string stage = "/tmp"; // host directory the child mounts its staging tmpfs on (private mount ns)
+    bool read_only_rootfs = false;
+    std::uint64_t writable_bytes = 256ULL << 20;
+    std::string hostname;
+    bool own_netns = true;
+    bool have_sysrq = true;  // the kernel has /proc/sysrq-trigger (CONFIG_MAGIC_SYSRQ)
+    struct Bind {
+        std::string source_ref;  // valid in the child, like rootfs_ref
+        std::string target;      // absolute, inside the container
+        bool read_only = true;
+        bool is_dir = true;
+    };
+    std::vector<Bind> binds;
+};
+
+std::vector<SetupOp> plan_setup(const PlanInput& in);
+
+// Carries out ops in order. On failure fills errno_out/what_out (the op's `what`) and returns false.
+// Async-signal-safe: for use in the child between clone and exec.
+bool apply_setup(const std::vector<SetupOp>& ops, int& errno_out, const char*& what_out);
+
+}  // namespace ctrbench::lean

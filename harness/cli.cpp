@@ -1,0 +1,104 @@
+#include "harness/cli.h"
+
+#include <CLI/CLI.hpp>
+
+namespace ctrbench {
+namespace {
+
+std::string join(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+    return out;
+}
+
+}  // namespace
+
+ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistry& drivers,
+                       const WorkloadRegistry& workloads) {
+    ParseOutcome res;
+    Options& o = res.options;
+    o.images_dir = CTRBENCH_IMAGES_DIR;
+    CLI::App app{"ctrbench harness: time to a ready, isolated container, phase by phase (create, start, exec,\n"
+                 "stop, clean), for each container stack this host can run.\n\n"
+                 "  harness --driver lean --test boot      boot benchmark on the lean runtime\n"
+                 "  harness --list                         drivers and workloads, and whether this host can run them",
+                 "harness"};
+    app.add_flag("--list", o.list, "list drivers (with availability here) and workloads, then exit");
+    app.add_option("--driver", o.driver, "driver to run: " + join(drivers.names()));
+    app.add_option("--test", o.test, "workload to run: " + join(workloads.names()))->capture_default_str();
+    app.add_option("--param", o.params, "workload parameter KEY=VALUE (repeatable); none = every value");
+    app.add_option("--runs", o.runs, "measured runs per workload and parameter")->capture_default_str()->check(CLI::Range(1, 1'000'000));
+    app.add_option("--warmup", o.warmup, "unrecorded-in-summary warmup runs before the measured ones")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 1'000'000));
+    app.add_option("--timeout", o.timeout_s, "seconds a workload command may run before it is killed")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    app.add_option("--image", o.image, "image: minimal (busybox-static)")->capture_default_str();
+    app.add_option("--out", o.out, "CSV results file, appended to (JSON metadata beside it); default results/<run id>.csv");
+    app.add_option("--images", o.images_dir, "directory holding the built images")->capture_default_str();
+    app.set_version_flag("--version", std::string("ctrbench ") + CTRBENCH_VERSION);
+
+    std::vector<std::string> rev(args.rbegin(), args.rend());  // CLI11 takes them reversed
+    try {
+        app.parse(rev);
+    } catch (const CLI::CallForHelp&) {
+        res.message = app.help();
+        return res;
+    } catch (const CLI::CallForVersion&) {
+        res.message = std::string("ctrbench ") + CTRBENCH_VERSION + "\n";
+        return res;
+    } catch (const CLI::ParseError& e) {
+        res.exit_code = 2;
+        res.message = e.what();
+        return res;
+    }
+    if (o.list) {
+        res.proceed = true;
+        return res;
+    }
+    if (o.driver.empty()) {
+        res.exit_code = 2;
+        res.message = "no --driver given (valid: " + join(drivers.names()) + "); see --help";
+        return res;
+    }
+    if (!drivers.make(o.driver)) {
+        res.exit_code = 2;
+        res.message = "unknown driver '" + o.driver + "' (valid: " + join(drivers.names()) + ")";
+        return res;
+    }
+    const Workload* w = workloads.find(o.test);
+    if (!w) {
+        res.exit_code = 2;
+        res.message = "unknown test '" + o.test + "' (valid: " + join(workloads.names()) + ")";
+        return res;
+    }
+    for (const auto& p : o.params) {
+        auto eq = p.find('=');
+        if (w->param_name().empty()) {
+            res.exit_code = 2;
+            res.message = "test '" + o.test + "' takes no --param, got '" + p + "'";
+            return res;
+        }
+        if (eq == std::string::npos || p.substr(0, eq) != w->param_name()) {
+            res.exit_code = 2;
+            res.message = "test '" + o.test + "' takes --param " + w->param_name() + "=VALUE, got '" + p + "'";
+            return res;
+        }
+        auto values = w->param_values();
+        if (std::find(values.begin(), values.end(), p.substr(eq + 1)) == values.end()) {
+            res.exit_code = 2;
+            res.message = "unknown value in --param '" + p + "' (valid: " + join(values) + ")";
+            return res;
+        }
+    }
+    if (o.image != "minimal") {
+        res.exit_code = 2;
+        res.message = "unknown image '" + o.image + "' (valid: minimal)";
+        return res;
+    }
+    res.proceed = true;
+    return res;
+}
+
+}  // namespace ctrbench

@@ -1,0 +1,36 @@
+// The harness command line. Parsing is a pure function so it is unit-tested without running anything.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "drivers/driver.h"
+#include "workloads/workload.h"
+
+namespace ctrbench {
+
+struct Options {
+    bool list = false;
+    std::string driver;
+    std::string test = "boot";
+    std::vector<std::string> params;  // "key=value"
+    int runs = 20;
+    int warmup = 3;
+    double timeout_s = 60;
+    std::string image = "minimal";
+    std::filesystem::path out;  // empty = results/<run id>.csv
+    std::filesystem::path images_dir;
+};
+
+struct ParseOutcome {
+    bool proceed = false;  // false: print `message` and exit with `exit_code`
+    int exit_code = 0;
+    std::string message;   // help text (exit 0, stdout) or one error line (exit 2, stderr)
+    Options options;
+};
+
+ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistry& drivers,
+                       const WorkloadRegistry& workloads);
+
+}  // namespace ctrbench

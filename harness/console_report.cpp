@@ -1,0 +1,81 @@
+#include "harness/console_report.h"
+
+#include <cstdio>
+#include <map>
+
+namespace ctrbench {
+namespace {
+
+std::optional<double> phase_of(const RunRecord& r, const std::string& phase) {
+    if (phase == "create") return r.create_ms;
+    if (phase == "start") return r.start_ms;
+    if (phase == "exec") return r.exec_ms;
+    if (phase == "stop") return r.stop_ms;
+    if (phase == "clean") return r.clean_ms;
+    if (r.create_ms && r.start_ms && r.exec_ms && r.stop_ms && r.clean_ms)
+        return *r.create_ms + *r.start_ms + *r.exec_ms + *r.stop_ms + *r.clean_ms;
+    return std::nullopt;
+}
+
+std::string line(const char* fmt, auto... args) {
+    char buf[512];
+    std::snprintf(buf, sizeof buf, fmt, args...);
+    return buf;
+}
+
+}  // namespace
+
+std::vector<double> phase_samples(const std::vector<RunRecord>& records, const std::string& phase) {
+    std::vector<double> v;
+    for (const auto& r : records)
+        if (!r.warmup && r.status == "ok")
+            if (auto x = phase_of(r, phase)) v.push_back(*x);
+    return v;
+}
+
+std::string format_summary(const std::vector<RunRecord>& records) {
+    if (records.empty()) return "  no runs\n";
+    const auto& first = records.front();
+    int measured = 0, warm = 0, failed = 0;
+    std::map<std::string, int> errors;
+    for (const auto& r : records) {
+        (r.warmup ? warm : measured)++;
+        if (r.status != "ok") {
+            ++failed;
+            ++errors[r.status + ": " + r.error];
+        }
+    }
+    std::string out = line("%s  %s%s  (%d runs, %d warmup)\n", first.candidate.name().c_str(), first.workload.c_str(),
+                           first.param.empty() ? "" : (" " + first.param).c_str(), measured, warm);
+    std::size_t outliers = 0;
+    for (const auto& phase : phase_names()) {
+        auto s = summarize(phase_samples(records, phase));
+        if (s.n == 0) continue;
+        out += line("  %-7s Time (mean ± σ): %9.3f ms ± %7.3f ms   median %9.3f ms   [min %8.3f … max %8.3f]\n",
+                    phase.c_str(), s.mean, s.stddev, s.median, s.min, s.max);
+        if (phase == "total") outliers = s.outliers;
+    }
+    if (failed) {
+        out += line("  %d of %zu runs failed:\n", failed, records.size());
+        for (const auto& [msg, n] : errors) out += line("    %dx %s\n", n, msg.substr(0, 300).c_str());
+    }
+    if (outliers)
+        out += line("  Warning: %zu statistical outlier(s) in the total (modified Z-score > 3.5). They can come from "
+                    "other programs on the host or caches; consider more --warmup runs, more --runs, or a quieter host.\n",
+                    outliers);
+    return out;
+}
+
+nlohmann::json summary_json(const std::vector<RunRecord>& records) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& phase : phase_names()) {
+        auto v = phase_samples(records, phase);
+        auto s = summarize(v);
+        j[phase + "_ms"] = {{"n", s.n},         {"min", s.min},       {"max", s.max},
+                            {"mean", s.mean},   {"stddev", s.stddev}, {"median", s.median},
+                            {"p95", s.p95},     {"outliers", s.outliers}, {"samples", v}};
+    }
+    return j;
+}
+
+}  // namespace ctrbench

@@ -1,0 +1,26 @@
+// The summary printed on the terminal after a workload, hyperfine-style, and the same numbers as JSON.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/record.h"
+#include "harness/stats.h"
+
+namespace ctrbench {
+
+// The phases of DESIGN.md plus their sum, in order.
+inline const std::vector<std::string>& phase_names() {
+    static const std::vector<std::string> p = {"create", "start", "exec", "stop", "clean", "total"};
+    return p;
+}
+
+// Samples of one phase over the measured (not warmup) runs that succeeded.
+std::vector<double> phase_samples(const std::vector<RunRecord>& records, const std::string& phase);
+
+std::string format_summary(const std::vector<RunRecord>& records);
+nlohmann::json summary_json(const std::vector<RunRecord>& records);
+
+}  // namespace ctrbench

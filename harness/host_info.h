@@ -1,0 +1,19 @@
+// Facts about the host that go into every result's metadata.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace ctrbench {
+
+std::string host_name();
+// "v2", "v1 hybrid (cgroup2 at /sys/fs/cgroup/unified)" or "v1"
+std::string cgroup_mode();
+// "v1" or "v2": the hierarchy a candidate's cgroup column names.
+std::string cgroup_version();
+nlohmann::json host_metadata();
+// UTC, ISO 8601 with milliseconds.
+std::string utc_now();
+
+}  // namespace ctrbench

@@ -1,0 +1,38 @@
+// One measured run: the CSV record of DESIGN.md.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ctrbench {
+
+struct Candidate {
+    std::string driver, runtime, storage, image, cgroup, rootless = "rootful";
+    // "lean/lean/overlay/minimal/v1/rootful": manager/runtime/storage/image/cgroup/rootless
+    std::string name() const;
+};
+
+struct RunRecord {
+    std::string run_id, time, host;
+    Candidate candidate;
+    std::string workload, param;
+    int iteration = 0;
+    bool warmup = false;
+    // Phase durations in ms; empty when the phase did not happen.
+    std::optional<double> create_ms, start_ms, exec_ms, stop_ms, clean_ms, response_ms;
+    std::optional<double> value;
+    std::string unit;
+    std::string status = "ok";  // ok | error | timeout | oom | interrupted
+    std::string error;          // one line
+};
+
+inline const std::vector<std::string>& csv_columns() {
+    static const std::vector<std::string> cols = {
+        "run_id", "time", "host", "candidate", "driver", "runtime", "storage", "image", "cgroup", "rootless",
+        "workload", "param", "iteration", "warmup", "create_ms", "start_ms", "exec_ms", "stop_ms", "clean_ms",
+        "response_ms", "value", "unit", "status", "error"};
+    return cols;
+}
+
+}  // namespace ctrbench

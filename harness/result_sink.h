@@ -1,0 +1,42 @@
+// Where results go. The CSV gets one row per run, appended and flushed as the run completes, so a
+// crash loses nothing; the JSON beside it holds the host metadata and the raw samples.
+#pragma once
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "drivers/error.h"
+#include "harness/record.h"
+
+namespace ctrbench {
+
+std::string csv_escape(const std::string& field);
+std::string csv_row(const RunRecord& r);
+std::string csv_header();
+
+class CsvSink {
+public:
+    // Appends to an existing file when its header matches, else refuses (never mixes formats).
+    static Result<CsvSink> open(const std::filesystem::path& path);
+    CsvSink(CsvSink&& o) noexcept : path_(std::move(o.path_)), f_(std::exchange(o.f_, nullptr)) {}
+    ~CsvSink();
+    Status write(const RunRecord& r);  // written and flushed to the kernel before it returns
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    CsvSink(std::filesystem::path p, FILE* f) : path_(std::move(p)), f_(f) {}
+    std::filesystem::path path_;
+    FILE* f_ = nullptr;
+};
+
+// Written atomically (temp file + rename) so a reader never sees half a file.
+Status write_json(const std::filesystem::path& path, const nlohmann::json& doc);
+
+// results/foo.csv -> results/foo.json
+std::filesystem::path metadata_path(const std::filesystem::path& csv);
+
+}  // namespace ctrbench

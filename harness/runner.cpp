@@ -1,0 +1,138 @@
+#include "harness/runner.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include "harness/host_info.h"
+#include "harness/interrupt.h"
+
+namespace ctrbench {
+namespace {
+
+volatile sig_atomic_t g_signal = 0;
+void on_signal(int sig) { g_signal = sig; }
+
+using Clock = std::chrono::steady_clock;
+double ms(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
+
+// One run through the five phases. Whatever fails, the container is stopped and cleaned before
+// this returns (its destructor is the last resort).
+RunRecord run_once(Driver& driver, const Workload& workload, const std::string& param, ContainerSpec spec,
+                   const RunOptions& opts) {
+    RunRecord rec;
+    auto fail_with = [&](const std::string& status, const Error& e) {
+        rec.status = status;
+        rec.error = e.message();
+    };
+    if (auto s = workload.prepare(spec, param); !s) {
+        fail_with("error", s.error());
+        return rec;
+    }
+    auto t0 = Clock::now();
+    auto c = driver.create(spec);
+    auto tc = Clock::now();
+    if (!c) {
+        fail_with(interrupted() ? "interrupted" : "error", c.error());
+        return rec;
+    }
+    rec.create_ms = ms(t0, tc);
+    std::unique_ptr<Container> container = std::move(*c);
+    auto finish = [&] {
+        // Stop and clean are timed even after a failure: they are part of what the engine costs.
+        auto a = Clock::now();
+        auto st = container->stop();
+        auto b = Clock::now();
+        auto cl = container->clean();
+        auto d = Clock::now();
+        if (st) rec.stop_ms = ms(a, b);
+        if (cl) rec.clean_ms = ms(b, d);
+        if (rec.status == "ok" && (!st || !cl)) fail_with("error", !st ? st.error() : cl.error());
+    };
+    if (auto s = container->start(); !s) {
+        fail_with(interrupted() ? "interrupted" : "error", s.error());
+        finish();
+        return rec;
+    }
+    auto ts = Clock::now();
+    rec.start_ms = ms(tc, ts);
+    auto r = container->exec(workload.command(param), opts.timeout);
+    auto te = Clock::now();
+    if (!r) {
+        fail_with(interrupted() ? "interrupted" : "error", r.error());
+    } else {
+        rec.exec_ms = ms(ts, te);
+        if (r->timed_out) {
+            rec.status = "timeout";
+            rec.error = "command timed out after " + std::to_string(opts.timeout.count()) + " ms";
+        } else if (r->oom_killed) {
+            rec.status = "oom";
+            rec.error = "out of memory: " + r->describe();
+        } else if (auto out = workload.check(*r, param); !out) {
+            fail_with("error", out.error());
+        } else if (!out->unit.empty()) {
+            rec.value = out->value;
+            rec.unit = out->unit;
+        }
+    }
+    finish();
+    return rec;
+}
+
+}  // namespace
+
+void install_interrupt_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;  // no SA_RESTART: blocking waits return EINTR
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+    ::sigaction(SIGHUP, &sa, nullptr);
+}
+
+bool interrupted() { return g_signal != 0; }
+int interrupt_signal() { return g_signal; }
+
+Result<std::filesystem::path> image_rootfs(const std::filesystem::path& images_dir, const std::string& image) {
+    auto rootfs = images_dir / image / "rootfs";
+    if (!std::filesystem::is_directory(rootfs / "bin"))
+        return fail_msg("image '" + image + "' is not built (no " + rootfs.string() +
+                        "): build it with `cmake --build build --target images`");
+    return rootfs;
+}
+
+Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, const Workload& workload,
+                                            const std::string& param, const RunOptions& opts, CsvSink& sink,
+                                            const Progress& progress) {
+    auto rootfs = image_rootfs(opts.images_dir, opts.image);
+    if (!rootfs) return fail(std::move(rootfs.error()));
+    Candidate cand{driver.name(), probe.runtime.empty() ? driver.name() : probe.runtime,
+                   probe.storage.empty() ? "default" : probe.storage, opts.image, cgroup_version(), "rootful"};
+    std::vector<RunRecord> out;
+    const int total = opts.warmup + opts.runs;
+    int consecutive_errors = 0;
+    for (int k = 0; k < total && !interrupted(); ++k) {
+        bool warm = k < opts.warmup;
+        if (progress.on_run) progress.on_run(k + 1, total, warm);
+        ContainerSpec spec;
+        spec.name = "ctrbench-" + std::to_string(::getpid()) + "-" + std::to_string(k);
+        spec.image = opts.image;
+        spec.rootfs = *rootfs;
+        spec.timeout = opts.timeout;
+        RunRecord rec = run_once(driver, workload, param, spec, opts);
+        rec.run_id = opts.run_id;
+        rec.time = utc_now();
+        rec.host = opts.host;
+        rec.candidate = cand;
+        rec.workload = workload.name();
+        rec.param = param;
+        rec.iteration = warm ? k + 1 : k - opts.warmup + 1;
+        rec.warmup = warm;
+        if (interrupted() && rec.status != "ok") rec.status = "interrupted";
+        if (auto s = sink.write(rec); !s) return fail(std::move(s.error()));
+        consecutive_errors = rec.status == "ok" ? 0 : consecutive_errors + 1;
+        out.push_back(std::move(rec));
+        if (consecutive_errors >= opts.max_consecutive_errors) break;
+    }
+    return out;
+}
+
+}  // namespace ctrbench
