@@ -10,7 +10,7 @@
 namespace ctrbench::lean {
 
 Status write_file(const std::filesystem::path& path, const std::string& value) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);  // cgroupfs ignores O_TRUNC
     if (fd < 0) return fail_sys("open " + path.string());
     ssize_t n = ::write(fd, value.data(), value.size());
     int err = errno;

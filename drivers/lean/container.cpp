@@ -179,6 +179,37 @@ int child_main(void* arg) {
     exec_in_container(c.plan, c.status_w);
 }
 
+struct ExecHelper {
+    const ExecPlan& plan;
+    const std::vector<int>& cgroup_fds;
+    int init_pidfd, ns_flags;
+    int out_w, err_w, status_w;
+    pid_t pid = -1;  // the command, filled in by the helper
+    int pidfd = -1;
+};
+
+int exec_command_main(void* arg) {
+    auto& h = *static_cast<ExecHelper*>(arg);
+    ::setsid();
+    int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);  // the container's /dev/null
+    if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(h.out_w, 1) < 0 || ::dup2(h.err_w, 2) < 0)
+        die(h.status_w, "set up stdio in the container");
+    exec_in_container(h.plan, h.status_w);
+}
+
+int exec_helper_main(void* arg) {
+    auto& h = *static_cast<ExecHelper*>(arg);
+    // Join the cgroup before the cgroup namespace: migration is checked against the writer's view.
+    if (!join_cgroup(h.cgroup_fds)) die(h.status_w, "join the container's cgroup");
+    if (::setns(h.init_pidfd, h.ns_flags) != 0) die(h.status_w, "setns into the container");
+    alignas(64) static char stack[128 * 1024];
+    // CLONE_PARENT: the command is the harness's child, not ours, so we can leave at once.
+    int pid = ::clone(exec_command_main, stack + sizeof stack, CLONE_VM | CLONE_VFORK | CLONE_PARENT | CLONE_PIDFD, &h, &h.pidfd);
+    if (pid < 0) die(h.status_w, "clone the command in the container");
+    h.pid = pid;
+    ::_exit(0);
+}
+
 Error child_error(const ErrorRecord& rec) {
     return Error::sys(rec.err, std::string(rec.what, strnlen(rec.what, sizeof rec.what)));
 }
@@ -415,57 +446,47 @@ Result<ExecResult> Container::exec(const std::vector<std::string>& argv, std::ch
     const std::vector<int> no_fds;
     const auto& cg_fds = cgroup_ ? cgroup_->procs_fds() : no_fds;
 
-    pid_t mid = ::fork();
-    if (mid < 0) return fail_sys("fork");
-    if (mid == 0) {
-        // Join the cgroup before the cgroup namespace: migration is checked against the writer's view.
-        if (!join_cgroup(cg_fds)) die(st.w, "join the container's cgroup");
-        if (::setns(pidfd_, ns_flags_) != 0) die(st.w, "setns into the container");
-        pid_t g = ::fork();
-        if (g < 0) die(st.w, "fork in the container");
-        if (g == 0) {
-            ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);  // a timeout kills the helper, and so this
-            ::setsid();
-            int null_fd = ::open("/dev/null", O_RDONLY);
-            if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(out.w, 1) < 0 || ::dup2(err.w, 2) < 0)
-                die(st.w, "set up stdio in the container");
-            exec_in_container(plan, st.w);
-        }
-        ::close(out.w);
-        ::close(err.w);
-        int status = 0;
-        while (::waitpid(g, &status, 0) < 0 && errno == EINTR) {
-        }
-        char buf[1 + sizeof status] = {kStatus};
-        std::memcpy(buf + 1, &status, sizeof status);
-        (void)!::write(st.w, buf, sizeof buf);
-        ::_exit(0);
+    // The helper shares our memory and runs while we are suspended (CLONE_VM | CLONE_VFORK): it joins
+    // the cgroup, enters the namespaces and spawns the command with CLONE_PARENT, so the command is
+    // our own child, then exits. No copy of the harness's memory is made at any step.
+    ExecHelper h{plan, cg_fds, pidfd_, ns_flags_, out.w, err.w, st.w};
+    alignas(64) static char helper_stack[128 * 1024];
+    int helper = ::clone(exec_helper_main, helper_stack + sizeof helper_stack, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &h);
+    if (helper < 0) return fail_sys("clone the exec helper");
+    while (::waitpid(helper, nullptr, __WALL) < 0 && errno == EINTR) {
     }
     out.close_w();
     err.close_w();
     st.close_w();
-
+    if (h.pid <= 0) {
+        // The helper failed before the command existed: its error is on the status pipe.
+        ErrorRecord rec{};
+        char kind = 0;
+        if (read_full(st.r, &kind, 1) == 1 && kind == kError && read_full(st.r, &rec, sizeof rec) == sizeof rec)
+            return fail(child_error(rec).wrap("exec in container " + config_.name));
+        return fail_msg("exec in container " + config_.name + ": the helper ended without a word");
+    }
+    const int cmd_pidfd = h.pidfd;
     ExecResult result;
-    std::string status_bytes;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    bool status_eof = false;
-    int poll_errno = 0;
-    auto drain = [](int fd, std::string& into) -> bool {  // false on EOF
+    auto drain = [](int fd, std::string& into) -> bool {  // false once the pipe is at EOF
         char buf[65536];
         ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n <= 0) return n < 0 && (errno == EAGAIN || errno == EINTR);
+        if (n < 0) return errno == EAGAIN || errno == EINTR;
+        if (n == 0) return false;
         std::size_t room = ExecResult::kMaxOutput - std::min(into.size(), ExecResult::kMaxOutput);
         into.append(buf, std::min<std::size_t>(room, static_cast<std::size_t>(n)));
         return true;
     };
-    bool out_open = true, err_open = true;
-    while (!status_eof) {
+    bool out_open = true, err_open = true, exited = false;
+    int poll_errno = 0;
+    while (!exited) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             result.timed_out = true;
             break;
         }
-        pollfd fds[3] = {{st.r, POLLIN, 0}, {out_open ? out.r : -1, POLLIN, 0}, {err_open ? err.r : -1, POLLIN, 0}};
+        pollfd fds[3] = {{cmd_pidfd, POLLIN, 0}, {out_open ? out.r : -1, POLLIN, 0}, {err_open ? err.r : -1, POLLIN, 0}};
         int r = ::poll(fds, 3, static_cast<int>(std::min<long long>(left.count() + 1, 1'000'000)));
         if (r < 0) {
             poll_errno = errno;  // EINTR: Ctrl-C in the harness
@@ -473,45 +494,31 @@ Result<ExecResult> Container::exec(const std::vector<std::string>& argv, std::ch
         }
         if (fds[1].revents) out_open = drain(out.r, result.out);
         if (fds[2].revents) err_open = drain(err.r, result.err);
-        if (fds[0].revents) {
-            char buf[512];
-            ssize_t n = ::read(st.r, buf, sizeof buf);
-            if (n > 0) status_bytes.append(buf, static_cast<std::size_t>(n));
-            else if (n == 0) status_eof = true;
-        }
+        if (fds[0].revents) exited = true;
     }
-    if (!status_eof) ::kill(mid, SIGKILL);  // timeout or interrupt: the command dies with its helper
-    while (::waitpid(mid, nullptr, 0) < 0 && errno == EINTR) {
+    if (!exited) ::kill(h.pid, SIGKILL);  // timeout or interrupt: only the command; stop() takes the rest
+    int status = 0;
+    while (::waitpid(h.pid, &status, 0) < 0 && errno == EINTR) {
     }
+    ::close(cmd_pidfd);
     // What the command wrote before it exited is still in the pipes; a background child that keeps
     // them open does not hold the exec up.
-    for (int* fd : {&out.r, &err.r}) ::fcntl(*fd, F_SETFL, O_NONBLOCK);
-    while (out_open && drain(out.r, result.out) && errno != EAGAIN) {
+    for (int fd : {out.r, err.r}) ::fcntl(fd, F_SETFL, O_NONBLOCK);
+    while (out_open && (out_open = drain(out.r, result.out)) && errno != EAGAIN) {
     }
-    while (err_open && drain(err.r, result.err) && errno != EAGAIN) {
+    while (err_open && (err_open = drain(err.r, result.err)) && errno != EAGAIN) {
     }
     if (poll_errno) return fail_sys("exec " + argv[0] + " in container " + config_.name, poll_errno);
-    // Parse what the helper and the command said.
-    for (std::size_t i = 0; i < status_bytes.size();) {
-        char kind = status_bytes[i];
-        if (kind == kError && i + 1 + sizeof(ErrorRecord) <= status_bytes.size()) {
-            ErrorRecord rec;
-            std::memcpy(&rec, status_bytes.data() + i + 1, sizeof rec);
-            return fail(child_error(rec).wrap("in container " + config_.name));
-        }
-        if (kind == kStatus && i + 1 + sizeof(int) <= status_bytes.size()) {
-            int status;
-            std::memcpy(&status, status_bytes.data() + i + 1, sizeof status);
-            auto r = result_from_status(status);
-            result.exit_code = r.exit_code;
-            result.signal = r.signal;
-            i += 1 + sizeof(int);
-            continue;
-        }
-        break;
+    // execve failed: the command wrote why before exiting 127.
+    char kind = 0;
+    ErrorRecord rec{};
+    if (read_full(st.r, &kind, 1) == 1 && kind == kError && read_full(st.r, &rec, sizeof rec) == sizeof rec)
+        return fail(child_error(rec).wrap("in container " + config_.name));
+    if (!result.timed_out) {
+        auto r = result_from_status(status);
+        result.exit_code = r.exit_code;
+        result.signal = r.signal;
     }
-    if (!result.timed_out && result.exit_code < 0 && result.signal == 0)
-        return fail_msg("exec " + argv[0] + " in container " + config_.name + ": the helper ended without a status");
     if (cgroup_)
         if (auto o = cgroup_->oom_kills(); o && *o > oom0) result.oom_killed = true;
     return result;

@@ -1,0 +1,334 @@
+// The lean runtime on the real kernel: isolation is asserted, not only exit codes. Needs root and
+// the minimal image (built by the `images` target). After every test nothing may be left behind.
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "drivers/lean/container.h"
+#include "drivers/lean/lean_driver.h"
+#include "harness/host_info.h"
+#include "tests/integration/leftovers.h"
+
+using namespace ctrbench;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+const fs::path kRootfs = fs::path(CTRBENCH_IMAGES_DIR) / "minimal" / "rootfs";
+
+class LeanTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (::geteuid() != 0) GTEST_SKIP() << "skipped: the lean runtime needs root";
+        auto probe = driver_->probe();
+        if (!probe.available) GTEST_SKIP() << "skipped: " << probe.reason;
+        ASSERT_TRUE(fs::exists(kRootfs / "bin/busybox")) << "the minimal image is not built at " << kRootfs;
+        before_ = hostcheck::snapshot();
+    }
+    void TearDown() override {
+        if (::geteuid() != 0 || HasFatalFailure()) return;
+        driver_.reset();  // the cgroup pool goes with the driver
+        EXPECT_EQ(hostcheck::leftovers_after(before_), "") << "left behind on the host";
+    }
+
+    ContainerSpec spec(const std::string& suffix = "") {
+        ContainerSpec s;
+        s.name = "ctrbench-test-" + std::to_string(::getpid()) + suffix;
+        s.rootfs = kRootfs;
+        s.timeout = 20s;
+        return s;
+    }
+
+    // create, start, exec, stop, clean: each must succeed.
+    ExecResult run(const ContainerSpec& s, const std::vector<std::string>& argv, std::chrono::milliseconds timeout = 20s) {
+        auto c = driver_->create(s);
+        EXPECT_TRUE(c) << (c ? "" : c.error().message());
+        if (!c) return {};
+        EXPECT_TRUE((*c)->start());
+        auto r = (*c)->exec(argv, timeout);
+        EXPECT_TRUE(r) << (r ? "" : r.error().message());
+        EXPECT_TRUE((*c)->stop());
+        EXPECT_TRUE((*c)->clean());
+        return r ? *r : ExecResult{};
+    }
+    ExecResult sh(const std::string& script, const ContainerSpec& s) { return run(s, {"/bin/sh", "-c", script}); }
+    ExecResult sh(const std::string& script) { return sh(script, spec()); }
+
+    std::unique_ptr<Driver> driver_ = std::make_unique<lean::LeanDriver>();
+    hostcheck::HostSnapshot before_;
+};
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+}  // namespace
+
+TEST_F(LeanTest, BootRunsEchoAndReturnsOutput) {
+    auto r = run(spec(), {"/bin/echo", "Hello World"});
+    EXPECT_TRUE(r.ok()) << r.describe();
+    EXPECT_EQ(r.out, "Hello World\n");
+}
+
+TEST_F(LeanTest, ExitCodeAndStderrComeBack) {
+    auto r = sh("echo oops >&2; exit 7");
+    EXPECT_EQ(r.exit_code, 7);
+    EXPECT_EQ(r.err, "oops\n");
+    EXPECT_FALSE(r.ok());
+}
+
+TEST_F(LeanTest, OwnPidNamespaceWithTheFirstProcessAsPid1) {
+    auto r = sh("cat /proc/1/cmdline | tr '\\0' ' '; echo; ls /proc | grep -c '^[0-9]'");
+    ASSERT_TRUE(r.ok()) << r.describe() << r.err;
+    auto nl = r.out.find('\n');
+    EXPECT_EQ(r.out.substr(0, nl), "/bin/sleep infinity ");  // the container's own idle first process
+    // Only the container's processes are visible: pid 1, the shell, cat/ls/grep, not the host's.
+    EXPECT_LE(std::stoi(r.out.substr(nl + 1)), 5);
+}
+
+TEST_F(LeanTest, RunModeCommandIsPid1) {
+    // start_lean_container's mode: the command itself is the first process.
+    auto layout = lean::discover_cgroups();
+    ASSERT_TRUE(layout);
+    auto pool = lean::CgroupPool::open(*layout);
+    ASSERT_TRUE(pool);
+    auto cg = (*pool)->acquire(Limits{});
+    ASSERT_TRUE(cg);
+    lean::Config cfg;
+    cfg.name = "ctrbench-runmode";
+    cfg.rootfs = kRootfs;
+    cfg.argv = {"/usr/bin/ctrbench-agent", "ids"};
+    cfg.env = spec().env;
+    auto c = lean::Container::create(cfg, *cg, false);
+    ASSERT_TRUE(c) << c.error().message();
+    auto r = (*c)->wait(10s);
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_TRUE(r->ok());
+    c->reset();
+    EXPECT_TRUE((*pool)->release(*cg));
+}
+
+TEST_F(LeanTest, HostnameIsTheContainersOwn) {
+    auto s = spec("-host");
+    auto r = run(s, {"/bin/hostname"});
+    EXPECT_EQ(trim(r.out), s.name);
+    EXPECT_NE(trim(r.out), host_name());
+    // Changing it needs CAP_SYS_ADMIN, which a container does not have (as in Docker).
+    auto r2 = sh("hostname other 2>&1; hostname");
+    EXPECT_NE(r2.out.find("Operation not permitted"), std::string::npos) << r2.out;
+    EXPECT_NE(host_name(), "other");
+}
+
+TEST_F(LeanTest, HostFilesAreNotVisible) {
+    auto secret = fs::path("/tmp") / ("ctrbench-secret-" + std::to_string(::getpid()));
+    std::ofstream(secret) << "host only\n";
+    auto here = fs::current_path();
+    auto r = sh("cat " + secret.string() + "; ls /tmp; test -e " + here.string() + " && echo SEES_HOST_CWD; "
+                "test -e /work && echo SEES_WORK; test -e " + kRootfs.string() + " && echo SEES_IMAGE_PATH; true");
+    fs::remove(secret);
+    EXPECT_EQ(r.out.find("host only"), std::string::npos);
+    EXPECT_EQ(r.out.find("ctrbench-secret"), std::string::npos);
+    EXPECT_EQ(r.out.find("SEES_"), std::string::npos) << r.out;
+}
+
+TEST_F(LeanTest, DotDotFromRootStaysInside) {
+    auto r = sh("cd /../../../..; pwd; ls -a; cd /proc/1/root/../..; ls");
+    ASSERT_TRUE(r.ok()) << r.err;
+    EXPECT_EQ(r.out.substr(0, 2), "/\n");
+    EXPECT_NE(r.out.find("linuxrc"), std::string::npos);  // the busybox image's own root
+    for (const auto& e : fs::directory_iterator("/"))
+        if (!fs::exists(kRootfs / e.path().filename())) {
+            EXPECT_EQ(r.out.find("\n" + e.path().filename().string() + "\n"), std::string::npos)
+                << "host directory " << e.path() << " seen from inside";
+        }
+}
+
+TEST_F(LeanTest, ReadOnlyRootfsWithWritableTmp) {
+    auto s = spec("-ro");
+    s.read_only_rootfs = true;
+    auto r = sh("echo x > /etc/new 2>&1; echo rc=$?; echo data > /tmp/f && cat /tmp/f", s);
+    EXPECT_NE(r.out.find("rc=1"), std::string::npos) << r.out << r.err;
+    EXPECT_NE(r.err.find("Read-only file system"), std::string::npos) << r.err;
+    EXPECT_NE(r.out.find("data"), std::string::npos);
+    EXPECT_FALSE(fs::exists(kRootfs / "etc/new"));
+}
+
+TEST_F(LeanTest, WritableLayerIsTheContainersAndGoneAfterClean) {
+    auto c = driver_->create(spec("-layer"));
+    ASSERT_TRUE(c);
+    ASSERT_TRUE((*c)->start());
+    auto w = (*c)->exec({"/bin/sh", "-c", "echo mine > /etc/marker && cat /etc/marker && readlink /proc/1/ns/mnt"}, 10s);
+    ASSERT_TRUE(w && w->ok()) << (w ? w->err : w.error().message());
+    EXPECT_EQ(w->out.substr(0, 5), "mine\n");
+    std::string mntns = trim(w->out.substr(5));
+    EXPECT_FALSE(fs::exists(kRootfs / "etc/marker")) << "the image itself must stay untouched";
+    ASSERT_TRUE((*c)->stop());
+    ASSERT_TRUE((*c)->clean());
+    c->reset();
+    // The layer lived only in the container's mount namespace; no process holds that namespace now.
+    for (const auto& e : fs::directory_iterator("/proc")) {
+        std::error_code ec;
+        auto link = fs::read_symlink(e.path() / "ns/mnt", ec);
+        if (!ec) {
+            EXPECT_NE(link.string(), mntns) << "mount namespace still alive in " << e.path();
+        }
+    }
+    auto again = sh("cat /etc/marker 2>&1; true");
+    EXPECT_EQ(again.out.find("mine"), std::string::npos);
+}
+
+TEST_F(LeanTest, MemoryLimitKillsAndReportsOutOfMemory) {
+    auto s = spec("-oom");
+    s.limits.memory_bytes = 32ULL << 20;
+    auto r = run(s, {"/usr/bin/ctrbench-agent", "memhog", "256"});
+    EXPECT_TRUE(r.oom_killed) << r.describe() << " " << r.out;
+    EXPECT_EQ(r.signal, SIGKILL);
+    EXPECT_EQ(r.out.find("allocated"), std::string::npos);
+    // Under the limit the same helper succeeds: the limit, not the helper, killed it.
+    auto ok = run(s, {"/usr/bin/ctrbench-agent", "memhog", "8"});
+    EXPECT_TRUE(ok.ok()) << ok.describe();
+    EXPECT_FALSE(ok.oom_killed);
+}
+
+TEST_F(LeanTest, ForkBombStopsAtThePidsLimit) {
+    auto s = spec("-pids");
+    s.limits.pids = 32;
+    auto r = run(s, {"/usr/bin/ctrbench-agent", "forkbomb", "500"});
+    ASSERT_TRUE(r.ok()) << r.describe() << r.err;
+    long made = std::stol(r.out.substr(std::string("forked ").size()));
+    EXPECT_LT(made, 32) << r.out;
+    EXPECT_GT(made, 5) << r.out;
+    EXPECT_NE(r.out.find("Resource temporarily unavailable"), std::string::npos) << r.out;
+}
+
+TEST_F(LeanTest, HangingCommandIsKilledAtTheTimeout) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = run(spec("-hang"), {"/usr/bin/ctrbench-agent", "hang"}, 300ms);
+    auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_TRUE(r.timed_out);
+    EXPECT_FALSE(r.ok());
+    EXPECT_LT(took, 5s);
+    EXPECT_GE(took, 300ms);
+}
+
+TEST_F(LeanTest, CapabilitiesAreDockersDefaultAndNoNewPrivs) {
+    auto r = run(spec(), {"/usr/bin/ctrbench-agent", "ids"});
+    ASSERT_TRUE(r.ok());
+    EXPECT_NE(r.out.find("CapEff:\t00000000a80425fb"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("CapBnd:\t00000000a80425fb"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("NoNewPrivs:\t1"), std::string::npos) << r.out;
+    auto m = sh("mount -t tmpfs none /tmp 2>&1; echo rc=$?");
+    EXPECT_NE(m.out.find("Operation not permitted"), std::string::npos) << "mount needs CAP_SYS_ADMIN, which is dropped: " << m.out;
+    EXPECT_EQ(m.out.find("rc=0"), std::string::npos) << m.out;
+}
+
+TEST_F(LeanTest, DeviceNodesMadeInsideCannotReachHostDisks) {
+    struct stat st{};
+    ASSERT_EQ(::stat("/", &st), 0);
+    std::string dev = std::to_string(major(st.st_dev)) + " " + std::to_string(minor(st.st_dev));
+    // CAP_MKNOD is in Docker's set; nodev on every writable mount makes such a node useless.
+    auto r = sh("mknod /disk b " + dev + " && head -c 1 /disk >/dev/null 2>&1; echo rc=$?; "
+                "mknod /tmp/disk b " + dev + " && head -c 1 /tmp/disk > /dev/null 2>&1; echo rc=$?");
+    EXPECT_EQ(r.out, "rc=1\nrc=1\n") << r.err;
+}
+
+TEST_F(LeanTest, NetworkIsOnlyLoopback) {
+    auto r = sh("cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '");
+    EXPECT_EQ(r.out, "lo\n");
+}
+
+TEST_F(LeanTest, KernelKnobsAreReadOnly) {
+    auto r = sh("echo 1 > /proc/sys/kernel/domainname 2>/dev/null; echo rc=$?");
+    EXPECT_EQ(r.out, "rc=1\n");
+}
+
+TEST_F(LeanTest, CgroupLimitsAreApplied) {
+    auto s = spec("-cg");
+    s.limits.memory_bytes = 200ULL << 20;
+    s.limits.pids = 77;
+    auto c = driver_->create(s);
+    ASSERT_TRUE(c);
+    ASSERT_TRUE((*c)->start());
+    auto r = (*c)->exec({"/bin/sh", "-c", "cat /proc/self/cgroup"}, 10s);
+    ASSERT_TRUE(r && r->ok());
+    // Inside: a cgroup namespace rooted at the container's cgroup.
+    EXPECT_NE(r->out.find(":memory:/\n"), std::string::npos) << r->out;
+    // Outside: the pooled cgroup the container runs in carries the limits.
+    auto layout = lean::discover_cgroups();
+    ASSERT_TRUE(layout);
+    bool found = false;
+    for (const auto& e : fs::recursive_directory_iterator(layout->bases[1])) {
+        if (e.path().filename() != "memory.limit_in_bytes" || e.path().parent_path().filename().string()[0] != 'c') continue;
+        std::ifstream procs(e.path().parent_path() / "cgroup.procs");
+        std::string pid;
+        if (!(procs >> pid)) continue;
+        std::ifstream lim(e.path());
+        std::string v;
+        lim >> v;
+        EXPECT_EQ(v, std::to_string(200ULL << 20));
+        std::ifstream pm(layout->bases[2] / e.path().parent_path().lexically_relative(layout->bases[1]) / "pids.max");
+        pm >> v;
+        EXPECT_EQ(v, "77");
+        found = true;
+    }
+    EXPECT_TRUE(found) << "no pooled cgroup holds the container";
+    ASSERT_TRUE((*c)->stop());
+    ASSERT_TRUE((*c)->clean());
+}
+
+TEST_F(LeanTest, CgroupsAreReusedFromThePool) {
+    for (int i = 0; i < 5; ++i) EXPECT_TRUE(run(spec("-" + std::to_string(i)), {"/bin/true"}).ok());
+    auto layout = lean::discover_cgroups();
+    int pools = 0;
+    for (const auto& e : fs::directory_iterator(layout->bases[0]))
+        if (e.path().filename() == "ctrbench-" + std::to_string(::getpid()))
+            for (const auto& c : fs::directory_iterator(e.path())) pools += c.is_directory();
+    EXPECT_EQ(pools, 1) << "five containers in a row should share one pooled cgroup";
+}
+
+TEST_F(LeanTest, MissingCommandIsAClearError) {
+    auto c = driver_->create(spec());
+    ASSERT_TRUE(c);
+    ASSERT_TRUE((*c)->start());
+    auto r = (*c)->exec({"/bin/nope"}, 5s);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message().find("exec /bin/nope: No such file or directory"), std::string::npos) << r.error().message();
+}
+
+TEST_F(LeanTest, BadConfigIsRejectedBeforeAnythingRuns) {
+    lean::Config cfg;
+    cfg.name = "x";
+    cfg.rootfs = "relative/rootfs";
+    cfg.argv = {"/bin/true"};
+    auto s = lean::check_config(cfg);
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.error().message().find("absolute"), std::string::npos);
+    cfg.rootfs = "/nonexistent-rootfs";
+    EXPECT_FALSE(lean::check_config(cfg));
+    cfg.rootfs = kRootfs;
+    cfg.argv = {"/bin/nothere"};
+    s = lean::check_config(cfg);
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.error().message().find("not found in rootfs"), std::string::npos);
+    auto sp = spec();
+    sp.rootfs = "/nonexistent-rootfs";
+    auto c = driver_->create(sp);
+    ASSERT_FALSE(c);
+    EXPECT_NE(c.error().message().find("/nonexistent-rootfs"), std::string::npos);
+}
+
+TEST_F(LeanTest, DestroyingARunningContainerCleansUp) {
+    // The error path: a container dropped without stop/clean (an exception, an early return).
+    auto c = driver_->create(spec("-drop"));
+    ASSERT_TRUE(c);
+    ASSERT_TRUE((*c)->start());
+    c->reset();
+}

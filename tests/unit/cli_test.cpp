@@ -1,0 +1,70 @@
+#include "harness/cli.h"
+
+#include <gtest/gtest.h>
+
+using namespace ctrbench;
+
+namespace {
+ParseOutcome parse(std::vector<std::string> args) {
+    static auto drivers = builtin_drivers();
+    static auto workloads = builtin_workloads();
+    return parse_cli(args, drivers, workloads);
+}
+}  // namespace
+
+TEST(Cli, DriverAndTest) {
+    auto r = parse({"--driver", "lean", "--test", "boot", "--runs", "5", "--warmup", "1", "--out", "x.csv"});
+    ASSERT_TRUE(r.proceed) << r.message;
+    EXPECT_EQ(r.options.driver, "lean");
+    EXPECT_EQ(r.options.test, "boot");
+    EXPECT_EQ(r.options.runs, 5);
+    EXPECT_EQ(r.options.warmup, 1);
+    EXPECT_EQ(r.options.out, "x.csv");
+}
+
+TEST(Cli, DefaultsAreSane) {
+    auto r = parse({"--driver", "lean"});
+    ASSERT_TRUE(r.proceed);
+    EXPECT_EQ(r.options.test, "boot");
+    EXPECT_GE(r.options.runs, 10);
+    EXPECT_GE(r.options.warmup, 1);
+    EXPECT_EQ(r.options.image, "minimal");
+}
+
+TEST(Cli, UnknownDriverListsValidNamesExit2) {
+    auto r = parse({"--driver", "dockr"});
+    EXPECT_FALSE(r.proceed);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.message, "unknown driver 'dockr' (valid: lean)");
+}
+
+TEST(Cli, UnknownTestListsValidNamesExit2) {
+    auto r = parse({"--driver", "lean", "--test", "bot"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.message, "unknown test 'bot' (valid: boot)");
+}
+
+TEST(Cli, MissingDriverAndBadOptions) {
+    EXPECT_EQ(parse({}).exit_code, 2);
+    EXPECT_EQ(parse({"--frobnicate"}).exit_code, 2);
+    EXPECT_EQ(parse({"--driver", "lean", "--runs", "0"}).exit_code, 2);
+    EXPECT_EQ(parse({"--driver", "lean", "--runs", "many"}).exit_code, 2);
+    EXPECT_EQ(parse({"--driver", "lean", "--param", "db=1"}).exit_code, 2);
+    EXPECT_EQ(parse({"--driver", "lean", "--image", "fat"}).exit_code, 2);
+    for (auto args : std::vector<std::vector<std::string>>{{"--frobnicate"}, {"--driver", "lean", "--runs", "x"}})
+        EXPECT_EQ(parse(args).message.find('\n'), std::string::npos) << "errors are one line";
+}
+
+TEST(Cli, HelpTellsTheEntryPoints) {
+    auto r = parse({"--help"});
+    EXPECT_FALSE(r.proceed);
+    EXPECT_EQ(r.exit_code, 0);
+    for (const char* s : {"--driver", "--test", "--runs", "--warmup", "--out", "--list", "lean", "boot"})
+        EXPECT_NE(r.message.find(s), std::string::npos) << s;
+}
+
+TEST(Cli, ListNeedsNoDriver) {
+    auto r = parse({"--list"});
+    EXPECT_TRUE(r.proceed);
+    EXPECT_TRUE(r.options.list);
+}

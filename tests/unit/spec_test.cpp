@@ -1,0 +1,63 @@
+#include <gtest/gtest.h>
+
+#include "drivers/driver.h"
+
+using namespace ctrbench;
+
+namespace {
+ContainerSpec good() {
+    ContainerSpec s;
+    s.name = "ctrbench-1-0";
+    return s;
+}
+std::string why(const ContainerSpec& s) {
+    auto r = validate(s);
+    return r ? "" : r.error().message();
+}
+}  // namespace
+
+TEST(Spec, DefaultsAreValidAndBounded) {
+    auto s = good();
+    EXPECT_EQ(why(s), "");
+    EXPECT_EQ(s.limits.cpus, 1.0);
+    EXPECT_EQ(s.limits.memory_bytes, 1ULL << 30);
+    EXPECT_GT(s.limits.pids, 0);
+    EXPECT_EQ(s.network, NetworkMode::None);
+    EXPECT_FALSE(s.init.empty());
+}
+
+TEST(Spec, RejectsBadInput) {
+    auto s = good();
+    s.name = "";
+    EXPECT_NE(why(s).find("name is empty"), std::string::npos);
+    s = good();
+    s.name = "a/b";
+    EXPECT_NE(why(s).find("may only hold"), std::string::npos);
+    s = good();
+    s.limits.memory_bytes = 1024;
+    EXPECT_NE(why(s).find("memory limit"), std::string::npos);
+    s = good();
+    s.limits.pids = -1;
+    EXPECT_NE(why(s).find("pids"), std::string::npos);
+    s = good();
+    s.workdir = "tmp";
+    EXPECT_NE(why(s).find("absolute"), std::string::npos);
+    s = good();
+    s.mounts.push_back({"/tmp", "data", true});
+    EXPECT_NE(why(s).find("not absolute"), std::string::npos);
+    s = good();
+    s.timeout = std::chrono::milliseconds(0);
+    EXPECT_NE(why(s).find("timeout"), std::string::npos);
+}
+
+TEST(Spec, ExecResultDescribes) {
+    ExecResult r;
+    r.exit_code = 3;
+    EXPECT_EQ(r.describe(), "exit 3");
+    r.signal = 9;
+    r.oom_killed = true;
+    EXPECT_EQ(r.describe(), "killed by signal 9 (out of memory)");
+    r = {};
+    r.timed_out = true;
+    EXPECT_FALSE(r.ok());
+}
