@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# ctrbench's two entry points on a fresh Debian 12 machine, as root:
+#   ./ctrbench.sh bench   install, build, run the lean boot benchmark, then every other available driver
+#   ./ctrbench.sh test    install, build, run all tests (unit, lean integration, command line)
+# CTRBENCH_CMAKE_ARGS adds CMake options (CI sets -DCTRBENCH_WERROR=ON).
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")"
+
+usage() { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; }
+die() { echo "ctrbench.sh: $*" >&2; exit 1; }
+
+# Debian packages: the toolchain, the libraries of the build, and what the images and tests use.
+PACKAGES=(g++ cmake make pkg-config libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+          libbenchmark-dev libcap-dev busybox-static util-linux tar coreutils)
+
+install_packages() {
+    local missing=()
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "ctrbench.sh: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build() {
+    # shellcheck disable=SC2086
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo ${CTRBENCH_CMAKE_ARGS:-} >/dev/null
+    cmake --build build -j"$(nproc)"
+}
+
+setup() {
+    [ "$(id -u)" -eq 0 ] || die "must run as root (it installs packages, and containers need root)"
+    install_packages
+    build
+}
+
+run_bench() {
+    echo "== lean: boot (harness --driver lean --test boot)"
+    ./build/harness --driver lean --test boot
+    echo "== lean: seed 000's microbenchmark (benchmark_lean_container 5)"
+    ./build/benchmark_lean_container 5
+    # Then every other driver this host can run; the rest are listed with the reason they are skipped.
+    ./build/harness --list | awk '/^workloads:/{exit} $2=="available" && $1!="lean"{print $1}' | while read -r d; do
+        echo "== $d: boot"
+        ./build/harness --driver "$d" --test boot || echo "ctrbench.sh: $d failed; continuing"
+    done
+    ./build/harness --list | awk '/^workloads:/{exit} $2=="skipped"' | sed 's/^/skipped: /'
+}
+
+run_tests() {
+    ctest --test-dir build --output-on-failure --timeout 600
+}
+
+case "${1:-}" in
+    bench) setup; run_bench ;;
+    test) setup; run_tests ;;
+    -h|--help|help) usage ;;
+    *) usage >&2; exit 2 ;;
+esac
