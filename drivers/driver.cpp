@@ -5,8 +5,8 @@
 
 namespace ctrbench {
 
-// The idle first process every driver starts unless the spec names another: the thesis's idle shell.
-// It exits on TERM so a graceful stop is possible, and waits on sleep so the trap runs at once.
+// The idle first process every driver starts unless the spec names another. It forks nothing, so it
+// does not compete with the exec phase for the CPU (an idle shell forking `sleep` did, measurably).
 const std::vector<std::string> kIdleInit = {"/bin/sleep", "infinity"};
 
 Status validate(const ContainerSpec& spec) {

@@ -38,7 +38,7 @@ struct BindMount {
     bool read_only = true;
 };
 
-// The idle first process every driver starts unless the spec names another (the thesis's idle shell).
+// The idle first process every driver starts unless the spec names another: /bin/sleep infinity.
 extern const std::vector<std::string> kIdleInit;
 
 // What to run, independent of the engine. Every driver runs the same spec.

@@ -43,6 +43,7 @@ struct Config {
 // in it (absolute, or found on the config's PATH), absolute workdir and mount targets.
 Status check_config(const Config& config);
 
+// Used from one thread: run-mode create and exec clone onto per-process static stacks.
 class Container {
 public:
     // Run mode (wait_for_start = false) goes straight from setup to exec, the seed's critical path.
