@@ -254,6 +254,7 @@ TEST_F(LeanTest, CgroupLimitsAreApplied) {
     auto s = spec("-cg");
     s.limits.memory_bytes = 200ULL << 20;
     s.limits.pids = 77;
+    s.limits.cpus = 0.5;
     auto c = driver_->create(s);
     ASSERT_TRUE(c);
     ASSERT_TRUE((*c)->start());
@@ -274,9 +275,16 @@ TEST_F(LeanTest, CgroupLimitsAreApplied) {
         std::string v;
         lim >> v;
         EXPECT_EQ(v, std::to_string(200ULL << 20));
-        std::ifstream pm(layout->bases[2] / e.path().parent_path().lexically_relative(layout->bases[1]) / "pids.max");
+        auto rel = e.path().parent_path().lexically_relative(layout->bases[1]);
+        std::ifstream pm(layout->bases[2] / rel / "pids.max");
         pm >> v;
         EXPECT_EQ(v, "77");
+        std::ifstream quota(layout->bases[0] / rel / "cpu.cfs_quota_us"), period(layout->bases[0] / rel / "cpu.cfs_period_us");
+        std::string q, per;
+        quota >> q;
+        period >> per;
+        EXPECT_EQ(q, "50000");  // 0.5 CPU
+        EXPECT_EQ(per, "100000");
         found = true;
     }
     EXPECT_TRUE(found) << "no pooled cgroup holds the container";
