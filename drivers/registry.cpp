@@ -1,5 +1,6 @@
 #include "drivers/driver.h"
 #include "drivers/lean/lean_driver.h"
+#include "drivers/oci/oci_driver.h"
 
 namespace ctrbench {
 
@@ -8,6 +9,8 @@ DriverRegistry builtin_drivers() {
     DriverRegistry r;
     r.add("lean", "ctrbench's own runtime (namespaces, overlay, pooled cgroups)",
           [] { return std::make_unique<lean::LeanDriver>(); });
+    for (const char* rt : {"crun", "runc", "runsc"})
+        r.add(rt, std::string("the ") + rt + " OCI runtime", [rt] { return std::make_unique<oci::OciDriver>(rt); });
     return r;
 }
 

@@ -49,6 +49,12 @@ HostSnapshot snapshot() {
         char state;
         int ppid;
         if (rest >> state >> ppid && ppid == me) s.children.insert(std::stoi(name));
+        // Engine helpers (a runsc sandbox, a conmon) carry the container's name on their command line.
+        std::ifstream cl(e.path() / "cmdline");
+        std::string cmdline((std::istreambuf_iterator<char>(cl)), {});
+        if (cmdline.find("ctrbench-" + std::to_string(me) + "-") != std::string::npos ||
+            cmdline.find("ctrbench-test-" + std::to_string(me)) != std::string::npos)
+            s.tagged.insert(std::stoi(name));
     }
     return s;
 }
@@ -61,6 +67,8 @@ std::string leftovers(const HostSnapshot& before, const HostSnapshot& after) {
         if (!before.cgroups.count(c)) out += "cgroup " + c + "; ";
     for (int p : after.children)
         if (!before.children.count(p)) out += "child process " + std::to_string(p) + "; ";
+    for (int p : after.tagged)
+        if (!before.tagged.count(p)) out += "process " + std::to_string(p) + " of a test container; ";
     return out;
 }
 

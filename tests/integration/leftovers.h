@@ -11,6 +11,7 @@ struct HostSnapshot {
     std::set<std::string> mounts;   // mount points of the host's mount namespace
     std::set<std::string> cgroups;  // directories named ctrbench-* below /sys/fs/cgroup
     std::set<int> children;         // processes whose parent is this test process
+    std::set<int> tagged;           // processes whose command line names a container of this process
 };
 
 HostSnapshot snapshot();

@@ -1,0 +1,100 @@
+// Every driver against its real engine, through the driver contract alone: the same spec, the same
+// checks. A driver whose engine this host lacks is skipped with the probe's reason, never passed.
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "drivers/driver.h"
+#include "tests/integration/leftovers.h"
+
+using namespace ctrbench;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kRootfs = fs::path(CTRBENCH_IMAGES_DIR) / "minimal" / "rootfs";
+
+class DriverTest : public ::testing::TestWithParam<std::string> {
+protected:
+    void SetUp() override {
+        driver_ = builtin_drivers().make(GetParam());
+        ASSERT_TRUE(driver_) << "no driver " << GetParam();
+        auto probe = driver_->probe();
+        if (!probe.available) GTEST_SKIP() << "skipped: " << GetParam() << ": " << probe.reason;
+        before_ = hostcheck::snapshot();
+    }
+    void TearDown() override {
+        if (IsSkipped() || HasFatalFailure()) return;
+        driver_.reset();
+        EXPECT_EQ(hostcheck::leftovers_after(before_, 5000), "") << "left behind on the host";
+    }
+    ContainerSpec spec(const std::string& tag) {
+        ContainerSpec s;
+        s.name = "ctrbench-test-" + std::to_string(::getpid()) + "-" + tag;
+        s.rootfs = kRootfs;
+        return s;
+    }
+    // All five phases; each must succeed and take a positive time.
+    ExecResult run(const ContainerSpec& s, const std::vector<std::string>& argv) {
+        using Clock = std::chrono::steady_clock;
+        auto t0 = Clock::now();
+        auto c = driver_->create(s);
+        EXPECT_TRUE(c) << (c ? "" : c.error().message());
+        if (!c) return {};
+        auto tc = Clock::now();
+        EXPECT_TRUE((*c)->start());
+        auto ts = Clock::now();
+        auto r = (*c)->exec(argv, 60s);
+        EXPECT_TRUE(r) << (r ? "" : r.error().message());
+        auto te = Clock::now();
+        auto st = (*c)->stop();
+        EXPECT_TRUE(st) << (st ? "" : st.error().message());
+        auto tx = Clock::now();
+        auto cl = (*c)->clean();
+        EXPECT_TRUE(cl) << (cl ? "" : cl.error().message());
+        auto td = Clock::now();
+        for (auto [a, b] : {std::pair{t0, tc}, {tc, ts}, {ts, te}, {te, tx}, {tx, td}}) EXPECT_GT(b - a, 0ns);
+        return r ? *r : ExecResult{};
+    }
+    std::unique_ptr<Driver> driver_;
+    hostcheck::HostSnapshot before_;
+};
+
+}  // namespace
+
+TEST_P(DriverTest, BootEchoesHelloWorld) {
+    auto r = run(spec("boot"), {"/bin/echo", "Hello World"});
+    EXPECT_TRUE(r.ok()) << r.describe() << ": " << r.err;
+    EXPECT_EQ(r.out, "Hello World\n");
+}
+
+TEST_P(DriverTest, FailingCommandsExitCodeAndStderrComeBack) {
+    auto r = run(spec("fail"), {"/bin/sh", "-c", "echo bad >&2; exit 42"});
+    EXPECT_EQ(r.exit_code, 42);
+    EXPECT_NE(r.err.find("bad"), std::string::npos);
+}
+
+TEST_P(DriverTest, MemoryLimitKillsAnOverAllocatingProcess) {
+    auto s = spec("oom");
+    s.limits.memory_bytes = 48ULL << 20;
+    auto r = run(s, {"/usr/bin/ctrbench-agent", "memhog", "512"});
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(r.out.find("allocated 512"), std::string::npos) << "the limit did not hold";
+    // gVisor and VMs account memory inside their own kernel: the host's OOM counter does not move.
+    if (!driver_->capabilities().vm && GetParam() != "runsc") {
+        EXPECT_TRUE(r.oom_killed) << r.describe();
+    }
+}
+
+TEST_P(DriverTest, ContainerIsIsolatedFromTheHost) {
+    auto s = spec("iso");
+    auto r = run(s, {"/bin/sh", "-c", "hostname; test -e /work && echo SEES_WORK; cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '"});
+    EXPECT_TRUE(r.ok()) << r.err;
+    EXPECT_EQ(r.out, s.name + "\nlo\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, DriverTest, ::testing::Values("lean", "crun", "runc", "runsc"),
+                         [](const auto& info) { return info.param; });
