@@ -11,7 +11,8 @@ die() { echo "ctrbench.sh: $*" >&2; exit 1; }
 
 # Debian packages: the toolchain, the libraries of the build, and what the images and tests use.
 PACKAGES=(g++ cmake make pkg-config libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
-          libbenchmark-dev libcap-dev busybox-static util-linux tar coreutils)
+          libbenchmark-dev libcap-dev libcpp-httplib-dev busybox-static util-linux tar coreutils
+          ansible-core python3-apt hyperfine)
 
 install_packages() {
     local missing=()
@@ -31,9 +32,17 @@ build() {
     cmake --build build -j"$(nproc)"
 }
 
+# The engines (crun, runc, runsc, docker, podman) through the Ansible playbooks: installed,
+# configured, daemons started. An engine that fails to set up is skipped by the harness with a reason.
+setup_engines() {
+    (cd playbooks && ansible-playbook site.yml >/tmp/ctrbench-ansible.log 2>&1) ||
+        echo "ctrbench.sh: engine setup failed (see /tmp/ctrbench-ansible.log); drivers that cannot run will be skipped" >&2
+}
+
 setup() {
     [ "$(id -u)" -eq 0 ] || die "must run as root (it installs packages, and containers need root)"
     install_packages
+    setup_engines
     build
 }
 

@@ -35,8 +35,14 @@ std::string ExecResult::describe() const {
     return s;
 }
 
-void DriverRegistry::add(std::string name, std::string description, Factory make) {
-    entries_.push_back({std::move(name), std::move(description), std::move(make)});
+void DriverRegistry::add(std::string name, std::string description, std::vector<std::string> runtimes, Factory make) {
+    entries_.push_back({std::move(name), std::move(description), std::move(runtimes), std::move(make)});
+}
+
+std::vector<std::string> DriverRegistry::runtimes(const std::string& name) const {
+    for (const auto& e : entries_)
+        if (e.name == name) return e.runtimes;
+    return {};
 }
 
 std::vector<std::string> DriverRegistry::names() const {
@@ -51,9 +57,13 @@ std::string DriverRegistry::description(const std::string& name) const {
     return {};
 }
 
-std::unique_ptr<Driver> DriverRegistry::make(const std::string& name) const {
-    for (const auto& e : entries_)
-        if (e.name == name) return e.make();
+std::unique_ptr<Driver> DriverRegistry::make(const std::string& name, const std::string& runtime) const {
+    for (const auto& e : entries_) {
+        if (e.name != name) continue;
+        if (runtime.empty()) return e.make(e.runtimes.empty() ? "" : e.runtimes.front());
+        if (std::find(e.runtimes.begin(), e.runtimes.end(), runtime) == e.runtimes.end()) return nullptr;
+        return e.make(runtime);
+    }
     return nullptr;
 }
 

@@ -117,6 +117,8 @@ public:
     virtual Capabilities capabilities() const = 0;
     // Can this host run the driver? Cheap, side-effect free, callable many times.
     virtual Probe probe() = 0;
+    // Untimed, once before the runs: what every run reuses (an image imported into the engine).
+    virtual Status prepare(const ContainerSpec& /*spec*/) { return {}; }
     // nothing -> created: rootfs, cgroup and config are ready, no process of the spec runs yet.
     virtual Result<std::unique_ptr<Container>> create(const ContainerSpec& spec) = 0;
 };
@@ -124,16 +126,21 @@ public:
 // The table of drivers the harness looks names up in (fio's engine registry).
 class DriverRegistry {
 public:
-    using Factory = std::function<std::unique_ptr<Driver>()>;
-    void add(std::string name, std::string description, Factory make);
+    // Makes the driver for one OCI runtime choice ("" = the driver's default).
+    using Factory = std::function<std::unique_ptr<Driver>(const std::string& runtime)>;
+    // `runtimes`: the OCI runtimes a manager driver can run containers with (first = default);
+    // empty for drivers that are their own runtime.
+    void add(std::string name, std::string description, std::vector<std::string> runtimes, Factory make);
     std::vector<std::string> names() const;
     std::string description(const std::string& name) const;
-    // nullptr when unknown.
-    std::unique_ptr<Driver> make(const std::string& name) const;
+    std::vector<std::string> runtimes(const std::string& name) const;
+    // nullptr when the name, or the runtime for it, is unknown.
+    std::unique_ptr<Driver> make(const std::string& name, const std::string& runtime = "") const;
 
 private:
     struct Entry {
         std::string name, description;
+        std::vector<std::string> runtimes;
         Factory make;
     };
     std::vector<Entry> entries_;

@@ -1,4 +1,5 @@
 #include "drivers/driver.h"
+#include "drivers/docker/docker_driver.h"
 #include "drivers/lean/lean_driver.h"
 #include "drivers/oci/oci_driver.h"
 
@@ -7,10 +8,13 @@ namespace ctrbench {
 // The table of built-in drivers: one line per driver.
 DriverRegistry builtin_drivers() {
     DriverRegistry r;
-    r.add("lean", "ctrbench's own runtime (namespaces, overlay, pooled cgroups)",
-          [] { return std::make_unique<lean::LeanDriver>(); });
+    r.add("lean", "ctrbench's own runtime (namespaces, overlay, pooled cgroups)", {},
+          [](const std::string&) { return std::make_unique<lean::LeanDriver>(); });
     for (const char* rt : {"crun", "runc", "runsc"})
-        r.add(rt, std::string("the ") + rt + " OCI runtime", [rt] { return std::make_unique<oci::OciDriver>(rt); });
+        r.add(rt, std::string("the ") + rt + " OCI runtime", {},
+              [rt](const std::string&) { return std::make_unique<oci::OciDriver>(rt); });
+    r.add("docker", "Docker Engine API on its unix socket", {"runc", "crun", "runsc"},
+          [](const std::string& rt) { return std::make_unique<docker::DockerDriver>(rt); });
     return r;
 }
 

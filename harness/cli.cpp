@@ -25,6 +25,7 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
                  "harness"};
     app.add_flag("--list", o.list, "list drivers (with availability here) and workloads, then exit");
     app.add_option("--driver", o.driver, "driver to run: " + join(drivers.names()));
+    app.add_option("--runtime", o.runtime, "OCI runtime under a manager driver: docker with runc, crun or runsc");
     app.add_option("--test", o.test, "workload to run: " + join(workloads.names()))->capture_default_str();
     app.add_option("--param", o.params, "workload parameter KEY=VALUE (repeatable); none = every value");
     app.add_option("--runs", o.runs, "measured runs per workload and parameter")->capture_default_str()->check(CLI::Range(1, 1'000'000));
@@ -65,6 +66,13 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
     if (!drivers.make(o.driver)) {
         res.exit_code = 2;
         res.message = "unknown driver '" + o.driver + "' (valid: " + join(drivers.names()) + ")";
+        return res;
+    }
+    if (!o.runtime.empty() && !drivers.make(o.driver, o.runtime)) {
+        auto rts = drivers.runtimes(o.driver);
+        res.exit_code = 2;
+        res.message = rts.empty() ? "driver " + o.driver + " takes no --runtime (it is its own runtime)"
+                                  : "unknown runtime '" + o.runtime + "' for " + o.driver + " (valid: " + join(rts) + ")";
         return res;
     }
     const Workload* w = workloads.find(o.test);

@@ -13,6 +13,7 @@ namespace ctrbench {
 struct Options {
     bool list = false;
     std::string driver;
+    std::string runtime;  // the OCI runtime under a manager driver (docker, podman); "" = its default
     std::string test = "boot";
     std::vector<std::string> params;  // "key=value"
     int runs = 20;

@@ -32,10 +32,15 @@ std::string run_id_now() {
 int list(const DriverRegistry& drivers, const WorkloadRegistry& workloads) {
     std::printf("drivers:\n");
     for (const auto& name : drivers.names()) {
-        auto d = drivers.make(name);
-        auto p = d->probe();
-        std::printf("  %-8s %-10s %s\n", name.c_str(), p.available ? "available" : "skipped",
-                    p.available ? d->description().c_str() : p.reason.c_str());
+        auto runtimes = drivers.runtimes(name);
+        if (runtimes.empty()) runtimes = {""};
+        for (const auto& rt : runtimes) {
+            auto d = drivers.make(name, rt);
+            auto p = d->probe();
+            std::printf("  %-8s %-10s %s%s\n", name.c_str(), p.available ? "available" : "skipped",
+                        rt.empty() ? "" : ("[--runtime " + rt + "] ").c_str(),
+                        p.available ? d->description().c_str() : p.reason.c_str());
+        }
     }
     std::printf("workloads:\n");
     for (const auto& w : workloads.all()) {
@@ -61,7 +66,7 @@ int main(int argc, char** argv) {
     const Options& o = parsed.options;
     if (o.list) return list(drivers, workloads);
 
-    auto driver = drivers.make(o.driver);
+    auto driver = drivers.make(o.driver, o.runtime);
     Probe probe = driver->probe();
     if (!probe.available) return die("driver " + o.driver + " is not available on this host: " + probe.reason);
     const Workload* workload = workloads.find(o.test);

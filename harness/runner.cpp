@@ -106,6 +106,13 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
     if (!rootfs) return fail(std::move(rootfs.error()));
     Candidate cand{driver.name(), probe.runtime.empty() ? driver.name() : probe.runtime,
                    probe.storage.empty() ? "default" : probe.storage, opts.image, cgroup_version(), "rootful"};
+    {
+        ContainerSpec base;
+        base.name = "ctrbench-" + std::to_string(::getpid()) + "-prepare";
+        base.image = opts.image;
+        base.rootfs = *rootfs;
+        if (auto s = driver.prepare(base); !s) return fail(std::move(s.error()).wrap("prepare " + driver.name()));
+    }
     std::vector<RunRecord> out;
     const int total = opts.warmup + opts.runs;
     int consecutive_errors = 0;

@@ -109,6 +109,19 @@ Result<std::unique_ptr<Cgroup>> make_cgroup(const CgroupLayout& layout, const st
     return std::unique_ptr<Cgroup>(std::move(cg));
 }
 
+Result<fs::path> memory_cgroup_of(int pid) {
+    auto where = discover_cgroups("/proc/self/mountinfo", "/proc/" + std::to_string(pid) + "/cgroup");
+    if (!where) return fail(std::move(where.error()));
+    return where->version == CgroupVersion::V1 ? where->bases[1] : where->bases[0];
+}
+
+std::uint64_t oom_kill_count(const fs::path& dir) {
+    if (dir.empty()) return 0;
+    for (const char* f : {"memory.oom_control", "memory.events"})
+        if (auto v = read_keyed(dir / f, "oom_kill"); v && *v) return *v;
+    return 0;
+}
+
 void sweep_stale_pools(const fs::path& base) {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(base, ec)) {

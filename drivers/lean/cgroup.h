@@ -81,6 +81,11 @@ private:
     std::vector<Slot> all_;
 };
 
+// The memory cgroup directory of a running process (another engine's container init), and the OOM
+// kills counted there so far (0 when unknown): how every driver reports ExecResult::oom_killed.
+Result<fs::path> memory_cgroup_of(int pid);
+std::uint64_t oom_kill_count(const fs::path& memory_cgroup);
+
 // Removes ctrbench-<pid> pool roots below `base` whose process is gone (bucketbench's sweep by prefix).
 void sweep_stale_pools(const fs::path& base);
 

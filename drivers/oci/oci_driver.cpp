@@ -148,17 +148,7 @@ private:
         all.insert(all.end(), args.begin(), args.end());
         return all;
     }
-    std::uint64_t oom_kills() const {
-        if (memory_cgroup_.empty()) return 0;
-        for (const char* f : {"memory.oom_control", "memory.events"}) {
-            std::ifstream in(memory_cgroup_ / f);
-            std::string k;
-            std::uint64_t v;
-            while (in >> k >> v)
-                if (k == "oom_kill") return v;
-        }
-        return 0;
-    }
+    std::uint64_t oom_kills() const { return lean::oom_kill_count(memory_cgroup_); }
 
     std::vector<std::string> prefix_;
     std::string name_;
@@ -264,10 +254,8 @@ Result<std::unique_ptr<Container>> OciDriver::create(const ContainerSpec& spec) 
     if (auto s = c->runtime_create(); !s) return fail(std::move(s.error()));
     // Where the runtime put the container's cgroup differs (runc nests a relative path under its own
     // cgroup, crun under the root): read it from the container's init.
-    if (c->init_pid() > 0) {
-        auto where = lean::discover_cgroups("/proc/self/mountinfo", "/proc/" + std::to_string(c->init_pid()) + "/cgroup");
-        if (where) c->set_memory_cgroup(where->version == lean::CgroupVersion::V1 ? where->bases[1] : where->bases[0]);
-    }
+    if (c->init_pid() > 0)
+        if (auto where = lean::memory_cgroup_of(c->init_pid())) c->set_memory_cgroup(*where);
     return std::unique_ptr<Container>(std::move(c));
 }
 

@@ -1,0 +1,217 @@
+#include "drivers/docker/docker_driver.h"
+
+#include <signal.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "drivers/lean/cgroup.h"
+
+namespace ctrbench::docker {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+class DockerContainer final : public Container {
+public:
+    DockerContainer(DockerApi api, std::string id) : api_(std::move(api)), id_(std::move(id)) {}
+    ~DockerContainer() override { (void)clean(); }
+
+    Status start() override {
+        auto r = api_.call("POST", "/containers/" + id_ + "/start");
+        if (!r) return fail(std::move(r.error()));
+        // The init's pid locates the container's memory cgroup, where OOM kills are counted.
+        if (auto j = api_.get_json("/containers/" + id_ + "/json"); j && (*j)["State"]["Pid"].is_number())
+            if (auto cg = lean::memory_cgroup_of((*j)["State"]["Pid"].get<int>())) memory_cgroup_ = *cg;
+        return {};
+    }
+
+    Result<ExecResult> exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) override {
+        auto created = api_.post_json("/containers/" + id_ + "/exec",
+                                      {{"AttachStdout", true}, {"AttachStderr", true}, {"Tty", false}, {"Cmd", argv}});
+        if (!created) return fail(std::move(created.error()));
+        std::string exec_id = (*created)["Id"];
+        std::uint64_t oom0 = lean::oom_kill_count(memory_cgroup_);
+        ExecResult r;
+        // The reply is the command's output, multiplexed, until it exits and Docker closes the stream.
+        auto started = api_.call("POST", "/exec/" + exec_id + "/start", json{{"Detach", false}, {"Tty", false}}.dump(),
+                                 "application/json", timeout);
+        if (!started) {
+            if (started.error().err() != ETIMEDOUT) return fail(std::move(started.error()));
+            r.timed_out = true;
+            return r;
+        }
+        demultiplex(started->body, r.out, r.err);
+        auto info = api_.get_json("/exec/" + exec_id + "/json");
+        if (!info) return fail(std::move(info.error()));
+        if ((*info)["Running"].get<bool>()) r.timed_out = true;
+        else r.exit_code = (*info)["ExitCode"].get<int>();
+        // Docker reports a signal death as 128 + signal.
+        if (r.exit_code > 128 && r.exit_code < 128 + 65) {
+            r.signal = r.exit_code - 128;
+        }
+        r.oom_killed = lean::oom_kill_count(memory_cgroup_) > oom0;
+        return r;
+    }
+
+    Status stop() override {
+        if (stopped_) return {};
+        auto k = api_.call("POST", "/containers/" + id_ + "/kill?signal=KILL", "", "application/json", 60s, {204, 409});
+        if (!k) return fail(std::move(k.error()));
+        auto w = api_.call("POST", "/containers/" + id_ + "/wait?condition=not-running");
+        if (!w) return fail(std::move(w.error()));
+        stopped_ = true;
+        return {};
+    }
+
+    Status clean() override {
+        if (removed_) return {};
+        auto r = api_.call("DELETE", "/containers/" + id_ + "?force=true&v=true", "", "application/json", 60s, {204, 404});
+        if (!r) return fail(std::move(r.error()));
+        removed_ = true;
+        return {};
+    }
+
+private:
+    DockerApi api_;
+    std::string id_;
+    fs::path memory_cgroup_;
+    bool stopped_ = false, removed_ = false;
+};
+
+std::string url_encode(const std::string& s) {
+    std::ostringstream out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out << c;
+        else out << '%' << std::uppercase << std::hex << (c >> 4) << (c & 15) << std::nouppercase << std::dec;
+    }
+    return out.str();
+}
+
+}  // namespace
+
+DockerDriver::DockerDriver(std::string runtime, std::string socket) : runtime_(std::move(runtime)), api_(std::move(socket)) {}
+
+std::string DockerDriver::description() const { return "Docker Engine API on " + api_.socket() + ", runtime " + runtime_; }
+
+Capabilities DockerDriver::capabilities() const {
+    Capabilities c;
+    c.daemon = true;
+    c.port_publishing = true;
+    c.read_only_rootfs = true;
+    return c;
+}
+
+Probe DockerDriver::probe() {
+    Probe p;
+    p.runtime = runtime_;
+    if (!fs::exists(api_.socket())) {
+        p.reason = "dockerd is not running: no socket at " + api_.socket() + " (ansible-playbook playbooks/docker.yml)";
+        return p;
+    }
+    auto version = api_.get_json("/version");
+    if (!version) {
+        p.reason = version.error().message();
+        return p;
+    }
+    p.versions["docker"] = version->value("Version", "");
+    p.versions["docker_api"] = version->value("ApiVersion", "");
+    auto info = api_.get_json("/info");
+    if (!info) {
+        p.reason = info.error().message();
+        return p;
+    }
+    p.storage = info->value("Driver", "");
+    p.versions["storage"] = p.storage;
+    p.versions["cgroup_driver"] = info->value("CgroupDriver", "");
+    if (!(*info)["Runtimes"].contains(runtime_)) {
+        p.reason = "runtime " + runtime_ + " is not registered in Docker (/etc/docker/daemon.json; playbooks/docker.yml)";
+        return p;
+    }
+    p.available = true;
+    return p;
+}
+
+Result<std::string> DockerDriver::image_ref(const ContainerSpec& spec) {
+    auto sha_file = spec.rootfs.parent_path() / (spec.image + ".sha256");
+    std::ifstream in(sha_file);
+    std::string sha;
+    if (!(in >> sha) || sha.size() < 16) return fail_msg("image " + spec.image + " has no checksum at " + sha_file.string());
+    return "ctrbench/" + spec.image + ":" + sha.substr(0, 16);
+}
+
+json DockerDriver::create_body(const ContainerSpec& spec, const std::string& image, const std::string& runtime) {
+    json host = {
+        {"Runtime", runtime},
+        {"NetworkMode", spec.network == NetworkMode::Host ? "host" : spec.network == NetworkMode::Own ? "bridge" : "none"},
+        {"ReadonlyRootfs", spec.read_only_rootfs},
+        {"Init", false},
+    };
+    if (spec.limits.cpus > 0) host["NanoCpus"] = std::llround(spec.limits.cpus * 1e9);
+    if (spec.limits.memory_bytes) {
+        host["Memory"] = spec.limits.memory_bytes;
+        host["MemorySwap"] = spec.limits.memory_bytes;  // no swap beyond the limit, as the other drivers
+    }
+    if (spec.limits.pids) host["PidsLimit"] = spec.limits.pids;
+    if (spec.read_only_rootfs)
+        host["Tmpfs"] = {{"/tmp", "rw,nosuid,nodev,size=" + std::to_string(spec.limits.writable_bytes)}};
+    json binds = json::array();
+    for (const auto& m : spec.mounts) binds.push_back(m.source.string() + ":" + m.target + (m.read_only ? ":ro" : ":rw"));
+    if (!binds.empty()) host["Binds"] = binds;
+    if (!spec.add_caps.empty()) host["CapAdd"] = spec.add_caps;
+    return {
+        {"Image", image},
+        {"Cmd", spec.init},
+        {"Env", spec.env},
+        {"WorkingDir", spec.workdir},
+        {"Hostname", spec.hostname.empty() ? spec.name : spec.hostname},
+        {"Tty", false},
+        {"OpenStdin", false},
+        {"Labels", {{"ctrbench", "1"}}},
+        {"HostConfig", host},
+    };
+}
+
+Status DockerDriver::prepare(const ContainerSpec& spec) {
+    auto ref = image_ref(spec);
+    if (!ref) return fail(std::move(ref.error()));
+    if (api_.call("GET", "/images/" + *ref + "/json")) return {};
+    auto tar_path = spec.rootfs.parent_path() / (spec.image + ".tar");
+    std::ifstream in(tar_path, std::ios::binary);
+    if (!in) return fail_sys("open " + tar_path.string());
+    std::string tar((std::istreambuf_iterator<char>(in)), {});
+    auto colon = ref->find(':');
+    auto r = api_.call("POST", "/images/create?fromSrc=-&repo=" + url_encode(ref->substr(0, colon)) + "&tag=" + ref->substr(colon + 1),
+                       tar, "application/x-tar", 300s);
+    if (!r) return fail(std::move(r.error()).wrap("import image " + *ref));
+    return {};
+}
+
+Result<std::unique_ptr<Container>> DockerDriver::create(const ContainerSpec& spec) {
+    if (auto s = validate(spec); !s) return fail(std::move(s.error()));
+    auto ref = image_ref(spec);
+    if (!ref) return fail(std::move(ref.error()));
+    if (!swept_) {
+        // Containers of ctrbench processes that died without cleaning (bucketbench's sweep by prefix).
+        swept_ = true;
+        auto list = api_.get_json("/containers/json?all=true&filters=" + url_encode(R"({"label":["ctrbench=1"]})"));
+        if (list)
+            for (const auto& c : *list)
+                for (const auto& n : c["Names"]) {
+                    std::string name = n.get<std::string>();
+                    int pid = name.starts_with("/ctrbench-") ? std::atoi(name.c_str() + 10) : 0;
+                    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH)
+                        (void)api_.call("DELETE", "/containers/" + c["Id"].get<std::string>() + "?force=true&v=true", "",
+                                        "application/json", 60s, {204, 404});
+                }
+    }
+    auto created = api_.post_json("/containers/create?name=" + url_encode(spec.name), create_body(spec, *ref, runtime_));
+    if (!created) return fail(std::move(created.error()));
+    return std::unique_ptr<Container>(new DockerContainer(api_, (*created)["Id"].get<std::string>()));
+}
+
+}  // namespace ctrbench::docker

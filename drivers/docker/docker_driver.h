@@ -1,0 +1,39 @@
+// The `docker` driver: the Docker Engine API over /run/docker.sock (not the CLI).
+// Phases: create = POST /containers/create (image imported beforehand by prepare());
+//         start  = POST /containers/{id}/start;
+//         exec   = POST /containers/{id}/exec, POST /exec/{id}/start (attached), GET /exec/{id}/json;
+//         stop   = POST /containers/{id}/kill?signal=KILL, POST /containers/{id}/wait?condition=not-running;
+//         clean  = DELETE /containers/{id}?force=true&v=true.
+// The OCI runtime under Docker (runc, crun, runsc) is the driver's runtime parameter.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "drivers/docker/docker_api.h"
+#include "drivers/driver.h"
+
+namespace ctrbench::docker {
+
+class DockerDriver final : public Driver {
+public:
+    explicit DockerDriver(std::string runtime = "runc", std::string socket = "/run/docker.sock");
+    std::string name() const override { return "docker"; }
+    std::string description() const override;
+    Capabilities capabilities() const override;
+    Probe probe() override;
+    Status prepare(const ContainerSpec& spec) override;
+    Result<std::unique_ptr<Container>> create(const ContainerSpec& spec) override;
+
+    // "ctrbench/minimal:<first 16 hex of the image tar's sha256>": a new tag whenever the image changes.
+    static Result<std::string> image_ref(const ContainerSpec& spec);
+    // The body of POST /containers/create for a spec.
+    static nlohmann::json create_body(const ContainerSpec& spec, const std::string& image, const std::string& runtime);
+
+private:
+    std::string runtime_;
+    DockerApi api_;
+    bool swept_ = false;
+};
+
+}  // namespace ctrbench::docker
