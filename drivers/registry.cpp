@@ -2,6 +2,7 @@
 #include "drivers/docker/docker_driver.h"
 #include "drivers/lean/lean_driver.h"
 #include "drivers/oci/oci_driver.h"
+#include "drivers/podman/podman_driver.h"
 
 namespace ctrbench {
 
@@ -15,6 +16,8 @@ DriverRegistry builtin_drivers() {
               [rt](const std::string&) { return std::make_unique<oci::OciDriver>(rt); });
     r.add("docker", "Docker Engine API on its unix socket", {"runc", "crun", "runsc"},
           [](const std::string& rt) { return std::make_unique<docker::DockerDriver>(rt); });
+    r.add("podman", "podman CLI", {"crun", "runc"},
+          [](const std::string& rt) { return std::make_unique<podman::PodmanDriver>(rt); });
     return r;
 }
 

@@ -102,5 +102,5 @@ TEST_P(DriverTest, ContainerIsIsolatedFromTheHost) {
     EXPECT_EQ(r.out, s.name + "\nlo\n");
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, DriverTest, ::testing::Values("lean", "crun", "runc", "runsc", "docker", "docker_crun", "docker_runsc"),
+INSTANTIATE_TEST_SUITE_P(Engines, DriverTest, ::testing::Values("lean", "crun", "runc", "runsc", "docker", "docker_crun", "docker_runsc", "podman", "podman_runc"),
                          [](const auto& info) { return info.param; });

@@ -1,0 +1,200 @@
+#include "drivers/podman/podman_driver.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "drivers/docker/docker_driver.h"
+#include "drivers/lean/cgroup.h"
+#include "drivers/subprocess.h"
+
+namespace ctrbench::podman {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+constexpr auto kVerbTimeout = 60s;
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+class PodmanContainer final : public Container {
+public:
+    PodmanContainer(std::vector<std::string> base, std::string name) : base_(std::move(base)), name_(std::move(name)) {}
+    ~PodmanContainer() override { (void)clean(); }
+
+    Status start() override {
+        if (auto r = run_checked(cmd({"start", name_}), kVerbTimeout); !r) return fail(std::move(r.error()));
+        if (auto pid = run_process(cmd({"inspect", "--format", "{{.State.Pid}}", name_}), kVerbTimeout); pid && pid->ok())
+            if (auto cg = lean::memory_cgroup_of(std::atoi(pid->out.c_str()))) memory_cgroup_ = *cg;
+        return {};
+    }
+
+    Result<ExecResult> exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) override {
+        auto args = cmd({"exec", name_});
+        args.insert(args.end(), argv.begin(), argv.end());
+        std::uint64_t oom0 = lean::oom_kill_count(memory_cgroup_);
+        auto r = run_process(args, timeout);
+        if (!r) return fail(std::move(r.error()));
+        // podman exec's own failures: 125 (podman), 126 (not executable), 127 (not found).
+        if (r->exit_code == 125 || (r->exit_code >= 126 && r->err.find("OCI runtime") != std::string::npos))
+            return fail_msg(r->describe(args));
+        ExecResult e;
+        e.out = std::move(r->out);
+        e.err = std::move(r->err);
+        e.timed_out = r->timed_out;
+        e.exit_code = r->exit_code;
+        if (e.exit_code > 128 && e.exit_code < 128 + 65) e.signal = e.exit_code - 128;
+        e.oom_killed = lean::oom_kill_count(memory_cgroup_) > oom0;
+        return e;
+    }
+
+    Status stop() override {
+        if (stopped_) return {};
+        auto k = run_process(cmd({"kill", "--signal", "KILL", name_}), kVerbTimeout);
+        if (!k) return fail(std::move(k.error()));
+        if (auto w = run_checked(cmd({"wait", name_}), kVerbTimeout); !w) return fail(std::move(w.error()));
+        stopped_ = true;
+        return {};
+    }
+
+    Status clean() override {
+        if (removed_) return {};
+        auto r = run_process(cmd({"rm", "--force", name_}), kVerbTimeout);
+        if (!r) return fail(std::move(r.error()));
+        if (!r->ok() && r->err.find("no such container") == std::string::npos) return fail_msg(r->describe(cmd({"rm", name_})));
+        removed_ = true;
+        return {};
+    }
+
+private:
+    std::vector<std::string> cmd(std::vector<std::string> args) const {
+        auto all = base_;
+        all.insert(all.end(), args.begin(), args.end());
+        return all;
+    }
+    std::vector<std::string> base_;
+    std::string name_;
+    fs::path memory_cgroup_;
+    bool stopped_ = false, removed_ = false;
+};
+
+}  // namespace
+
+PodmanDriver::PodmanDriver(std::string runtime) : runtime_(std::move(runtime)), binary_(find_program("podman")) {}
+
+std::string PodmanDriver::description() const { return "podman CLI (cgroupfs), runtime " + runtime_; }
+
+Capabilities PodmanDriver::capabilities() const {
+    Capabilities c;
+    c.port_publishing = true;
+    c.read_only_rootfs = true;
+    return c;
+}
+
+std::vector<std::string> PodmanDriver::base() const {
+    return {binary_, "--cgroup-manager", "cgroupfs", "--events-backend", "file", "--runtime", runtime_};
+}
+
+std::vector<std::string> PodmanDriver::create_args(const ContainerSpec& spec, const std::string& image) {
+    std::vector<std::string> a = {"create", "--name", spec.name, "--hostname", spec.hostname.empty() ? spec.name : spec.hostname,
+                                  "--label", "ctrbench=1", "--workdir", spec.workdir,
+                                  "--network", spec.network == NetworkMode::Host ? "host" : spec.network == NetworkMode::Own ? "bridge" : "none",
+                                  "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"};
+    auto add = [&](std::initializer_list<std::string> more) { a.insert(a.end(), more); };
+    if (spec.limits.cpus > 0) {
+        std::ostringstream c;
+        c << spec.limits.cpus;
+        add({"--cpus", c.str()});
+    }
+    if (spec.limits.memory_bytes)
+        add({"--memory", std::to_string(spec.limits.memory_bytes), "--memory-swap", std::to_string(spec.limits.memory_bytes)});
+    if (spec.limits.pids) add({"--pids-limit", std::to_string(spec.limits.pids)});
+    if (spec.read_only_rootfs)
+        add({"--read-only", "--tmpfs", "/tmp:rw,nosuid,nodev,size=" + std::to_string(spec.limits.writable_bytes)});
+    for (const auto& m : spec.mounts) add({"--volume", m.source.string() + ":" + m.target + (m.read_only ? ":ro" : ":rw")});
+    for (const auto& c : spec.add_caps) add({"--cap-add", c});
+    for (const auto& e : spec.env) add({"--env", e});
+    a.push_back(image);
+    a.insert(a.end(), spec.init.begin(), spec.init.end());
+    return a;
+}
+
+Probe PodmanDriver::probe() {
+    Probe p;
+    p.runtime = runtime_;
+    p.storage = "overlay";
+    if (binary_.empty()) {
+        p.reason = "podman is not installed (ansible-playbook playbooks/podman.yml)";
+        return p;
+    }
+    if (::geteuid() != 0) {
+        p.reason = "needs root (rootful podman; rootless is a candidate of its own)";
+        return p;
+    }
+    auto v = run_process({binary_, "version", "--format", "{{.Client.Version}}"}, 30s);
+    if (!v || !v->ok()) {
+        p.reason = v ? v->describe({"podman", "version"}) : v.error().message();
+        return p;
+    }
+    p.versions["podman"] = trim(v->out);
+    if (find_program(runtime_).empty()) {
+        p.reason = "runtime " + runtime_ + " is not installed";
+        return p;
+    }
+    if (auto info = run_process({binary_, "info", "--format", "{{.Store.GraphDriverName}}"}, 30s); info && info->ok())
+        p.storage = trim(info->out);
+    p.available = true;
+    return p;
+}
+
+Status PodmanDriver::prepare(const ContainerSpec& spec) {
+    auto ref = docker::DockerDriver::image_ref(spec);  // the same tag scheme as docker
+    if (!ref) return fail(std::move(ref.error()));
+    auto b = base();
+    auto exists = b;
+    exists.insert(exists.end(), {"image", "exists", *ref});
+    if (auto r = run_process(exists, 60s); r && r->ok()) return {};
+    auto imp = b;
+    imp.insert(imp.end(), {"import", (spec.rootfs.parent_path() / (spec.image + ".tar")).string(), *ref});
+    if (auto r = run_checked(imp, 300s); !r) return fail(std::move(r.error()).wrap("import image " + *ref));
+    return {};
+}
+
+Result<std::unique_ptr<Container>> PodmanDriver::create(const ContainerSpec& spec) {
+    if (auto s = validate(spec); !s) return fail(std::move(s.error()));
+    if (binary_.empty()) return fail_msg("podman is not installed");
+    auto ref = docker::DockerDriver::image_ref(spec);
+    if (!ref) return fail(std::move(ref.error()));
+    auto b = base();
+    if (!swept_) {
+        // Containers of ctrbench processes that died without cleaning.
+        swept_ = true;
+        auto ps = b;
+        ps.insert(ps.end(), {"ps", "--all", "--filter", "label=ctrbench=1", "--format", "{{.Names}}"});
+        if (auto r = run_process(ps, 60s); r && r->ok()) {
+            std::istringstream in(r->out);
+            for (std::string name; std::getline(in, name);) {
+                int pid = name.starts_with("ctrbench-") ? std::atoi(name.c_str() + 9) : 0;
+                if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) {
+                    auto rm = b;
+                    rm.insert(rm.end(), {"rm", "--force", name});
+                    (void)run_process(rm, 60s);
+                }
+            }
+        }
+    }
+    auto args = b;
+    auto ca = create_args(spec, *ref);
+    args.insert(args.end(), ca.begin(), ca.end());
+    auto c = std::make_unique<PodmanContainer>(b, spec.name);
+    if (auto r = run_checked(args, kVerbTimeout); !r) return fail(std::move(r.error()));  // c's destructor removes leftovers
+    return std::unique_ptr<Container>(std::move(c));
+}
+
+}  // namespace ctrbench::podman
