@@ -1,6 +1,7 @@
 #include "drivers/docker/docker_driver.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -111,6 +112,10 @@ Probe DockerDriver::probe() {
     p.runtime = runtime_;
     if (!fs::exists(api_.socket())) {
         p.reason = "dockerd is not running: no socket at " + api_.socket() + " (ansible-playbook playbooks/docker.yml)";
+        return p;
+    }
+    if (::access(api_.socket().c_str(), R_OK | W_OK) != 0) {
+        p.reason = "permission denied on " + api_.socket() + " (run as root or join the docker group)";
         return p;
     }
     auto version = api_.get_json("/version");

@@ -102,5 +102,19 @@ TEST_P(DriverTest, ContainerIsIsolatedFromTheHost) {
     EXPECT_EQ(r.out, s.name + "\nlo\n");
 }
 
+TEST_P(DriverTest, MissingFirstProcessFailsWithAClearErrorAndLeavesNothing) {
+    auto s = spec("nope");
+    s.init = {"/bin/no-such-init"};
+    auto c = driver_->create(s);
+    Status started = c ? (*c)->start() : Status{};
+    bool failed = !c || !started;
+    EXPECT_TRUE(failed) << "a container whose first process does not exist must not start";
+    std::string msg = !c ? c.error().message() : !started ? started.error().message() : "";
+    EXPECT_NE(msg.find("no-such-init"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line";
+    // Whatever create made (a runsc sandbox, a bundle, a daemon's container) goes with the handle;
+    // TearDown checks nothing is left.
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, DriverTest, ::testing::Values("lean", "crun", "runc", "runsc", "docker", "docker_crun", "docker_runsc", "podman", "podman_runc"),
                          [](const auto& info) { return info.param; });

@@ -35,7 +35,7 @@ TEST(Cli, UnknownDriverListsValidNamesExit2) {
     auto r = parse({"--driver", "dockr"});
     EXPECT_FALSE(r.proceed);
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_EQ(r.message, "unknown driver 'dockr' (valid: lean)");
+    EXPECT_EQ(r.message, "unknown driver 'dockr' (valid: lean, crun, runc, runsc, docker, podman)");
 }
 
 TEST(Cli, UnknownTestListsValidNamesExit2) {
@@ -67,4 +67,14 @@ TEST(Cli, ListNeedsNoDriver) {
     auto r = parse({"--list"});
     EXPECT_TRUE(r.proceed);
     EXPECT_TRUE(r.options.list);
+}
+
+TEST(Cli, RuntimeOnlyForManagers) {
+    EXPECT_TRUE(parse({"--driver", "docker", "--runtime", "crun"}).proceed);
+    auto bad = parse({"--driver", "docker", "--runtime", "kata"});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_EQ(bad.message, "unknown runtime 'kata' for docker (valid: runc, crun, runsc)");
+    auto none = parse({"--driver", "lean", "--runtime", "runc"});
+    EXPECT_EQ(none.exit_code, 2);
+    EXPECT_NE(none.message.find("takes no --runtime"), std::string::npos);
 }

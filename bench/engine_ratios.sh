@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The engine drivers against the engines' own one-shot commands, measured in the same run:
+#   docker driver boot (create -> clean)  vs  `docker run --rm` of the same image and command (hyperfine)
+#   crun driver boot (create -> clean)    vs  `crun run` of the same bundle (hyperfine)
+# Prints each median, and the ratio driver/engine. Needs root, the build, dockerd and crun.
+# usage: bench/engine_ratios.sh [BUILD_DIR]   (RUNS=N to change the number of runs, default 20)
+set -euo pipefail
+build=$(readlink -f "${1:-build}")
+runs=${RUNS:-20}
+py=/usr/bin/python3  # Debian's interpreter, whatever python3 is first on PATH
+tmp=$(mktemp -d)
+bundle=""
+cleanup() {
+    if [ -n "$bundle" ]; then
+        crun --root /run/ctrbench/crun-bench delete --force ctrbench-bench-run >/dev/null 2>&1 || true
+        umount "$bundle/rootfs" 2>/dev/null || true
+        umount "$bundle" 2>/dev/null || true
+        rmdir "$bundle" 2>/dev/null || true
+    fi
+    rm -rf "$tmp" /run/ctrbench/crun-bench
+}
+trap cleanup EXIT
+median_total() { "$py" -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["summary"]["total_ms"]["median"])' "$1"; }
+median_hyperfine() { "$py" -c 'import json,sys; print("%.3f" % (json.load(open(sys.argv[1]))["results"][0]["median"] * 1000))' "$1"; }
+ratio() { "$py" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
+image=$(ls "$build/images/minimal/rootfs" >/dev/null && echo "ctrbench/minimal:$(cut -c1-16 "$build/images/minimal/minimal.sha256")")
+
+if docker info >/dev/null 2>&1; then
+    "$build/harness" --driver docker --runs "$runs" --warmup 3 --out "$tmp/docker.csv" >/dev/null 2>&1
+    hyperfine -N --warmup 3 --runs "$runs" --export-json "$tmp/docker-run.json" \
+        "docker run --rm --network none --cpus 1 --memory 1g --memory-swap 1g --pids-limit 1024 $image /bin/echo Hello World" >/dev/null
+    d=$(median_total "$tmp/docker.json"); h=$(median_hyperfine "$tmp/docker-run.json")
+    echo "docker driver boot (create..clean): median $d ms; docker run --rm (hyperfine): median $h ms; ratio $(ratio "$d" "$h")x (goal: <= 1.00x)"
+else
+    echo "docker: skipped (dockerd not answering)"
+fi
+
+if "$build/harness" --list | grep -q '^  crun .*available'; then
+    "$build/harness" --driver crun --runs "$runs" --warmup 3 --out "$tmp/crun.csv" >/dev/null 2>&1
+    bundle=/run/ctrbench/bundles/ctrbench-bench-run
+    mkdir -p "$bundle"
+    mount -t tmpfs -o size=256m tmpfs "$bundle"
+    mkdir "$bundle/upper" "$bundle/work" "$bundle/rootfs"
+    mount -t overlay overlay -o "lowerdir=$build/images/minimal/rootfs,upperdir=$bundle/upper,workdir=$bundle/work" "$bundle/rootfs"
+    "$build/bench/oci_bundle" "$bundle" "$build/images/minimal/rootfs" ctrbench-bench-run /bin/echo Hello World
+    hyperfine -N --warmup 3 --runs "$runs" --export-json "$tmp/crun-run.json" \
+        "crun --root /run/ctrbench/crun-bench run --bundle $bundle ctrbench-bench-run" >/dev/null
+    c=$(median_total "$tmp/crun.json"); h=$(median_hyperfine "$tmp/crun-run.json")
+    echo "crun driver boot (create, start, exec, kill, delete: five crun calls): median $c ms; crun run of the same bundle (one call, hyperfine): median $h ms; ratio $(ratio "$c" "$h")x (goal: <= 1.10x)"
+else
+    echo "crun: skipped ($("$build/harness" --list | grep '^  crun' | sed 's/ \+/ /g'))"
+fi

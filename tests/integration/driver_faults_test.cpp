@@ -1,0 +1,89 @@
+// What a user sees when an engine is missing, its daemon down, a runtime unregistered or an image
+// absent: one clear line, from the probe or from the failing call, never a crash or a fake pass.
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "drivers/docker/docker_driver.h"
+#include "drivers/oci/oci_driver.h"
+#include "drivers/podman/podman_driver.h"
+#include "tests/integration/leftovers.h"
+
+using namespace ctrbench;
+namespace fs = std::filesystem;
+
+namespace {
+bool one_line(const std::string& s) { return !s.empty() && s.find('\n') == std::string::npos; }
+ContainerSpec spec(const fs::path& rootfs) {
+    ContainerSpec s;
+    s.name = "ctrbench-test-" + std::to_string(::getpid()) + "-fault";
+    s.rootfs = rootfs;
+    return s;
+}
+}  // namespace
+
+TEST(DriverFaults, RuntimeNotInstalled) {
+    oci::OciDriver d("no-such-runtime");
+    auto p = d.probe();
+    EXPECT_FALSE(p.available);
+    EXPECT_NE(p.reason.find("not installed"), std::string::npos) << p.reason;
+    EXPECT_TRUE(one_line(p.reason));
+}
+
+TEST(DriverFaults, DockerDaemonNotRunning) {
+    docker::DockerDriver d("runc", "/nonexistent/docker.sock");
+    auto p = d.probe();
+    EXPECT_FALSE(p.available);
+    EXPECT_NE(p.reason.find("dockerd is not running: no socket at /nonexistent/docker.sock"), std::string::npos) << p.reason;
+}
+
+TEST(DriverFaults, DockerSocketThatNobodyAnswers) {
+    auto sock = fs::temp_directory_path() / ("ctrbench-dead-" + std::to_string(::getpid()) + ".sock");
+    std::ofstream(sock) << "";  // a file where a socket should be: connect fails
+    docker::DockerDriver d("runc", sock.string());
+    auto p = d.probe();
+    fs::remove(sock);
+    EXPECT_FALSE(p.available);
+    EXPECT_NE(p.reason.find("cannot connect to " + sock.string()), std::string::npos) << p.reason;
+    EXPECT_TRUE(one_line(p.reason));
+}
+
+TEST(DriverFaults, DockerRuntimeNotRegistered) {
+    docker::DockerDriver probe_default;
+    if (!probe_default.probe().available) GTEST_SKIP() << "skipped: docker is not available here";
+    docker::DockerDriver d("no-such-runtime");
+    auto p = d.probe();
+    EXPECT_FALSE(p.available);
+    EXPECT_NE(p.reason.find("runtime no-such-runtime is not registered in Docker"), std::string::npos) << p.reason;
+}
+
+TEST(DriverFaults, ImageMissing) {
+    auto dir = fs::temp_directory_path() / ("ctrbench-noimage-" + std::to_string(::getpid()));
+    fs::create_directories(dir / "rootfs");
+    for (auto* d : std::initializer_list<Driver*>{new docker::DockerDriver(), new podman::PodmanDriver()}) {
+        std::unique_ptr<Driver> owned(d);
+        if (!owned->probe().available) continue;
+        auto s = owned->prepare(spec(dir / "rootfs"));
+        ASSERT_FALSE(s) << owned->name();
+        EXPECT_NE(s.error().message().find("has no checksum"), std::string::npos) << s.error().message();
+        EXPECT_TRUE(one_line(s.error().message()));
+    }
+    fs::remove_all(dir);
+}
+
+TEST(DriverFaults, DockerImageNotImported) {
+    docker::DockerDriver d;
+    if (!d.probe().available) GTEST_SKIP() << "skipped: docker is not available here";
+    auto dir = fs::temp_directory_path() / ("ctrbench-unimported-" + std::to_string(::getpid()));
+    fs::create_directories(dir / "rootfs");
+    std::ofstream(dir / "minimal.sha256") << "00000000000000000000000000000000  minimal.tar\n";
+    auto before = hostcheck::snapshot();
+    auto c = d.create(spec(dir / "rootfs"));  // prepare() skipped: the tag does not exist in Docker
+    ASSERT_FALSE(c);
+    EXPECT_NE(c.error().message().find("No such image"), std::string::npos) << c.error().message();
+    EXPECT_EQ(hostcheck::leftovers_after(before), "");
+    fs::remove_all(dir);
+}
