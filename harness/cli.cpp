@@ -35,7 +35,7 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
     app.add_option("--timeout", o.timeout_s, "seconds a workload command may run before it is killed")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
-    app.add_option("--image", o.image, "image: minimal (busybox-static)")->capture_default_str();
+    app.add_option("--image", o.image, "image: minimal (busybox-static) or full (Debian minbase)")->capture_default_str();
     app.add_option("--out", o.out, "CSV results file, appended to (JSON metadata beside it); default results/<run id>.csv");
     app.add_option("--images", o.images_dir, "directory holding the built images")->capture_default_str();
     app.set_version_flag("--version", std::string("ctrbench ") + CTRBENCH_VERSION);
@@ -100,9 +100,9 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
             return res;
         }
     }
-    if (o.image != "minimal") {
+    if (o.image != "minimal" && o.image != "full") {
         res.exit_code = 2;
-        res.message = "unknown image '" + o.image + "' (valid: minimal)";
+        res.message = "unknown image '" + o.image + "' (valid: minimal, full)";
         return res;
     }
     res.proceed = true;

@@ -94,8 +94,8 @@ int interrupt_signal() { return g_signal; }
 Result<std::filesystem::path> image_rootfs(const std::filesystem::path& images_dir, const std::string& image) {
     auto rootfs = images_dir / image / "rootfs";
     if (!std::filesystem::is_directory(rootfs / "bin"))
-        return fail_msg("image '" + image + "' is not built (no " + rootfs.string() +
-                        "): build it with `cmake --build build --target images`");
+        return fail_msg("image '" + image + "' is not built (no " + rootfs.string() + "): build it with `cmake --build build --target " +
+                        (image == "full" ? "image-full" : "images") + "`");
     return rootfs;
 }
 

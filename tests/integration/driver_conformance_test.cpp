@@ -116,5 +116,19 @@ TEST_P(DriverTest, MissingFirstProcessFailsWithAClearErrorAndLeavesNothing) {
     // TearDown checks nothing is left.
 }
 
+TEST_P(DriverTest, FullImageHasItsTools) {
+    const fs::path full = fs::path(CTRBENCH_IMAGES_DIR) / "full" / "rootfs";
+    if (!fs::exists(full / "usr/bin/sqlite3"))
+        GTEST_SKIP() << "skipped: the full image is not built (cmake --build build --target image-full)";
+    auto s = spec("full");
+    s.image = "full";
+    s.rootfs = full;
+    ASSERT_TRUE(driver_->prepare(s));
+    auto r = run(s, {"/bin/sh", "-c", "sqlite3 --version >/dev/null && lighttpd -v >/dev/null && tar --version >/dev/null && "
+                                      "command -v ping >/dev/null && grep -q bookworm /etc/os-release && echo tools-ok"});
+    EXPECT_TRUE(r.ok()) << r.describe() << ": " << r.err;
+    EXPECT_EQ(r.out, "tools-ok\n");
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, DriverTest, ::testing::Values("lean", "crun", "runc", "runsc", "docker", "docker_crun", "docker_runsc", "podman", "podman_runc"),
                          [](const auto& info) { return info.param; });

@@ -51,6 +51,7 @@ TEST(Cli, MissingDriverAndBadOptions) {
     EXPECT_EQ(parse({"--driver", "lean", "--runs", "many"}).exit_code, 2);
     EXPECT_EQ(parse({"--driver", "lean", "--param", "db=1"}).exit_code, 2);
     EXPECT_EQ(parse({"--driver", "lean", "--image", "fat"}).exit_code, 2);
+    EXPECT_TRUE(parse({"--driver", "lean", "--image", "full"}).proceed);
     for (auto args : std::vector<std::vector<std::string>>{{"--frobnicate"}, {"--driver", "lean", "--runs", "x"}})
         EXPECT_EQ(parse(args).message.find('\n'), std::string::npos) << "errors are one line";
 }
