@@ -217,6 +217,7 @@ Probe OciDriver::probe() {
         return p;
     }
     p.versions[runtime_] = first_line(v->out);
+    if (runtime_ == "runsc") p.versions["gvisor_platform"] = "ptrace";  // what command_prefix passes
     if (::geteuid() != 0) {
         p.reason = "needs root (rootful " + runtime_ + ")";
         return p;

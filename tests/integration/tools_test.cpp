@@ -118,6 +118,11 @@ TEST_F(ToolsTest, HarnessHelpAndList) {
     EXPECT_NE(l.out.find("boot"), std::string::npos);
     auto nobody = run(as_nobody({HARNESS_BIN, "--list"}));
     EXPECT_TRUE(std::regex_search(nobody.out, std::regex("lean +skipped +needs root"))) << nobody.out;
+    // The docker socket is root's (and the docker group's): an unprivileged user is told so.
+    if (fs::exists("/run/docker.sock")) {
+        EXPECT_TRUE(std::regex_search(nobody.out, std::regex("docker +skipped +\\[--runtime runc\\] permission denied on /run/docker.sock")))
+            << nobody.out;
+    }
 }
 
 TEST_F(ToolsTest, HarnessNotRootSaysSoAndWritesNothing) {
