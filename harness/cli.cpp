@@ -18,9 +18,11 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
     ParseOutcome res;
     Options& o = res.options;
     o.images_dir = CTRBENCH_IMAGES_DIR;
+    o.data_dir = CTRBENCH_DATA_DIR;
     CLI::App app{"ctrbench harness: time to a ready, isolated container, phase by phase (create, start, exec,\n"
                  "stop, clean), for each container stack this host can run.\n\n"
                  "  harness --driver lean --test boot      boot benchmark on the lean runtime\n"
+                 "  harness --driver docker --runtime crun --test sqlite-read --param db=11.9MB\n"
                  "  harness --list                         drivers and workloads, and whether this host can run them",
                  "harness"};
     app.add_flag("--list", o.list, "list drivers (with availability here) and workloads, then exit");
@@ -38,6 +40,7 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
     app.add_option("--image", o.image, "image: minimal (busybox-static) or full (Debian minbase)")->capture_default_str();
     app.add_option("--out", o.out, "CSV results file, appended to (JSON metadata beside it); default results/<run id>.csv");
     app.add_option("--images", o.images_dir, "directory holding the built images")->capture_default_str();
+    app.add_option("--data", o.data_dir, "directory where generated datasets are cached")->capture_default_str();
     app.set_version_flag("--version", std::string("ctrbench ") + CTRBENCH_VERSION);
 
     std::vector<std::string> rev(args.rbegin(), args.rend());  // CLI11 takes them reversed

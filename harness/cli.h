@@ -22,6 +22,7 @@ struct Options {
     std::string image = "minimal";
     std::filesystem::path out;  // empty = results/<run id>.csv
     std::filesystem::path images_dir;
+    std::filesystem::path data_dir;
 };
 
 struct ParseOutcome {

@@ -48,7 +48,7 @@ int list(const DriverRegistry& drivers, const WorkloadRegistry& workloads) {
         if (!w->param_name().empty())
             for (const auto& v : w->param_values()) params += v + "|";
         if (params.back() == '|') params.pop_back();
-        std::printf("  %-8s %s  (%s)\n", w->name().c_str(), w->description().c_str(), params.c_str());
+        std::printf("  %-12s %s  (%s)\n", w->name().c_str(), w->description().c_str(), params.c_str());
     }
     return 0;
 }
@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
     ro.timeout = std::chrono::milliseconds(static_cast<long long>(o.timeout_s * 1000));
     ro.image = o.image;
     ro.images_dir = o.images_dir;
+    ro.data_dir = o.data_dir;
     ro.run_id = run_id_now();
     ro.host = host_name();
     auto out = o.out.empty() ? std::filesystem::path("results") / (ro.run_id + ".csv") : o.out;
@@ -114,6 +115,11 @@ int main(int argc, char** argv) {
             if (tty) std::fprintf(stderr, "\r\033[K%s: run %d/%d%s", label.c_str(), k, n, warm ? " (warmup)" : "");
             else if (k == 1 || k == n || k % std::max(1, n / 10) == 0)
                 std::fprintf(stderr, "%s: run %d/%d%s\n", label.c_str(), k, n, warm ? " (warmup)" : "");
+        };
+        progress.on_data = [&](const std::string& what, double f) {
+            if (f == 0) std::fprintf(stderr, "generating dataset %s in %s\n", what.c_str(), o.data_dir.c_str());
+            else if (tty) std::fprintf(stderr, "\r\033[Kgenerating %s: %3.0f%%%s", what.c_str(), f * 100, f >= 1 ? "\n" : "");
+            else if (f >= 1) std::fprintf(stderr, "generated %s\n", what.c_str());
         };
         auto records = run_workload(*driver, probe, *workload, param, ro, *sink, progress);
         if (tty) std::fprintf(stderr, "\r\033[K");

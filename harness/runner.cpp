@@ -106,6 +106,27 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
     if (!rootfs) return fail(std::move(rootfs.error()));
     Candidate cand{driver.name(), probe.runtime.empty() ? driver.name() : probe.runtime,
                    probe.storage.empty() ? "default" : probe.storage, opts.image, cgroup_version(), "rootful"};
+    auto stamp = [&](RunRecord rec, int iteration, bool warm) {
+        rec.run_id = opts.run_id;
+        rec.time = utc_now();
+        rec.host = opts.host;
+        rec.candidate = cand;
+        rec.workload = workload.name();
+        rec.param = param;
+        rec.iteration = iteration;
+        rec.warmup = warm;
+        return rec;
+    };
+    // The dataset (untimed). If it cannot be made, that is one error row and the caller goes on.
+    auto mounts = workload.data(param, opts.data_dir, progress.on_data);
+    if (!mounts) {
+        RunRecord rec;
+        rec.status = "error";
+        rec.error = mounts.error().message();
+        rec = stamp(rec, 0, false);
+        if (auto s = sink.write(rec); !s) return fail(std::move(s.error()));
+        return std::vector<RunRecord>{rec};
+    }
     {
         ContainerSpec base;
         base.name = "ctrbench-" + std::to_string(::getpid()) + "-prepare";
@@ -124,15 +145,8 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
         spec.image = opts.image;
         spec.rootfs = *rootfs;
         spec.timeout = opts.timeout;
-        RunRecord rec = run_once(driver, workload, param, spec, opts);
-        rec.run_id = opts.run_id;
-        rec.time = utc_now();
-        rec.host = opts.host;
-        rec.candidate = cand;
-        rec.workload = workload.name();
-        rec.param = param;
-        rec.iteration = warm ? k + 1 : k - opts.warmup + 1;
-        rec.warmup = warm;
+        spec.mounts = *mounts;
+        RunRecord rec = stamp(run_once(driver, workload, param, spec, opts), warm ? k + 1 : k - opts.warmup + 1, warm);
         if (interrupted() && rec.status != "ok") rec.status = "interrupted";
         if (auto s = sink.write(rec); !s) return fail(std::move(s.error()));
         consecutive_errors = rec.status == "ok" ? 0 : consecutive_errors + 1;

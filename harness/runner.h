@@ -21,6 +21,7 @@ struct RunOptions {
     std::chrono::milliseconds timeout{60'000};
     std::string image = "minimal";
     std::filesystem::path images_dir;
+    std::filesystem::path data_dir;  // generated datasets are cached here
     std::string run_id, host;
     int max_consecutive_errors = 3;  // then the workload is abandoned: the next run would fail alike
 };
@@ -28,6 +29,8 @@ struct RunOptions {
 struct Progress {
     // Called before each run: k of n, warmup or not.
     std::function<void(int k, int n, bool warmup)> on_run;
+    // Called while a dataset is generated: its name and how far along (0..1).
+    std::function<void(const std::string& what, double fraction)> on_data;
 };
 
 // The rootfs of a built image, or an error telling how to build it.

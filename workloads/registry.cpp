@@ -1,4 +1,5 @@
 #include "workloads/boot.h"
+#include "workloads/io.h"
 #include "workloads/workload.h"
 
 namespace ctrbench {
@@ -18,6 +19,10 @@ std::vector<std::string> WorkloadRegistry::names() const {
 WorkloadRegistry builtin_workloads() {
     WorkloadRegistry r;
     r.add(std::make_unique<BootWorkload>());
+    r.add(std::make_unique<SqliteReadWorkload>());
+    r.add(std::make_unique<SqliteWriteWorkload>());
+    r.add(std::make_unique<FilesReadWorkload>());
+    r.add(std::make_unique<TarExtractWorkload>());
     return r;
 }
 

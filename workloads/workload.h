@@ -2,6 +2,8 @@
 // workload object runs on every driver; the harness owns timing and repetition.
 #pragma once
 
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,7 +25,14 @@ public:
     // The parameter's name ("db", "count") and its values; empty name = the workload takes none.
     virtual std::string param_name() const { return ""; }
     virtual std::vector<std::string> param_values() const { return {}; }
-    // Adjusts the spec for this parameter (mounts, capabilities, network) before create.
+    // Untimed, once per parameter before the runs: makes sure the dataset exists under `data_root`
+    // (generating it, telling `progress` how far along) and returns what to bind into the container.
+    using Progress = std::function<void(const std::string& what, double fraction)>;
+    virtual Result<std::vector<BindMount>> data(const std::string& /*param*/, const std::filesystem::path& /*data_root*/,
+                                                const Progress& /*progress*/) const {
+        return std::vector<BindMount>{};
+    }
+    // Adjusts the spec for this parameter (capabilities, network) before create.
     virtual Status prepare(ContainerSpec& /*spec*/, const std::string& /*param*/) const { return {}; }
     // The command exec'd in the running container.
     virtual std::vector<std::string> command(const std::string& param) const = 0;

@@ -41,7 +41,7 @@ TEST(Cli, UnknownDriverListsValidNamesExit2) {
 TEST(Cli, UnknownTestListsValidNamesExit2) {
     auto r = parse({"--driver", "lean", "--test", "bot"});
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_EQ(r.message, "unknown test 'bot' (valid: boot)");
+    EXPECT_EQ(r.message, "unknown test 'bot' (valid: boot, sqlite-read, sqlite-write, files-read, tar-extract)");
 }
 
 TEST(Cli, MissingDriverAndBadOptions) {
@@ -78,4 +78,14 @@ TEST(Cli, RuntimeOnlyForManagers) {
     auto none = parse({"--driver", "lean", "--runtime", "runc"});
     EXPECT_EQ(none.exit_code, 2);
     EXPECT_NE(none.message.find("takes no --runtime"), std::string::npos);
+}
+
+TEST(Cli, ParamsAreCheckedAgainstTheWorkload) {
+    auto ok = parse({"--driver", "lean", "--test", "sqlite-read", "--param", "db=11.9MB"});
+    EXPECT_TRUE(ok.proceed) << ok.message;
+    auto bad = parse({"--driver", "lean", "--test", "sqlite-read", "--param", "db=12MB"});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_EQ(bad.message, "unknown value in --param 'db=12MB' (valid: 151.6kB, 536.6kB, 2.6MB, 11.9MB, 111.6MB)");
+    EXPECT_EQ(parse({"--driver", "lean", "--test", "files-read", "--param", "db=10"}).exit_code, 2);
+    EXPECT_TRUE(parse({"--driver", "lean", "--test", "tar-extract", "--param", "count=1000"}).proceed);
 }

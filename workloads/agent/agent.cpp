@@ -4,6 +4,18 @@
 //   ctrbench-agent forkbomb N       fork up to N sleeping children, print how many succeeded
 //   ctrbench-agent hang             sleep until killed
 //   ctrbench-agent ids              print pid, ppid, hostname, uid and the capability sets
+//   ctrbench-agent sqlite-read DB   select every row of every table: "read R rows (B bytes) from T tables"
+//   ctrbench-agent sqlite-write SRC DEST   copy SRC to DEST, then duplicate every table: "wrote R rows ..."
+//   ctrbench-agent files-read DIR   read every file fully: "read N files (B bytes)"
+//   ctrbench-agent tar-extract ARCHIVE DIR   extract with libarchive: "extracted N files (B bytes)"
+// The I/O commands are the thesis's workloads (section 4.2.2); they print what they did so the
+// harness can check the work really happened.
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,8 +73,138 @@ int ids() {
     return 0;
 }
 
+int fail(const char* what, const char* detail) {
+    std::fprintf(stderr, "ctrbench-agent: %s: %s\n", what, detail);
+    return 1;
+}
+
+int sqlite_read(const char* path) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return fail(path, sqlite3_errmsg(db));
+    sqlite3_stmt* tables = nullptr;
+    sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name", -1, &tables, nullptr);
+    long long rows = 0, bytes = 0, ntables = 0;
+    while (sqlite3_step(tables) == SQLITE_ROW) {
+        char sql[256];
+        std::snprintf(sql, sizeof sql, "SELECT * FROM \"%s\"", reinterpret_cast<const char*>(sqlite3_column_text(tables, 0)));
+        sqlite3_stmt* st = nullptr;
+        if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK) return fail(sql, sqlite3_errmsg(db));
+        int cols = sqlite3_column_count(st);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            ++rows;
+            for (int c = 0; c < cols; ++c) {
+                sqlite3_column_blob(st, c);  // materialise every value
+                bytes += sqlite3_column_bytes(st, c);
+            }
+        }
+        sqlite3_finalize(st);
+        ++ntables;
+    }
+    sqlite3_finalize(tables);
+    sqlite3_close(db);
+    if (ntables == 0) return fail(path, "no tables: not a ctrbench database");
+    std::printf("read %lld rows (%lld bytes) from %lld tables\n", rows, bytes, ntables);
+    return 0;
+}
+
+int copy_file(const char* from, const char* to) {
+    int in = open(from, O_RDONLY);
+    if (in < 0) return fail(from, std::strerror(errno));
+    int out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (out < 0) return close(in), fail(to, std::strerror(errno));
+    char buf[1 << 16];
+    for (ssize_t n; (n = read(in, buf, sizeof buf)) > 0;)
+        if (write(out, buf, static_cast<size_t>(n)) != n) return close(in), close(out), fail(to, std::strerror(errno));
+    close(in);
+    if (fsync(out) != 0 || close(out) != 0) return fail(to, std::strerror(errno));
+    return 0;
+}
+
+int sqlite_write(const char* src, const char* dest) {
+    if (int rc = copy_file(src, dest)) return rc;
+    sqlite3* db = nullptr;
+    if (sqlite3_open(dest, &db) != SQLITE_OK) return fail(dest, sqlite3_errmsg(db));
+    sqlite3_stmt* tables = nullptr;
+    sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name", -1, &tables, nullptr);
+    char names[32][64];
+    int n = 0;
+    while (n < 32 && sqlite3_step(tables) == SQLITE_ROW)
+        std::snprintf(names[n++], 64, "%s", reinterpret_cast<const char*>(sqlite3_column_text(tables, 0)));
+    sqlite3_finalize(tables);
+    if (n == 0) return fail(src, "no tables: not a ctrbench database");
+    long long rows = 0;
+    char* err = nullptr;
+    if (sqlite3_exec(db, "BEGIN", nullptr, nullptr, &err) != SQLITE_OK) return fail("BEGIN", err);
+    for (int i = 0; i < n; ++i) {
+        char sql[256];
+        std::snprintf(sql, sizeof sql, "CREATE TABLE \"%s_copy\" AS SELECT * FROM \"%s\"", names[i], names[i]);
+        if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) return fail(sql, err);
+        // sqlite3_changes() does not count CREATE TABLE ... AS: count the copy.
+        std::snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s_copy\"", names[i]);
+        sqlite3_stmt* st = nullptr;
+        sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
+        if (sqlite3_step(st) == SQLITE_ROW) rows += sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, &err) != SQLITE_OK) return fail("COMMIT", err);
+    sqlite3_close(db);
+    std::printf("wrote %lld rows into %d tables\n", rows, n);
+    return 0;
+}
+
+int files_read(const char* dir) {
+    DIR* d = opendir(dir);
+    if (!d) return fail(dir, std::strerror(errno));
+    long long files = 0, bytes = 0;
+    char buf[1 << 16];
+    int dfd = dirfd(d);
+    while (dirent* e = readdir(d)) {
+        if (e->d_name[0] == '.') continue;
+        int fd = openat(dfd, e->d_name, O_RDONLY);
+        if (fd < 0) return fail(e->d_name, std::strerror(errno));
+        for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) bytes += n;
+        close(fd);
+        ++files;
+    }
+    closedir(d);
+    std::printf("read %lld files (%lld bytes)\n", files, bytes);
+    return 0;
+}
+
+int tar_extract(const char* tar, const char* dir) {
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) return fail(dir, std::strerror(errno));
+    if (chdir(dir) != 0) return fail(dir, std::strerror(errno));
+    archive* in = archive_read_new();
+    archive_read_support_format_tar(in);
+    archive* out = archive_write_disk_new();
+    archive_write_disk_set_options(out, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS);
+    if (archive_read_open_filename(in, tar, 1 << 16) != ARCHIVE_OK) return fail(tar, archive_error_string(in));
+    long long files = 0, bytes = 0;
+    archive_entry* e;
+    int rc;
+    while ((rc = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
+        if (archive_write_header(out, e) != ARCHIVE_OK) return fail(archive_entry_pathname(e), archive_error_string(out));
+        const void* block;
+        size_t size;
+        la_int64_t offset;
+        while (archive_read_data_block(in, &block, &size, &offset) == ARCHIVE_OK) {
+            if (archive_write_data_block(out, block, size, offset) != ARCHIVE_OK) return fail(archive_entry_pathname(e), archive_error_string(out));
+            bytes += static_cast<long long>(size);
+        }
+        archive_write_finish_entry(out);
+        files += archive_entry_filetype(e) == AE_IFREG;
+    }
+    if (rc != ARCHIVE_EOF) return fail(tar, archive_error_string(in));
+    archive_read_free(in);
+    archive_write_free(out);
+    std::printf("extracted %lld files (%lld bytes)\n", files, bytes);
+    return 0;
+}
+
 int usage() {
-    std::fprintf(stderr, "usage: ctrbench-agent memhog MB | forkbomb N | hang | ids\n");
+    std::fprintf(stderr,
+                 "usage: ctrbench-agent memhog MB | forkbomb N | hang | ids | sqlite-read DB | sqlite-write SRC DEST |"
+                 " files-read DIR | tar-extract ARCHIVE DIR\n");
     return 2;
 }
 
@@ -76,5 +218,9 @@ int main(int argc, char** argv) {
         for (;;) pause();
     }
     if (!std::strcmp(argv[1], "ids")) return ids();
+    if (!std::strcmp(argv[1], "sqlite-read") && argc == 3) return sqlite_read(argv[2]);
+    if (!std::strcmp(argv[1], "sqlite-write") && argc == 4) return sqlite_write(argv[2], argv[3]);
+    if (!std::strcmp(argv[1], "files-read") && argc == 3) return files_read(argv[2]);
+    if (!std::strcmp(argv[1], "tar-extract") && argc == 4) return tar_extract(argv[2], argv[3]);
     return usage();
 }
