@@ -9,6 +9,16 @@ namespace ctrbench {
 // does not compete with the exec phase for the CPU (an idle shell forking `sleep` did, measurably).
 const std::vector<std::string> kIdleInit = {"/bin/sleep", "infinity"};
 
+bool adds_capability(const ContainerSpec& spec, const std::string& name) {
+    auto norm = [](std::string s) {
+        for (auto& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        return s.starts_with("CAP_") ? s.substr(4) : s;
+    };
+    for (const auto& c : spec.add_caps)
+        if (norm(c) == norm(name)) return true;
+    return false;
+}
+
 Status validate(const ContainerSpec& spec) {
     if (spec.name.empty()) return fail_msg("container name is empty");
     for (char c : spec.name)

@@ -53,13 +53,17 @@ struct ContainerSpec {
     Limits limits;
     NetworkMode network = NetworkMode::None;
     std::vector<BindMount> mounts;
+    std::vector<int> publish;           // container ports the harness must reach (NetworkMode::Own)
     bool read_only_rootfs = false;      // true: "/" read-only, /tmp the writable layer
-    std::vector<std::string> add_caps;  // beyond Docker's default set, e.g. "NET_RAW" is already in it
+    std::vector<std::string> add_caps;  // beyond the common set (Docker's default without NET_RAW), e.g. "NET_RAW"
     std::chrono::milliseconds timeout{60'000};  // per exec; also bounds start
 };
 
 // Checks a spec before any engine sees it: one message naming the first problem.
 Status validate(const ContainerSpec& spec);
+
+// Whether the spec adds capability `name` ("NET_RAW"), however it is spelled ("net_raw", "CAP_NET_RAW").
+bool adds_capability(const ContainerSpec& spec, const std::string& name);
 
 struct ExecResult {
     int exit_code = -1;   // valid when signal == 0 and !timed_out
@@ -107,6 +111,11 @@ public:
     virtual Status stop() = 0;
     // stopped -> gone: everything create made (rootfs layer, cgroup, state) is removed.
     virtual Status clean() = 0;
+    // With NetworkMode::Own, after start: "ip:port" where the harness reaches a published container
+    // port (127.0.0.1 through the engine's port publishing, or the container's own address on the
+    // link the driver made), and the address of the host end of the container's link.
+    virtual Result<std::string> endpoint(int /*port*/) { return fail_msg("this driver gives no network endpoint"); }
+    virtual Result<std::string> host_end() { return fail_msg("this driver gives no network link"); }
 };
 
 class Driver {

@@ -30,13 +30,17 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
     app.add_option("--runtime", o.runtime, "OCI runtime under a manager driver: docker with runc, crun or runsc");
     app.add_option("--test", o.test, "workload to run: " + join(workloads.names()))->capture_default_str();
     app.add_option("--param", o.params, "workload parameter KEY=VALUE (repeatable); none = every value");
-    app.add_option("--runs", o.runs, "measured runs per workload and parameter")->capture_default_str()->check(CLI::Range(1, 1'000'000));
+    app.add_option("--runs", o.runs, "measured runs per workload and parameter (throughput: 3 windows)")->capture_default_str()->check(CLI::Range(1, 1'000'000));
     app.add_option("--warmup", o.warmup, "unrecorded-in-summary warmup runs before the measured ones")
         ->capture_default_str()
         ->check(CLI::Range(0, 1'000'000));
     app.add_option("--timeout", o.timeout_s, "seconds a workload command may run before it is killed")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
+    app.add_option("--tools", o.tools,
+                   "agent: every image runs ctrbench's static agent; native: the image's own sqlite3, tar, find and cat "
+                   "(sqlite-read, sqlite-write, files-read, tar-extract)")
+        ->capture_default_str();
     app.add_option("--image", o.image, "image: minimal (busybox-static) or full (Debian minbase)")->capture_default_str();
     app.add_option("--out", o.out, "CSV results file, appended to (JSON metadata beside it); default results/<run id>.csv");
     app.add_option("--images", o.images_dir, "directory holding the built images")->capture_default_str();
@@ -57,6 +61,8 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
         res.message = e.what();
         return res;
     }
+    o.runs_given = app.count("--runs") > 0;
+    o.warmup_given = app.count("--warmup") > 0;
     if (o.list) {
         res.proceed = true;
         return res;
@@ -96,12 +102,21 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
             res.message = "test '" + o.test + "' takes --param " + w->param_name() + "=VALUE, got '" + p + "'";
             return res;
         }
-        auto values = w->param_values();
-        if (std::find(values.begin(), values.end(), p.substr(eq + 1)) == values.end()) {
+        if (!w->accepts(p.substr(eq + 1))) {
             res.exit_code = 2;
-            res.message = "unknown value in --param '" + p + "' (valid: " + join(values) + ")";
+            res.message = "unknown value in --param '" + p + "' (valid: " + w->param_hint() + ")";
             return res;
         }
+    }
+    if (o.tools != "agent" && o.tools != "native") {
+        res.exit_code = 2;
+        res.message = "unknown --tools '" + o.tools + "' (valid: agent, native)";
+        return res;
+    }
+    if (o.tools == "native" && !w->has_native_tools()) {
+        res.exit_code = 2;
+        res.message = "test '" + o.test + "' has no native-tools form (--tools native: sqlite-read, sqlite-write, files-read, tar-extract)";
+        return res;
     }
     if (o.image != "minimal" && o.image != "full") {
         res.exit_code = 2;

@@ -18,6 +18,8 @@ struct Options {
     std::vector<std::string> params;  // "key=value"
     int runs = 20;
     int warmup = 3;
+    bool runs_given = false, warmup_given = false;  // else the workload's own defaults apply, if it has any
+    std::string tools = "agent";                    // agent | native (the image's own sqlite3, tar, find, cat)
     double timeout_s = 60;
     std::string image = "minimal";
     std::filesystem::path out;  // empty = results/<run id>.csv

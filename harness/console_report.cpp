@@ -12,6 +12,11 @@ std::optional<double> phase_of(const RunRecord& r, const std::string& phase) {
     if (phase == "exec") return r.exec_ms;
     if (phase == "stop") return r.stop_ms;
     if (phase == "clean") return r.clean_ms;
+    if (phase == "response") return r.response_ms;
+    if (phase == "ready") {
+        if (r.create_ms && r.start_ms && r.exec_ms && r.response_ms) return *r.create_ms + *r.start_ms + *r.exec_ms + *r.response_ms;
+        return std::nullopt;
+    }
     if (r.create_ms && r.start_ms && r.exec_ms && r.stop_ms && r.clean_ms)
         return *r.create_ms + *r.start_ms + *r.exec_ms + *r.stop_ms + *r.clean_ms;
     return std::nullopt;
@@ -33,9 +38,19 @@ std::vector<double> phase_samples(const std::vector<RunRecord>& records, const s
     return v;
 }
 
+std::vector<double> value_samples(const std::vector<RunRecord>& records) {
+    std::vector<double> v;
+    for (const auto& r : records)
+        if (!r.warmup && r.status == "ok" && r.value) v.push_back(*r.value);
+    return v;
+}
+
 std::string format_summary(const std::vector<RunRecord>& records) {
     if (records.empty()) return "  no runs\n";
     const auto& first = records.front();
+    if (first.status == "skipped")
+        return line("%s  %s%s  skipped: %s\n", first.candidate.name().c_str(), first.workload.c_str(),
+                    first.param.empty() ? "" : (" " + first.param).c_str(), first.error.c_str());
     int measured = 0, warm = 0, failed = 0;
     std::map<std::string, int> errors;
     for (const auto& r : records) {
@@ -54,6 +69,13 @@ std::string format_summary(const std::vector<RunRecord>& records) {
         out += line("  %-7s Time (mean ± σ): %9.3f ms ± %7.3f ms   median %9.3f ms   [min %8.3f … max %8.3f]\n",
                     phase.c_str(), s.mean, s.stddev, s.median, s.min, s.max);
         if (phase == "total") outliers = s.outliers;
+    }
+    if (auto s = summarize(value_samples(records)); s.n > 0) {
+        std::string unit;
+        for (const auto& r : records)
+            if (r.value) unit = r.unit;
+        out += line("  %-7s %12.3f %s (mean)   median %.3f   [min %.3f … max %.3f]\n", "figure", s.mean, unit.c_str(), s.median,
+                    s.min, s.max);
     }
     if (failed) {
         out += line("  %d of %zu runs failed:\n", failed, records.size());
@@ -75,6 +97,17 @@ nlohmann::json summary_json(const std::vector<RunRecord>& records) {
                             {"mean", s.mean},   {"stddev", s.stddev}, {"median", s.median},
                             {"p95", s.p95},     {"outliers", s.outliers}, {"samples", v}};
     }
+    auto v = value_samples(records);
+    auto s = summarize(v);
+    std::string unit;
+    nlohmann::json details = nlohmann::json::array();
+    for (const auto& r : records) {
+        if (r.value) unit = r.unit;
+        if (!r.detail.empty()) details.push_back({{"iteration", r.iteration}, {"warmup", r.warmup}, {"detail", r.detail}});
+    }
+    j["figure"] = {{"unit", unit}, {"n", s.n}, {"min", s.min}, {"max", s.max}, {"mean", s.mean}, {"median", s.median}, {"samples", v}};
+    j["details"] = details;
+    if (!records.empty() && records.front().status == "skipped") j["skipped"] = records.front().error;
     return j;
 }
 

@@ -13,7 +13,9 @@ namespace ctrbench {
 
 // The phases of DESIGN.md plus their sum, in order.
 inline const std::vector<std::string>& phase_names() {
-    static const std::vector<std::string> p = {"create", "start", "exec", "stop", "clean", "total"};
+    // "response": t_response = tr - te (http); "ready": create + start + exec + response, the time to
+    // a container answering; "total": all five phases.
+    static const std::vector<std::string> p = {"create", "start", "exec", "response", "stop", "clean", "ready", "total"};
     return p;
 }
 

@@ -11,6 +11,8 @@
 #include "harness/interrupt.h"
 #include "harness/result_sink.h"
 #include "harness/runner.h"
+#include "workloads/net.h"
+#include "workloads/throughput.h"
 
 using namespace ctrbench;
 
@@ -69,12 +71,13 @@ int main(int argc, char** argv) {
     auto driver = drivers.make(o.driver, o.runtime);
     Probe probe = driver->probe();
     if (!probe.available) return die("driver " + o.driver + " is not available on this host: " + probe.reason);
-    const Workload* workload = workloads.find(o.test);
+    Workload* workload = workloads.find_mutable(o.test);
+    workload->set_native_tools(o.tools == "native");
     if (auto rootfs = image_rootfs(o.images_dir, o.image); !rootfs) return die(rootfs.error().message());
 
     RunOptions ro;
-    ro.runs = o.runs;
-    ro.warmup = o.warmup;
+    ro.runs = !o.runs_given && workload->default_runs() > 0 ? workload->default_runs() : o.runs;
+    ro.warmup = !o.warmup_given && workload->default_warmup() >= 0 ? workload->default_warmup() : o.warmup;
     ro.timeout = std::chrono::milliseconds(static_cast<long long>(o.timeout_s * 1000));
     ro.image = o.image;
     ro.images_dir = o.images_dir;
@@ -95,7 +98,11 @@ int main(int argc, char** argv) {
     meta["host"] = host_metadata();
     meta["driver"] = {{"name", driver->name()}, {"description", driver->description()}, {"versions", probe.versions},
                       {"runtime", probe.runtime}, {"storage", probe.storage}};
-    meta["options"] = {{"runs", o.runs}, {"warmup", o.warmup}, {"timeout_ms", ro.timeout.count()}, {"image", o.image}};
+    meta["options"] = {{"runs", ro.runs}, {"warmup", ro.warmup}, {"timeout_ms", ro.timeout.count()}, {"image", o.image},
+                       {"tools", o.tools}};
+    if (workload->awaits_response())
+        meta["options"]["http_poll_interval_ms"] = HttpWorkload::kPollInterval.count();
+    if (workload->measures_itself()) meta["options"]["throughput_window_ms"] = ThroughputWorkload::kWindow.count();
     meta["results"] = nlohmann::json::array();
     const auto meta_path = metadata_path(sink->path());
     if (auto s = write_json(meta_path, meta); !s) return die(s.error().message());
@@ -124,7 +131,7 @@ int main(int argc, char** argv) {
         auto records = run_workload(*driver, probe, *workload, param, ro, *sink, progress);
         if (tty) std::fprintf(stderr, "\r\033[K");
         if (!records) return die(records.error().message());
-        for (const auto& r : *records) failed_runs += r.status != "ok";
+        for (const auto& r : *records) failed_runs += r.status != "ok" && r.status != "skipped";
         std::cout << format_summary(*records) << std::flush;
         meta["results"].push_back({{"candidate", records->empty() ? "" : records->front().candidate.name()},
                                    {"workload", workload->name()},

@@ -23,8 +23,9 @@ struct RunRecord {
     std::optional<double> create_ms, start_ms, exec_ms, stop_ms, clean_ms, response_ms;
     std::optional<double> value;
     std::string unit;
-    std::string status = "ok";  // ok | error | timeout | oom | interrupted
-    std::string error;          // one line
+    std::string status = "ok";  // ok | error | timeout | oom | interrupted | skipped
+    std::string error;          // one line: what went wrong, or why the candidate was skipped
+    std::string detail;         // not in the CSV: more figures for the JSON samples (ping's rtt min/avg/max)
 };
 
 inline const std::vector<std::string>& csv_columns() {

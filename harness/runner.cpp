@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <optional>
+
 #include "harness/host_info.h"
 #include "harness/interrupt.h"
 
@@ -14,6 +16,45 @@ void on_signal(int sig) { g_signal = sig; }
 
 using Clock = std::chrono::steady_clock;
 double ms(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
+
+void set_outcome(RunRecord& rec, const Outcome& out) {
+    if (!out.unit.empty()) {
+        rec.value = out.value;
+        rec.unit = out.unit;
+    }
+    rec.detail = out.detail;
+}
+
+// "{host}" in an argument becomes the host end of the container's link.
+Result<std::vector<std::string>> resolve_command(std::vector<std::string> argv, Container& c) {
+    static const std::string kHost = "{host}";
+    std::optional<std::string> host;
+    for (auto& a : argv) {
+        for (auto pos = a.find(kHost); pos != std::string::npos; pos = a.find(kHost, pos)) {
+            if (!host) {
+                auto h = c.host_end();
+                if (!h) return fail(std::move(h.error()));
+                host = *h;
+            }
+            a.replace(pos, kHost.size(), *host);
+            pos += host->size();
+        }
+    }
+    return argv;
+}
+
+// A workload that measures a whole run itself (throughput): no phases, its figure only.
+RunRecord run_whole(Driver& driver, const Workload& workload, const std::string& param, const ContainerSpec& spec) {
+    RunRecord rec;
+    auto out = workload.measure(driver, spec, param);
+    if (!out) {
+        rec.status = interrupted() ? "interrupted" : "error";
+        rec.error = out.error().message();
+    } else {
+        set_outcome(rec, *out);
+    }
+    return rec;
+}
 
 // One run through the five phases. Whatever fails, the container is stopped and cleaned before
 // this returns (its destructor is the last resort).
@@ -55,12 +96,19 @@ RunRecord run_once(Driver& driver, const Workload& workload, const std::string& 
     }
     auto ts = Clock::now();
     rec.start_ms = ms(tc, ts);
-    auto r = container->exec(workload.command(param), opts.timeout);
+    auto argv = resolve_command(workload.command(param), *container);
+    if (!argv) {
+        fail_with("error", argv.error());
+        finish();
+        return rec;
+    }
+    auto te0 = Clock::now();  // resolving "{host}" may ask the engine: not part of any phase
+    auto r = container->exec(*argv, opts.timeout);
     auto te = Clock::now();
     if (!r) {
         fail_with(interrupted() ? "interrupted" : "error", r.error());
     } else {
-        rec.exec_ms = ms(ts, te);
+        rec.exec_ms = ms(te0, te);
         if (r->timed_out) {
             rec.status = "timeout";
             rec.error = "command timed out after " + std::to_string(opts.timeout.count()) + " ms";
@@ -69,9 +117,17 @@ RunRecord run_once(Driver& driver, const Workload& workload, const std::string& 
             rec.error = "out of memory: " + r->describe();
         } else if (auto out = workload.check(*r, param); !out) {
             fail_with("error", out.error());
-        } else if (!out->unit.empty()) {
-            rec.value = out->value;
-            rec.unit = out->unit;
+        } else if (workload.awaits_response()) {
+            auto resp = workload.await_response(*container, param, opts.timeout);
+            auto tr = Clock::now();
+            if (!resp) {
+                fail_with(interrupted() ? "interrupted" : "error", resp.error());
+            } else {
+                rec.response_ms = ms(te, tr);
+                set_outcome(rec, *resp);
+            }
+        } else {
+            set_outcome(rec, *out);
         }
     }
     finish();
@@ -117,16 +173,20 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
         rec.warmup = warm;
         return rec;
     };
-    // The dataset (untimed). If it cannot be made, that is one error row and the caller goes on.
-    auto mounts = workload.data(param, opts.data_dir, progress.on_data);
-    if (!mounts) {
+    auto single = [&](const std::string& status, const std::string& why) -> Result<std::vector<RunRecord>> {
         RunRecord rec;
-        rec.status = "error";
-        rec.error = mounts.error().message();
+        rec.status = status;
+        rec.error = why;
         rec = stamp(rec, 0, false);
         if (auto s = sink.write(rec); !s) return fail(std::move(s.error()));
         return std::vector<RunRecord>{rec};
-    }
+    };
+    // A workload this driver or image cannot run is one skipped row with the reason, never a fake figure.
+    if (auto why = workload.unsupported(driver.capabilities(), *rootfs); !why.empty())
+        return single("skipped", driver.name() + " cannot run " + workload.name() + ": " + why);
+    // The dataset (untimed). If it cannot be made, that is one error row and the caller goes on.
+    auto mounts = workload.data(param, opts.data_dir, progress.on_data);
+    if (!mounts) return single("error", mounts.error().message());
     {
         ContainerSpec base;
         base.name = "ctrbench-" + std::to_string(::getpid()) + "-prepare";
@@ -146,7 +206,9 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
         spec.rootfs = *rootfs;
         spec.timeout = opts.timeout;
         spec.mounts = *mounts;
-        RunRecord rec = stamp(run_once(driver, workload, param, spec, opts), warm ? k + 1 : k - opts.warmup + 1, warm);
+        RunRecord once = workload.measures_itself() ? run_whole(driver, workload, param, spec)
+                                                    : run_once(driver, workload, param, spec, opts);
+        RunRecord rec = stamp(once, warm ? k + 1 : k - opts.warmup + 1, warm);
         if (interrupted() && rec.status != "ok") rec.status = "interrupted";
         if (auto s = sink.write(rec); !s) return fail(std::move(s.error()));
         consecutive_errors = rec.status == "ok" ? 0 : consecutive_errors + 1;

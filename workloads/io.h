@@ -1,6 +1,8 @@
 // The thesis's I/O workloads (section 4.2.2), run by the static agent so every image and driver runs
 // the same code. Datasets are bound read-only under /data; writes go to the container's own
 // filesystem (/var/tmp), so the storage driver is what sqlite-write and tar-extract measure.
+// With --tools native the image's own sqlite3, tar, find and cat do the same work through /bin/sh and
+// print the same summary line, so the same check applies.
 #pragma once
 
 #include "workloads/workload.h"
@@ -16,6 +18,8 @@ public:
     Result<std::vector<BindMount>> data(const std::string& param, const std::filesystem::path& root, const Progress& p) const override;
     std::vector<std::string> command(const std::string& param) const override;
     Result<Outcome> check(const ExecResult& r, const std::string& param) const override;
+    bool has_native_tools() const override { return true; }
+    std::string unsupported(const Capabilities& caps, const std::filesystem::path& rootfs) const override;
 };
 
 class SqliteWriteWorkload final : public Workload {
@@ -27,6 +31,8 @@ public:
     Result<std::vector<BindMount>> data(const std::string& param, const std::filesystem::path& root, const Progress& p) const override;
     std::vector<std::string> command(const std::string& param) const override;
     Result<Outcome> check(const ExecResult& r, const std::string& param) const override;
+    bool has_native_tools() const override { return true; }
+    std::string unsupported(const Capabilities& caps, const std::filesystem::path& rootfs) const override;
 };
 
 class FilesReadWorkload final : public Workload {
@@ -38,6 +44,8 @@ public:
     Result<std::vector<BindMount>> data(const std::string& param, const std::filesystem::path& root, const Progress& p) const override;
     std::vector<std::string> command(const std::string& param) const override;
     Result<Outcome> check(const ExecResult& r, const std::string& param) const override;
+    bool has_native_tools() const override { return true; }
+    std::string unsupported(const Capabilities& caps, const std::filesystem::path& rootfs) const override;
 };
 
 class TarExtractWorkload final : public Workload {
@@ -49,7 +57,12 @@ public:
     Result<std::vector<BindMount>> data(const std::string& param, const std::filesystem::path& root, const Progress& p) const override;
     std::vector<std::string> command(const std::string& param) const override;
     Result<Outcome> check(const ExecResult& r, const std::string& param) const override;
+    bool has_native_tools() const override { return true; }
+    std::string unsupported(const Capabilities& caps, const std::filesystem::path& rootfs) const override;
 };
+
+// With --tools native, the image must have these programs (searched in /bin, /usr/bin).
+std::string missing_tools(const std::filesystem::path& rootfs, const std::vector<std::string>& tools);
 
 // "read 1234 rows (…)" -> 1234: the first number after `verb`, or -1.
 long long count_after(const std::string& out, const std::string& verb);

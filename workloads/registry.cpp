@@ -1,5 +1,9 @@
+#include <algorithm>
+
 #include "workloads/boot.h"
 #include "workloads/io.h"
+#include "workloads/net.h"
+#include "workloads/throughput.h"
 #include "workloads/workload.h"
 
 namespace ctrbench {
@@ -8,6 +12,29 @@ const Workload* WorkloadRegistry::find(const std::string& name) const {
     for (const auto& w : all_)
         if (w->name() == name) return w.get();
     return nullptr;
+}
+
+Workload* WorkloadRegistry::find_mutable(const std::string& name) {
+    for (auto& w : all_)
+        if (w->name() == name) return w.get();
+    return nullptr;
+}
+
+bool Workload::accepts(const std::string& value) const {
+    auto v = param_values();
+    return std::find(v.begin(), v.end(), value) != v.end();
+}
+
+std::string Workload::param_hint() const {
+    std::string out;
+    for (const auto& v : param_values()) out += (out.empty() ? "" : ", ") + v;
+    return out;
+}
+
+bool positive_number(const std::string& v, int max) {
+    if (v.empty() || v.size() > 7 || v.find_first_not_of("0123456789") != std::string::npos) return false;
+    int n = std::stoi(v);
+    return n >= 1 && n <= max;
 }
 
 std::vector<std::string> WorkloadRegistry::names() const {
@@ -23,6 +50,9 @@ WorkloadRegistry builtin_workloads() {
     r.add(std::make_unique<SqliteWriteWorkload>());
     r.add(std::make_unique<FilesReadWorkload>());
     r.add(std::make_unique<TarExtractWorkload>());
+    r.add(std::make_unique<HttpWorkload>());
+    r.add(std::make_unique<PingWorkload>());
+    r.add(std::make_unique<ThroughputWorkload>());
     return r;
 }
 

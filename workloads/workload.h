@@ -2,6 +2,7 @@
 // workload object runs on every driver; the harness owns timing and repetition.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -13,8 +14,9 @@
 namespace ctrbench {
 
 struct Outcome {
-    double value = 0;  // the workload's own figure (rows read, files extracted, ...); 0 when none
-    std::string unit;  // empty when the workload has no figure of its own
+    double value = 0;    // the workload's own figure (rows read, files extracted, ...); 0 when none
+    std::string unit;    // empty when the workload has no figure of its own
+    std::string detail;  // more figures for the JSON samples ("rtt min/avg/max = ..."); may be empty
 };
 
 class Workload {
@@ -25,6 +27,9 @@ public:
     // The parameter's name ("db", "count") and its values; empty name = the workload takes none.
     virtual std::string param_name() const { return ""; }
     virtual std::vector<std::string> param_values() const { return {}; }
+    // Whether `value` is a valid parameter (default: one of param_values), and how to say which are.
+    virtual bool accepts(const std::string& value) const;
+    virtual std::string param_hint() const;
     // Untimed, once per parameter before the runs: makes sure the dataset exists under `data_root`
     // (generating it, telling `progress` how far along) and returns what to bind into the container.
     using Progress = std::function<void(const std::string& what, double fraction)>;
@@ -32,12 +37,43 @@ public:
                                                 const Progress& /*progress*/) const {
         return std::vector<BindMount>{};
     }
+    // Why this workload cannot run on a driver with `caps` and the image at `rootfs` (a network the
+    // driver cannot give, a tool the image lacks); empty when it can. The runner reports it "skipped".
+    virtual std::string unsupported(const Capabilities& /*caps*/, const std::filesystem::path& /*rootfs*/) const { return ""; }
     // Adjusts the spec for this parameter (capabilities, network) before create.
     virtual Status prepare(ContainerSpec& /*spec*/, const std::string& /*param*/) const { return {}; }
-    // The command exec'd in the running container.
+    // The command exec'd in the running container. An argument "{host}" is replaced by the address of
+    // the host end of the container's own link (Container::host_end) before the exec.
     virtual std::vector<std::string> command(const std::string& param) const = 0;
     // Did the work happen? An error names what is wrong with the result.
     virtual Result<Outcome> check(const ExecResult& result, const std::string& param) const = 0;
+
+    // Workloads with a response (http): after a successful exec, wait until the service inside
+    // answers; the runner times this as t_response = tr - te. The outcome replaces check's.
+    virtual bool awaits_response() const { return false; }
+    virtual Result<Outcome> await_response(Container& /*c*/, const std::string& /*param*/,
+                                           std::chrono::milliseconds /*deadline*/) const {
+        return fail_msg("this workload has no response to wait for");
+    }
+
+    // Workloads that are not one container's phases (throughput) measure a whole run themselves from
+    // a template spec; the runner records their outcome with empty phase columns.
+    virtual bool measures_itself() const { return false; }
+    virtual Result<Outcome> measure(Driver& /*driver*/, const ContainerSpec& /*base*/, const std::string& /*param*/) const {
+        return fail_msg("this workload is measured through the phases");
+    }
+    // Runs per parameter when the user gives no --runs (0: the harness's default).
+    virtual int default_runs() const { return 0; }
+    virtual int default_warmup() const { return -1; }  // -1: the harness's default
+
+    // --tools native: run the image's own tools (sqlite3, tar, cat) instead of the agent, where the
+    // workload has such a form (the thesis's base-image comparison).
+    virtual bool has_native_tools() const { return false; }
+    void set_native_tools(bool on) { native_ = on; }
+    bool native_tools() const { return native_; }
+
+protected:
+    bool native_ = false;
 };
 
 class WorkloadRegistry {
@@ -46,12 +82,16 @@ public:
     const Workload* find(const std::string& name) const;
     std::vector<std::string> names() const;
     const std::vector<std::unique_ptr<Workload>>& all() const { return all_; }
+    Workload* find_mutable(const std::string& name);
 
 private:
     std::vector<std::unique_ptr<Workload>> all_;
 };
 
 WorkloadRegistry builtin_workloads();
+
+// "1".."max" (free-valued parameters: ping count, throughput concurrency).
+bool positive_number(const std::string& value, int max);
 
 // The common check: the command exited 0; else an error naming how it ended and its stderr.
 Status expect_success(const ExecResult& r);

@@ -25,11 +25,18 @@ public:
     Status start() override {
         auto r = api_.call("POST", "/containers/" + id_ + "/start");
         if (!r) return fail(std::move(r.error()));
-        // The init's pid locates the container's memory cgroup, where OOM kills are counted.
-        if (auto j = api_.get_json("/containers/" + id_ + "/json"); j && (*j)["State"]["Pid"].is_number())
-            if (auto cg = lean::memory_cgroup_of((*j)["State"]["Pid"].get<int>())) memory_cgroup_ = *cg;
+        // The init's pid locates the container's memory cgroup, where OOM kills are counted; the
+        // network settings say where published ports are and the bridge's address.
+        if (auto j = api_.get_json("/containers/" + id_ + "/json")) {
+            if ((*j)["State"]["Pid"].is_number())
+                if (auto cg = lean::memory_cgroup_of((*j)["State"]["Pid"].get<int>())) memory_cgroup_ = *cg;
+            network_ = (*j)["NetworkSettings"];
+        }
         return {};
     }
+
+    Result<std::string> endpoint(int port) override { return DockerDriver::published_endpoint(network_, port); }
+    Result<std::string> host_end() override { return DockerDriver::gateway(network_); }
 
     Result<ExecResult> exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) override {
         auto created = api_.post_json("/containers/" + id_ + "/exec",
@@ -80,6 +87,7 @@ public:
 private:
     DockerApi api_;
     std::string id_;
+    json network_;  // NetworkSettings, read at start
     fs::path memory_cgroup_;
     bool stopped_ = false, removed_ = false;
 };
@@ -104,6 +112,8 @@ Capabilities DockerDriver::capabilities() const {
     c.daemon = true;
     c.port_publishing = true;
     c.read_only_rootfs = true;
+    // Docker's bridge, with ports published on 127.0.0.1; runsc is registered with --network=none.
+    c.own_network = runtime_ != "runsc";
     return c;
 }
 
@@ -141,6 +151,24 @@ Probe DockerDriver::probe() {
     return p;
 }
 
+Result<std::string> DockerDriver::published_endpoint(const json& net, int port) {
+    auto key = std::to_string(port) + "/tcp";
+    if (!net.is_object() || !net.contains("Ports") || !net["Ports"].is_object() || !net["Ports"].contains(key) ||
+        !net["Ports"][key].is_array() || net["Ports"][key].empty())
+        return fail_msg("no host port is published for container port " + key + " (create with NetworkMode::Own and publish)");
+    const auto& b = net["Ports"][key][0];
+    std::string ip = b.value("HostIp", std::string());
+    std::string hp = b.value("HostPort", std::string());
+    if (hp.empty()) return fail_msg("container port " + key + " has no host port");
+    return (ip.empty() || ip == "0.0.0.0" ? std::string("127.0.0.1") : ip) + ":" + hp;
+}
+
+Result<std::string> DockerDriver::gateway(const json& net) {
+    std::string gw = net.is_object() ? net.value("Gateway", std::string()) : "";
+    if (gw.empty()) return fail_msg("the container has no gateway: create it with NetworkMode::Own (the engine's bridge)");
+    return gw;
+}
+
 Result<std::string> DockerDriver::image_ref(const ContainerSpec& spec) {
     auto sha_file = spec.rootfs.parent_path() / (spec.image + ".sha256");
     std::ifstream in(sha_file);
@@ -168,7 +196,20 @@ json DockerDriver::create_body(const ContainerSpec& spec, const std::string& ima
     for (const auto& m : spec.mounts) binds.push_back(m.source.string() + ":" + m.target + (m.read_only ? ":ro" : ":rw"));
     if (!binds.empty()) host["Binds"] = binds;
     if (!spec.add_caps.empty()) host["CapAdd"] = spec.add_caps;
-    return {
+    // The common capability set is Docker's default without NET_RAW: drop it unless the spec adds it.
+    if (!adds_capability(spec, "NET_RAW")) host["CapDrop"] = json::array({"NET_RAW"});
+    json exposed = json::object();
+    if (spec.network == NetworkMode::Own && !spec.publish.empty()) {
+        // Published on 127.0.0.1 only, on a port Docker picks; endpoint() reads which.
+        json bindings = json::object();
+        for (int port : spec.publish) {
+            auto key = std::to_string(port) + "/tcp";
+            exposed[key] = json::object();
+            bindings[key] = json::array({{{"HostIp", "127.0.0.1"}, {"HostPort", ""}}});
+        }
+        host["PortBindings"] = bindings;
+    }
+    json body = {
         {"Image", image},
         {"Cmd", spec.init},
         {"Env", spec.env},
@@ -179,6 +220,8 @@ json DockerDriver::create_body(const ContainerSpec& spec, const std::string& ima
         {"Labels", {{"ctrbench", "1"}}},
         {"HostConfig", host},
     };
+    if (!exposed.empty()) body["ExposedPorts"] = exposed;
+    return body;
 }
 
 Status DockerDriver::prepare(const ContainerSpec& spec) {
@@ -200,9 +243,8 @@ Result<std::unique_ptr<Container>> DockerDriver::create(const ContainerSpec& spe
     if (auto s = validate(spec); !s) return fail(std::move(s.error()));
     auto ref = image_ref(spec);
     if (!ref) return fail(std::move(ref.error()));
-    if (!swept_) {
+    std::call_once(swept_, [&] {
         // Containers of ctrbench processes that died without cleaning (bucketbench's sweep by prefix).
-        swept_ = true;
         auto list = api_.get_json("/containers/json?all=true&filters=" + url_encode(R"({"label":["ctrbench=1"]})"));
         if (list)
             for (const auto& c : *list)
@@ -213,7 +255,7 @@ Result<std::unique_ptr<Container>> DockerDriver::create(const ContainerSpec& spe
                         (void)api_.call("DELETE", "/containers/" + c["Id"].get<std::string>() + "?force=true&v=true", "",
                                         "application/json", 60s, {204, 404});
                 }
-    }
+    });
     auto created = api_.post_json("/containers/create?name=" + url_encode(spec.name), create_body(spec, *ref, runtime_));
     if (!created) return fail(std::move(created.error()));
     return std::unique_ptr<Container>(new DockerContainer(api_, (*created)["Id"].get<std::string>()));

@@ -5,9 +5,13 @@
 //         stop   = POST /containers/{id}/kill?signal=KILL, POST /containers/{id}/wait?condition=not-running;
 //         clean  = DELETE /containers/{id}?force=true&v=true.
 // The OCI runtime under Docker (runc, crun, runsc) is the driver's runtime parameter.
+// Network (NetworkMode::Own): Docker's bridge, each spec.publish port bound to a port Docker picks on
+// 127.0.0.1; start's inspect (GET /containers/{id}/json) says which, and the bridge's gateway is the
+// host end of the container's link.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "drivers/docker/docker_api.h"
@@ -30,10 +34,15 @@ public:
     // The body of POST /containers/create for a spec.
     static nlohmann::json create_body(const ContainerSpec& spec, const std::string& image, const std::string& runtime);
 
+    // From an inspect's NetworkSettings (Docker's and Podman's have the same shape): "127.0.0.1:PORT"
+    // where container port `port`/tcp is published, and the gateway on the host.
+    static Result<std::string> published_endpoint(const nlohmann::json& network_settings, int port);
+    static Result<std::string> gateway(const nlohmann::json& network_settings);
+
 private:
     std::string runtime_;
     DockerApi api_;
-    bool swept_ = false;
+    std::once_flag swept_;  // stale containers of dead ctrbench processes, removed once
 };
 
 }  // namespace ctrbench::docker

@@ -12,16 +12,16 @@
 namespace ctrbench::lean {
 namespace {
 
-constexpr int kDockerDefault[] = {CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FSETID,           CAP_FOWNER,
-                                  CAP_MKNOD,  CAP_NET_RAW,      CAP_SETGID,           CAP_SETUID,
-                                  CAP_SETFCAP, CAP_SETPCAP,     CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
-                                  CAP_KILL,   CAP_AUDIT_WRITE};
+// Docker's default set without NET_RAW (as Podman's): no raw sockets unless a workload (ping) asks.
+constexpr int kDefault[] = {CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_FSETID,           CAP_FOWNER,     CAP_MKNOD,
+                            CAP_SETGID,  CAP_SETUID,       CAP_SETFCAP,          CAP_SETPCAP,    CAP_NET_BIND_SERVICE,
+                            CAP_SYS_CHROOT, CAP_KILL,      CAP_AUDIT_WRITE};
 
 }  // namespace
 
 Result<std::uint64_t> capability_mask(const std::vector<std::string>& add) {
     std::uint64_t mask = 0;
-    for (int c : kDockerDefault) mask |= 1ULL << c;
+    for (int c : kDefault) mask |= 1ULL << c;
     for (const auto& raw : add) {
         std::string name;
         for (char ch : raw) name += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));

@@ -1,4 +1,5 @@
-// Capabilities a container keeps: Docker's default set (moby oci/caps/defaults.go), plus any the spec adds.
+// Capabilities a container keeps, the same on every driver: Docker's default set (moby
+// oci/caps/defaults.go) without NET_RAW, as Podman has it, plus any the spec adds.
 #pragma once
 
 #include <cstdint>

@@ -155,6 +155,7 @@ CgroupPool::~CgroupPool() {
 }
 
 Result<Cgroup*> CgroupPool::acquire(const Limits& limits) {
+    std::lock_guard lock(mu_);
     Slot* slot = nullptr;
     for (auto& s : all_)
         if (!s.in_use && (!slot || s.applied == limits)) slot = &s;  // prefer one already set this way
@@ -176,6 +177,7 @@ Result<Cgroup*> CgroupPool::acquire(const Limits& limits) {
 }
 
 Status CgroupPool::release(Cgroup* cgroup) {
+    std::lock_guard lock(mu_);
     for (auto& s : all_) {
         if (s.cgroup.get() != cgroup) continue;
         auto pids = cgroup->pids();

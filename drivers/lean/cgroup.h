@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,7 @@ private:
     };
     CgroupLayout layout_;
     std::string root_;
+    std::mutex mu_;  // acquire and release may come from concurrent workers (throughput)
     std::vector<Slot> all_;
 };
 

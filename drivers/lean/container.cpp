@@ -202,7 +202,7 @@ int exec_helper_main(void* arg) {
     // Join the cgroup before the cgroup namespace: migration is checked against the writer's view.
     if (!join_cgroup(h.cgroup_fds)) die(h.status_w, "join the container's cgroup");
     if (::setns(h.init_pidfd, h.ns_flags) != 0) die(h.status_w, "setns into the container");
-    alignas(64) static char stack[128 * 1024];
+    alignas(64) thread_local static char stack[128 * 1024];
     // CLONE_PARENT: the command is the harness's child, not ours, so we can leave at once.
     int pid = ::clone(exec_command_main, stack + sizeof stack, CLONE_VM | CLONE_VFORK | CLONE_PARENT | CLONE_PIDFD, &h, &h.pidfd);
     if (pid < 0) die(h.status_w, "clone the command in the container");
@@ -325,7 +325,7 @@ Result<std::unique_ptr<Container>> Container::create(const Config& config, Cgrou
         // Run mode: share the parent's memory and suspend it until the child execs (posix_spawn's
         // CLONE_VM | CLONE_VFORK). No page tables are copied and no copy-on-write faults follow,
         // which is most of what a fork costs here; safe because the parent does not run meanwhile.
-        alignas(64) static char stack[256 * 1024];
+        alignas(64) thread_local static char stack[256 * 1024];
         pid = ::clone(child_main, stack + sizeof stack, flags | CLONE_VM | CLONE_VFORK, &ctx, &pidfd);
     } else {
         // The child waits for start(), so the parent must go on: a forked copy of the memory.
@@ -450,7 +450,7 @@ Result<ExecResult> Container::exec(const std::vector<std::string>& argv, std::ch
     // the cgroup, enters the namespaces and spawns the command with CLONE_PARENT, so the command is
     // our own child, then exits. No copy of the harness's memory is made at any step.
     ExecHelper h{plan, cg_fds, pidfd_, ns_flags_, out.w, err.w, st.w};
-    alignas(64) static char helper_stack[128 * 1024];
+    alignas(64) thread_local static char helper_stack[128 * 1024];
     int helper = ::clone(exec_helper_main, helper_stack + sizeof helper_stack, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &h);
     if (helper < 0) return fail_sys("clone the exec helper");
     while (::waitpid(helper, nullptr, __WALL) < 0 && errno == EINTR) {

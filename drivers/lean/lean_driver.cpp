@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
 
 #include "drivers/lean/container.h"
+#include "drivers/veth.h"
 
 namespace ctrbench::lean {
 namespace {
@@ -20,6 +22,20 @@ public:
         return c_->exec(argv, timeout);
     }
     Status stop() override { return c_->kill(); }
+    Result<std::string> endpoint(int port) override {
+        if (!link_) return fail_msg("the container has no link: run it with NetworkMode::Own");
+        return link_->container_ip + ":" + std::to_string(port);
+    }
+    Result<std::string> host_end() override {
+        if (!link_) return fail_msg("the container has no link: run it with NetworkMode::Own");
+        return link_->host_ip;
+    }
+    Status attach_link() {
+        auto l = attach_veth(c_->pid());
+        if (!l) return fail(std::move(l.error()));
+        link_ = *l;
+        return {};
+    }
     Status clean() override {
         if (!c_) return {};
         if (auto s = c_->kill(); !s) return s;
@@ -31,6 +47,7 @@ public:
 private:
     std::unique_ptr<lean::Container> c_;
     CgroupPool* pool_;
+    std::optional<VethLink> link_;
 };
 
 bool has_filesystem(const std::string& name) {
@@ -49,6 +66,7 @@ std::string LeanDriver::description() const {
 Capabilities LeanDriver::capabilities() const {
     Capabilities c;
     c.read_only_rootfs = true;
+    c.own_network = true;
     return c;
 }
 
@@ -79,14 +97,15 @@ Probe LeanDriver::probe() {
 
 Result<std::unique_ptr<ctrbench::Container>> LeanDriver::create(const ContainerSpec& spec) {
     if (auto s = validate(spec); !s) return fail(std::move(s.error()));
-    if (spec.network == NetworkMode::Own)
-        return fail_msg("lean: network mode 'own' (a veth link) is not supported yet");
-    if (!pool_) {
-        auto layout = discover_cgroups();
-        if (!layout) return fail(std::move(layout.error()));
-        auto pool = CgroupPool::open(*layout);
-        if (!pool) return fail(std::move(pool.error()).wrap("open the cgroup pool"));
-        pool_ = std::move(*pool);
+    {
+        std::lock_guard lock(pool_mu_);
+        if (!pool_) {
+            auto layout = discover_cgroups();
+            if (!layout) return fail(std::move(layout.error()));
+            auto pool = CgroupPool::open(*layout);
+            if (!pool) return fail(std::move(pool.error()).wrap("open the cgroup pool"));
+            pool_ = std::move(*pool);
+        }
     }
     Config cfg;
     cfg.name = spec.name;
@@ -107,7 +126,10 @@ Result<std::unique_ptr<ctrbench::Container>> LeanDriver::create(const ContainerS
         (void)pool_->release(*cg);
         return fail(std::move(c.error()));
     }
-    return std::unique_ptr<ctrbench::Container>(new LeanContainer(std::move(*c), pool_.get()));
+    auto handle = std::make_unique<LeanContainer>(std::move(*c), pool_.get());
+    if (spec.network == NetworkMode::Own)
+        if (auto s = handle->attach_link(); !s) return fail(std::move(s.error()));  // the handle cleans up
+    return std::unique_ptr<ctrbench::Container>(std::move(handle));
 }
 
 }  // namespace ctrbench::lean

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 
 #include "drivers/driver.h"
 #include "drivers/lean/cgroup.h"
@@ -22,6 +23,7 @@ public:
     Result<std::unique_ptr<ctrbench::Container>> create(const ContainerSpec& spec) override;
 
 private:
+    std::mutex pool_mu_;  // create may be called from concurrent workers
     std::unique_ptr<CgroupPool> pool_;
 };
 

@@ -8,10 +8,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "drivers/lean/cgroup.h"
 #include "drivers/oci/oci_config.h"
 #include "drivers/subprocess.h"
+#include "drivers/veth.h"
 
 namespace ctrbench::oci {
 namespace {
@@ -138,6 +140,22 @@ public:
         return first;
     }
 
+    // NetworkMode::Own: a veth link into the namespace the runtime made (runc and crun give none).
+    Status attach_link() {
+        auto l = attach_veth(init_pid_);
+        if (!l) return fail(std::move(l.error()));
+        link_ = *l;
+        return {};
+    }
+    Result<std::string> endpoint(int port) override {
+        if (!link_) return fail_msg(name_ + " has no link: create it with NetworkMode::Own");
+        return link_->container_ip + ":" + std::to_string(port);
+    }
+    Result<std::string> host_end() override {
+        if (!link_) return fail_msg(name_ + " has no link: create it with NetworkMode::Own");
+        return link_->host_ip;
+    }
+
     // The memory cgroup the runtime made for the container, for counting OOM kills.
     void set_memory_cgroup(fs::path dir) { memory_cgroup_ = std::move(dir); }
     int init_pid() const { return init_pid_; }
@@ -155,6 +173,7 @@ private:
     fs::path bundle_;
     std::chrono::milliseconds timeout_;
     fs::path memory_cgroup_;
+    std::optional<VethLink> link_;  // gone with the container's network namespace
     int init_pid_ = -1;
     bool bundle_made_ = false, tmpfs_mounted_ = false, overlay_mounted_ = false, created_ = false, stopped_ = false;
 };
@@ -191,6 +210,8 @@ std::string OciDriver::description() const {
 Capabilities OciDriver::capabilities() const {
     Capabilities c;
     c.read_only_rootfs = true;
+    // runsc runs with --network=none here (its sandbox network fails on this kind of host, HOST-NOTES).
+    c.own_network = runtime_ != "runsc";
     return c;
 }
 
@@ -240,10 +261,9 @@ Probe OciDriver::probe() {
 Result<std::unique_ptr<Container>> OciDriver::create(const ContainerSpec& spec) {
     if (binary_.empty()) return fail_msg(runtime_ + " is not installed");
     auto prefix = command_prefix(spec);
-    if (!swept_) {
+    std::call_once(swept_, [&] {
         sweep_stale(prefix);
-        swept_ = true;
-    }
+    });
     ConfigOptions opts;
     opts.cgroups_path = spec.name;  // relative: nested under our own cgroup, removed by delete
     auto config = make_config(spec, opts);
@@ -253,6 +273,10 @@ Result<std::unique_ptr<Container>> OciDriver::create(const ContainerSpec& spec) 
     if (auto s = c->mount_rootfs(spec); !s) return fail(std::move(s.error()));
     if (auto s = c->write_config(*config); !s) return fail(std::move(s.error()));
     if (auto s = c->runtime_create(); !s) return fail(std::move(s.error()));
+    if (spec.network == NetworkMode::Own) {
+        if (!capabilities().own_network) return fail_msg(runtime_ + ": network mode 'own' is not supported (it runs with --network=none)");
+        if (auto s = c->attach_link(); !s) return fail(std::move(s.error()));
+    }
     // Where the runtime put the container's cgroup differs (runc nests a relative path under its own
     // cgroup, crun under the root): read it from the container's init.
     if (c->init_pid() > 0)

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,7 @@ public:
 private:
     std::string runtime_;
     std::string binary_;
-    bool swept_ = false;
+    std::once_flag swept_;  // stale containers of dead ctrbench processes, removed once
 };
 
 // Where ctrbench keeps OCI runtime state and bundles, apart from any other user of the runtime.

@@ -30,10 +30,19 @@ public:
 
     Status start() override {
         if (auto r = run_checked(cmd({"start", name_}), kVerbTimeout); !r) return fail(std::move(r.error()));
-        if (auto pid = run_process(cmd({"inspect", "--format", "{{.State.Pid}}", name_}), kVerbTimeout); pid && pid->ok())
-            if (auto cg = lean::memory_cgroup_of(std::atoi(pid->out.c_str()))) memory_cgroup_ = *cg;
+        // The init's pid (for the memory cgroup, where OOM kills are counted) and the network settings
+        // (published ports, the bridge's gateway), in one inspect.
+        auto info = run_process(cmd({"inspect", "--format", "{{.State.Pid}} {{json .NetworkSettings}}", name_}), kVerbTimeout);
+        if (info && info->ok()) {
+            if (auto cg = lean::memory_cgroup_of(std::atoi(info->out.c_str()))) memory_cgroup_ = *cg;
+            auto sp = info->out.find(' ');
+            if (sp != std::string::npos) network_ = nlohmann::json::parse(info->out.substr(sp + 1), nullptr, false);
+        }
         return {};
     }
+
+    Result<std::string> endpoint(int port) override { return docker::DockerDriver::published_endpoint(network_, port); }
+    Result<std::string> host_end() override { return docker::DockerDriver::gateway(network_); }
 
     Result<ExecResult> exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) override {
         auto args = cmd({"exec", name_});
@@ -81,6 +90,7 @@ private:
     std::vector<std::string> base_;
     std::string name_;
     fs::path memory_cgroup_;
+    nlohmann::json network_;  // NetworkSettings, read at start
     bool stopped_ = false, removed_ = false;
 };
 
@@ -94,6 +104,7 @@ Capabilities PodmanDriver::capabilities() const {
     Capabilities c;
     c.port_publishing = true;
     c.read_only_rootfs = true;
+    c.own_network = true;  // podman's bridge (netavark), ports published on 127.0.0.1
     return c;
 }
 
@@ -118,7 +129,10 @@ std::vector<std::string> PodmanDriver::create_args(const ContainerSpec& spec, co
     if (spec.read_only_rootfs)
         add({"--read-only", "--tmpfs", "/tmp:rw,nosuid,nodev,size=" + std::to_string(spec.limits.writable_bytes)});
     for (const auto& m : spec.mounts) add({"--volume", m.source.string() + ":" + m.target + (m.read_only ? ":ro" : ":rw")});
+    if (spec.network == NetworkMode::Own)
+        for (int port : spec.publish) add({"--publish", "127.0.0.1::" + std::to_string(port)});
     for (const auto& c : spec.add_caps) add({"--cap-add", c});
+    if (!adds_capability(spec, "NET_RAW")) add({"--cap-drop", "NET_RAW"});  // the common set has none
     for (const auto& e : spec.env) add({"--env", e});
     a.push_back(image);
     a.insert(a.end(), spec.init.begin(), spec.init.end());
@@ -172,9 +186,8 @@ Result<std::unique_ptr<Container>> PodmanDriver::create(const ContainerSpec& spe
     auto ref = docker::DockerDriver::image_ref(spec);
     if (!ref) return fail(std::move(ref.error()));
     auto b = base();
-    if (!swept_) {
+    std::call_once(swept_, [&] {
         // Containers of ctrbench processes that died without cleaning.
-        swept_ = true;
         auto ps = b;
         ps.insert(ps.end(), {"ps", "--all", "--filter", "label=ctrbench=1", "--format", "{{.Names}}"});
         if (auto r = run_process(ps, 60s); r && r->ok()) {
@@ -188,7 +201,7 @@ Result<std::unique_ptr<Container>> PodmanDriver::create(const ContainerSpec& spe
                 }
             }
         }
-    }
+    });
     auto args = b;
     auto ca = create_args(spec, *ref);
     args.insert(args.end(), ca.begin(), ca.end());

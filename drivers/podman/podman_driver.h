@@ -1,12 +1,14 @@
 // The `podman` driver: podman is daemonless and its CLI is its interface.
 // Phases: create = `podman create` (image imported beforehand by prepare());
-//         start  = `podman start`;  exec = `podman exec`;
+//         start  = `podman start` + `podman inspect` (the init's pid; with a network, its ports);  exec = `podman exec`;
 //         stop   = `podman kill --signal KILL` + `podman wait`;  clean = `podman rm --force`.
 // Without systemd it runs with --cgroup-manager cgroupfs, and with explicit ulimits (its defaults
 // exceed the hard limits of these hosts, see HOST-NOTES). The OCI runtime is runc or crun.
+// Network (NetworkMode::Own): podman's bridge, each spec.publish port on a free port of 127.0.0.1.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -32,7 +34,7 @@ public:
 private:
     std::string runtime_;
     std::string binary_;
-    bool swept_ = false;
+    std::once_flag swept_;  // stale containers of dead ctrbench processes, removed once
 };
 
 }  // namespace ctrbench::podman

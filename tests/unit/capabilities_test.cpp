@@ -5,13 +5,20 @@
 
 using namespace ctrbench;
 
-TEST(Capabilities, DockerDefaultSet) {
+TEST(Capabilities, DockerDefaultSetWithoutNetRaw) {
     auto m = lean::capability_mask({});
     ASSERT_TRUE(m);
-    // The value Docker's default set shows as CapEff in /proc/<pid>/status.
-    EXPECT_EQ(*m, 0xa80425fbULL);
+    // Docker's default set shows as CapEff 00000000a80425fb in /proc/<pid>/status; without NET_RAW (bit 13):
+    EXPECT_EQ(*m, 0xa80405fbULL);
+    EXPECT_FALSE(*m & (1ULL << CAP_NET_RAW));
     EXPECT_FALSE(*m & (1ULL << CAP_SYS_ADMIN));
     EXPECT_FALSE(*m & (1ULL << CAP_NET_ADMIN));
+}
+
+TEST(Capabilities, NetRawOnlyWhenAsked) {
+    auto m = lean::capability_mask({"NET_RAW"});
+    ASSERT_TRUE(m);
+    EXPECT_EQ(*m, 0xa80425fbULL);
 }
 
 TEST(Capabilities, AddByNameAnyCase) {

@@ -45,7 +45,7 @@ struct FakeWorkload : Workload {
     std::vector<std::string> command(const std::string&) const override { return {"/bin/true"}; }
     Result<Outcome> check(const ExecResult& r, const std::string&) const override {
         if (auto s = expect_success(r); !s) return fail(std::move(s.error()));
-        return Outcome{42, "rows"};
+        return Outcome{42, "rows", ""};
     }
 };
 

@@ -1,0 +1,22 @@
+// A link into a container's network namespace for the drivers without networking of their own
+// (lean, crun, runc): a veth pair, the host end in the host's namespace, the other named eth0 in the
+// container's, each with an address of a /30 in 10.213.0.0/16. Only ctrbench's own namespaces are
+// ever addressed (the project's network rule). The pair disappears with the container's namespace.
+#pragma once
+
+#include <string>
+
+#include "drivers/error.h"
+
+namespace ctrbench {
+
+struct VethLink {
+    std::string host_if;       // e.g. "cb12345-7"
+    std::string host_ip;       // the host end, e.g. 10.213.4.1
+    std::string container_ip;  // eth0 in the container, e.g. 10.213.4.2
+};
+
+// Creates the link for the process `pid`'s network namespace (iproute2's `ip` and `nsenter`).
+Result<VethLink> attach_veth(int pid);
+
+}  // namespace ctrbench
