@@ -35,6 +35,8 @@ HostSnapshot snapshot() {
         s.mounts.insert(point);
     }
     find_cgroups("/sys/fs/cgroup", 0, s.cgroups);
+    std::error_code lec;
+    for (const auto& e : fs::directory_iterator("/sys/class/net", lec)) s.links.insert(e.path().filename().string());
     const int me = ::getpid();
     std::error_code ec;
     for (const auto& e : fs::directory_iterator("/proc", ec)) {
@@ -65,6 +67,8 @@ std::string leftovers(const HostSnapshot& before, const HostSnapshot& after) {
         if (!before.mounts.count(m)) out += "mount " + m + "; ";
     for (const auto& c : after.cgroups)
         if (!before.cgroups.count(c)) out += "cgroup " + c + "; ";
+    for (const auto& l : after.links)
+        if (!before.links.count(l)) out += "network link " + l + "; ";
     for (int p : after.children)
         if (!before.children.count(p)) out += "child process " + std::to_string(p) + "; ";
     for (int p : after.tagged)

@@ -1,4 +1,4 @@
-// What a test may leave on the host: mounts, ctrbench cgroups, child processes. A snapshot before
+// What a test may leave on the host: mounts, ctrbench cgroups, child processes, network links. A snapshot before
 // and after; the difference must be empty.
 #pragma once
 
@@ -12,6 +12,7 @@ struct HostSnapshot {
     std::set<std::string> cgroups;  // directories named ctrbench-* below /sys/fs/cgroup
     std::set<int> children;         // processes whose parent is this test process
     std::set<int> tagged;           // processes whose command line names a container of this process
+    std::set<std::string> links;    // network interfaces of the host (veth ends of container links)
 };
 
 HostSnapshot snapshot();

@@ -41,7 +41,7 @@ TEST(Cli, UnknownDriverListsValidNamesExit2) {
 TEST(Cli, UnknownTestListsValidNamesExit2) {
     auto r = parse({"--driver", "lean", "--test", "bot"});
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_EQ(r.message, "unknown test 'bot' (valid: boot, sqlite-read, sqlite-write, files-read, tar-extract)");
+    EXPECT_EQ(r.message, "unknown test 'bot' (valid: boot, sqlite-read, sqlite-write, files-read, tar-extract, http, ping, throughput)");
 }
 
 TEST(Cli, MissingDriverAndBadOptions) {
@@ -88,4 +88,34 @@ TEST(Cli, ParamsAreCheckedAgainstTheWorkload) {
     EXPECT_EQ(bad.message, "unknown value in --param 'db=12MB' (valid: 151.6kB, 536.6kB, 2.6MB, 11.9MB, 111.6MB)");
     EXPECT_EQ(parse({"--driver", "lean", "--test", "files-read", "--param", "db=10"}).exit_code, 2);
     EXPECT_TRUE(parse({"--driver", "lean", "--test", "tar-extract", "--param", "count=1000"}).proceed);
+}
+
+TEST(Cli, FreeNumericParamsForPingAndThroughput) {
+    EXPECT_TRUE(parse({"--driver", "lean", "--test", "ping", "--param", "count=3"}).proceed);
+    EXPECT_TRUE(parse({"--driver", "lean", "--test", "throughput", "--param", "concurrency=8"}).proceed);
+    auto zero = parse({"--driver", "lean", "--test", "throughput", "--param", "concurrency=0"});
+    EXPECT_EQ(zero.exit_code, 2);
+    EXPECT_EQ(zero.message, "unknown value in --param 'concurrency=0' (valid: a number of workers from 1 to 256, default 1, 2, 4)");
+    EXPECT_EQ(parse({"--driver", "lean", "--test", "ping", "--param", "count=ten"}).exit_code, 2);
+    EXPECT_EQ(parse({"--driver", "lean", "--test", "http", "--param", "port=80"}).exit_code, 2);
+}
+
+TEST(Cli, ToolsNativeOnlyForTheIoWorkloads) {
+    auto ok = parse({"--driver", "lean", "--test", "tar-extract", "--tools", "native"});
+    EXPECT_TRUE(ok.proceed) << ok.message;
+    EXPECT_EQ(ok.options.tools, "native");
+    auto boot = parse({"--driver", "lean", "--test", "boot", "--tools", "native"});
+    EXPECT_EQ(boot.exit_code, 2);
+    EXPECT_NE(boot.message.find("test 'boot' has no native-tools form"), std::string::npos);
+    auto bad = parse({"--driver", "lean", "--tools", "busybox"});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_EQ(bad.message, "unknown --tools 'busybox' (valid: agent, native)");
+}
+
+TEST(Cli, RunsGivenOrLeftToTheWorkload) {
+    auto d = parse({"--driver", "lean", "--test", "throughput"});
+    EXPECT_FALSE(d.options.runs_given);
+    auto g = parse({"--driver", "lean", "--test", "throughput", "--runs", "5"});
+    EXPECT_TRUE(g.options.runs_given);
+    EXPECT_EQ(g.options.runs, 5);
 }

@@ -13,8 +13,13 @@ namespace {
 
 struct FakeContainer : Container {
     ExecResult result;
+    std::vector<std::string>* seen = nullptr;
     Status start() override { return {}; }
-    Result<ExecResult> exec(const std::vector<std::string>&, std::chrono::milliseconds) override { return result; }
+    Result<ExecResult> exec(const std::vector<std::string>& argv, std::chrono::milliseconds) override {
+        if (seen) *seen = argv;
+        return result;
+    }
+    Result<std::string> host_end() override { return std::string("10.213.0.1"); }
     Status stop() override { return {}; }
     Status clean() override { return {}; }
 };
@@ -22,14 +27,17 @@ struct FakeContainer : Container {
 struct FakeDriver : Driver {
     ExecResult result;
     int creates = 0;
+    Capabilities caps;
+    std::vector<std::string> seen;
     std::string name() const override { return "fake"; }
     std::string description() const override { return "fake"; }
-    Capabilities capabilities() const override { return {}; }
+    Capabilities capabilities() const override { return caps; }
     Probe probe() override { return {true, "", {}, "fakert", "fakefs"}; }
     Result<std::unique_ptr<Container>> create(const ContainerSpec&) override {
         ++creates;
         auto c = std::make_unique<FakeContainer>();
         c->result = result;
+        c->seen = &seen;
         return std::unique_ptr<Container>(std::move(c));
     }
 };
@@ -46,6 +54,33 @@ struct FakeWorkload : Workload {
     Result<Outcome> check(const ExecResult& r, const std::string&) const override {
         if (auto s = expect_success(r); !s) return fail(std::move(s.error()));
         return Outcome{42, "rows", ""};
+    }
+};
+
+// A network workload: needs the driver's own network, pings "{host}", waits for a response.
+struct FakeNetWorkload : FakeWorkload {
+    bool respond_ok = true;
+    mutable int waits = 0;
+    std::string name() const override { return "fake-net"; }
+    std::string unsupported(const Capabilities& caps, const fs::path&) const override {
+        return caps.own_network ? "" : "no network of its own";
+    }
+    std::vector<std::string> command(const std::string&) const override { return {"ping", "-c", "1", "{host}", "x{host}y"}; }
+    bool awaits_response() const override { return true; }
+    Result<Outcome> await_response(Container&, const std::string&, std::chrono::milliseconds) const override {
+        ++waits;
+        if (!respond_ok) return fail_msg("the server did not answer 200 within 5 ms");
+        return Outcome{1, "polls", "first 200 after 1 poll"};
+    }
+};
+
+// A workload measuring whole runs itself.
+struct FakeWholeWorkload : FakeWorkload {
+    std::string name() const override { return "fake-whole"; }
+    bool measures_itself() const override { return true; }
+    Result<Outcome> measure(Driver& d, const ContainerSpec&, const std::string&) const override {
+        (void)d.create({});
+        return Outcome{123.5, "containers/s", "7 containers"};
     }
 };
 
@@ -127,4 +162,70 @@ TEST_F(RunnerTest, TimeoutAndOomAreTheirOwnStatus) {
     d.result.signal = 9;
     d.result.oom_killed = true;
     EXPECT_EQ((*run_workload(d, d.probe(), w, "", opts, *sink, {}))[0].status, "oom");
+}
+
+TEST_F(RunnerTest, AWorkloadTheDriverCannotRunIsOneSkippedRowWithTheReason) {
+    FakeDriver d;
+    FakeNetWorkload w;
+    auto sink = CsvSink::open(dir / "r.csv");
+    auto recs = run_workload(d, d.probe(), w, "", opts, *sink, {});
+    ASSERT_TRUE(recs);
+    ASSERT_EQ(recs->size(), 1u);
+    EXPECT_EQ((*recs)[0].status, "skipped");
+    EXPECT_EQ((*recs)[0].error, "fake cannot run fake-net: no network of its own");
+    EXPECT_FALSE((*recs)[0].create_ms);
+    EXPECT_EQ(d.creates, 0);  // nothing was created, nothing faked
+}
+
+TEST_F(RunnerTest, HostPlaceholderAndResponseAreRecorded) {
+    FakeDriver d;
+    d.caps.own_network = true;
+    d.result.exit_code = 0;
+    FakeNetWorkload w;
+    auto sink = CsvSink::open(dir / "r.csv");
+    auto recs = run_workload(d, d.probe(), w, "", opts, *sink, {});
+    ASSERT_TRUE(recs);
+    ASSERT_EQ(recs->size(), 5u);
+    EXPECT_EQ(d.seen, (std::vector<std::string>{"ping", "-c", "1", "10.213.0.1", "x10.213.0.1y"}));
+    for (const auto& r : *recs) {
+        EXPECT_EQ(r.status, "ok") << r.error;
+        ASSERT_TRUE(r.response_ms);
+        EXPECT_GE(*r.response_ms, 0);
+        EXPECT_EQ(r.unit, "polls");
+        EXPECT_EQ(r.detail, "first 200 after 1 poll");
+    }
+    EXPECT_EQ(w.waits, 5);
+}
+
+TEST_F(RunnerTest, NoResponseIsAnErrorRowAndTheContainerIsStillCleaned) {
+    FakeDriver d;
+    d.caps.own_network = true;
+    d.result.exit_code = 0;
+    FakeNetWorkload w;
+    w.respond_ok = false;
+    auto sink = CsvSink::open(dir / "r.csv");
+    auto recs = run_workload(d, d.probe(), w, "", opts, *sink, {});
+    ASSERT_TRUE(recs);
+    ASSERT_EQ(recs->size(), 3u);  // three errors in a row end it
+    for (const auto& r : *recs) {
+        EXPECT_EQ(r.status, "error");
+        EXPECT_EQ(r.error, "the server did not answer 200 within 5 ms");
+        EXPECT_FALSE(r.response_ms);
+        EXPECT_TRUE(r.stop_ms && r.clean_ms);
+    }
+}
+
+TEST_F(RunnerTest, WholeRunWorkloadsRecordTheirFigureWithoutPhases) {
+    FakeDriver d;
+    FakeWholeWorkload w;
+    auto sink = CsvSink::open(dir / "r.csv");
+    auto recs = run_workload(d, d.probe(), w, "2", opts, *sink, {});
+    ASSERT_TRUE(recs);
+    ASSERT_EQ(recs->size(), 5u);
+    for (const auto& r : *recs) {
+        EXPECT_EQ(r.status, "ok");
+        EXPECT_FALSE(r.create_ms || r.exec_ms);
+        EXPECT_EQ(r.value, 123.5);
+        EXPECT_EQ(r.unit, "containers/s");
+    }
 }

@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace {
 
@@ -171,6 +172,13 @@ int files_read(const char* dir) {
     return 0;
 }
 
+// libarchive's message with the system's reason ("Write failed: No space left on device").
+std::string archive_reason(archive* a) {
+    std::string r = archive_error_string(a) ? archive_error_string(a) : "unknown error";
+    if (int e = archive_errno(a); e > 0 && r.find(std::strerror(e)) == std::string::npos) r += std::string(": ") + std::strerror(e);
+    return r;
+}
+
 int tar_extract(const char* tar, const char* dir) {
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) return fail(dir, std::strerror(errno));
     if (chdir(dir) != 0) return fail(dir, std::strerror(errno));
@@ -178,23 +186,23 @@ int tar_extract(const char* tar, const char* dir) {
     archive_read_support_format_tar(in);
     archive* out = archive_write_disk_new();
     archive_write_disk_set_options(out, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS);
-    if (archive_read_open_filename(in, tar, 1 << 16) != ARCHIVE_OK) return fail(tar, archive_error_string(in));
+    if (archive_read_open_filename(in, tar, 1 << 16) != ARCHIVE_OK) return fail(tar, archive_reason(in).c_str());
     long long files = 0, bytes = 0;
     archive_entry* e;
     int rc;
     while ((rc = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
-        if (archive_write_header(out, e) != ARCHIVE_OK) return fail(archive_entry_pathname(e), archive_error_string(out));
+        if (archive_write_header(out, e) != ARCHIVE_OK) return fail(archive_entry_pathname(e), archive_reason(out).c_str());
         const void* block;
         size_t size;
         la_int64_t offset;
         while (archive_read_data_block(in, &block, &size, &offset) == ARCHIVE_OK) {
-            if (archive_write_data_block(out, block, size, offset) != ARCHIVE_OK) return fail(archive_entry_pathname(e), archive_error_string(out));
+            if (archive_write_data_block(out, block, size, offset) != ARCHIVE_OK) return fail(archive_entry_pathname(e), archive_reason(out).c_str());
             bytes += static_cast<long long>(size);
         }
-        archive_write_finish_entry(out);
+        if (archive_write_finish_entry(out) != ARCHIVE_OK) return fail(archive_entry_pathname(e), archive_reason(out).c_str());
         files += archive_entry_filetype(e) == AE_IFREG;
     }
-    if (rc != ARCHIVE_EOF) return fail(tar, archive_error_string(in));
+    if (rc != ARCHIVE_EOF) return fail(tar, archive_reason(in).c_str());
     archive_read_free(in);
     archive_write_free(out);
     std::printf("extracted %lld files (%lld bytes)\n", files, bytes);
