@@ -219,11 +219,11 @@ TEST_F(LeanTest, HangingCommandIsKilledAtTheTimeout) {
     EXPECT_GE(took, 300ms);
 }
 
-TEST_F(LeanTest, CapabilitiesAreDockersDefaultAndNoNewPrivs) {
+TEST_F(LeanTest, CapabilitiesAreDockersDefaultWithoutNetRawAndNoNewPrivs) {
     auto r = run(spec(), {"/usr/bin/ctrbench-agent", "ids"});
     ASSERT_TRUE(r.ok());
-    EXPECT_NE(r.out.find("CapEff:\t00000000a80425fb"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("CapBnd:\t00000000a80425fb"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("CapEff:\t00000000a80405fb"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("CapBnd:\t00000000a80405fb"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("NoNewPrivs:\t1"), std::string::npos) << r.out;
     auto m = sh("mount -t tmpfs none /tmp 2>&1; echo rc=$?");
     EXPECT_NE(m.out.find("permission denied"), std::string::npos) << "mount needs CAP_SYS_ADMIN, which is dropped: " << m.out;
@@ -267,7 +267,10 @@ TEST_F(LeanTest, CgroupLimitsAreApplied) {
     ASSERT_TRUE(layout);
     bool found = false;
     for (const auto& e : fs::recursive_directory_iterator(layout->bases[1])) {
-        if (e.path().filename() != "memory.limit_in_bytes" || e.path().parent_path().filename().string()[0] != 'c') continue;
+        // Only this process's pool ("ctrbench-<pid>/c<n>"): other cgroups on the host may be named c… too.
+        if (e.path().filename() != "memory.limit_in_bytes" || e.path().parent_path().filename().string()[0] != 'c' ||
+            e.path().parent_path().parent_path().filename() != "ctrbench-" + std::to_string(::getpid()))
+            continue;
         std::ifstream procs(e.path().parent_path() / "cgroup.procs");
         std::string pid;
         if (!(procs >> pid)) continue;
