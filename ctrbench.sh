@@ -56,10 +56,12 @@ run_bench() {
     echo "== lean: seed 000's microbenchmark (benchmark_lean_container 5)"
     ./build/benchmark_lean_container 5
     # Then every other driver this host can run; the rest are listed with the reason they are skipped.
-    ./build/harness --list | awk '/^workloads:/{exit} $2=="available" && $1!="lean"{print $1}' | while read -r d; do
-        echo "== $d: boot"
-        ./build/harness --driver "$d" --test boot || echo "ctrbench.sh: $d failed; continuing"
-    done
+    # (`--list` lines: "  docker   available  [--runtime crun] ..."; the runtime is the fourth field.)
+    ./build/harness --list | awk '/^workloads:/{exit} $2=="available" && $1!="lean"{rt=""; if ($3=="[--runtime") {rt=$4; sub(/]$/, "", rt)}; print $1, rt}' |
+        while read -r d rt; do
+            echo "== $d${rt:+ ($rt)}: boot"
+            ./build/harness --driver "$d" ${rt:+--runtime "$rt"} --test boot || echo "ctrbench.sh: $d${rt:+ ($rt)} failed; continuing"
+        done
     ./build/harness --list | awk '/^workloads:/{exit} $2=="skipped"' | sed 's/^/skipped: /'
 }
 
