@@ -116,4 +116,14 @@ Result<VethLink> attach_veth(int pid) {
     return l;
 }
 
+Result<std::string> link_endpoint(const std::optional<VethLink>& link, int port) {
+    if (!link) return fail_msg("the container has no link: create it with NetworkMode::Own");
+    return link->container_ip + ":" + std::to_string(port);
+}
+
+Result<std::string> link_host_end(const std::optional<VethLink>& link) {
+    if (!link) return fail_msg("the container has no link: create it with NetworkMode::Own");
+    return link->host_ip;
+}
+
 }  // namespace ctrbench

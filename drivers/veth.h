@@ -4,6 +4,7 @@
 // ever addressed (the project's network rule). The pair disappears with the container's namespace.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "drivers/error.h"
@@ -16,7 +17,11 @@ struct VethLink {
     std::string container_ip;  // eth0 in the container, e.g. 10.213.4.2
 };
 
-// Creates the link for the process `pid`'s network namespace (iproute2's `ip` and `nsenter`).
+// Creates the link for the process `pid`'s network namespace (rtnetlink through libnl).
 Result<VethLink> attach_veth(int pid);
+
+// Container::endpoint and Container::host_end for a container holding `link` (none: not NetworkMode::Own).
+Result<std::string> link_endpoint(const std::optional<VethLink>& link, int port);
+Result<std::string> link_host_end(const std::optional<VethLink>& link);
 
 }  // namespace ctrbench

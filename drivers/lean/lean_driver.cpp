@@ -22,14 +22,8 @@ public:
         return c_->exec(argv, timeout);
     }
     Status stop() override { return c_->kill(); }
-    Result<std::string> endpoint(int port) override {
-        if (!link_) return fail_msg("the container has no link: run it with NetworkMode::Own");
-        return link_->container_ip + ":" + std::to_string(port);
-    }
-    Result<std::string> host_end() override {
-        if (!link_) return fail_msg("the container has no link: run it with NetworkMode::Own");
-        return link_->host_ip;
-    }
+    Result<std::string> endpoint(int port) override { return link_endpoint(link_, port); }
+    Result<std::string> host_end() override { return link_host_end(link_); }
     Status attach_link() {
         auto l = attach_veth(c_->pid());
         if (!l) return fail(std::move(l.error()));

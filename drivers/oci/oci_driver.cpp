@@ -147,14 +147,8 @@ public:
         link_ = *l;
         return {};
     }
-    Result<std::string> endpoint(int port) override {
-        if (!link_) return fail_msg(name_ + " has no link: create it with NetworkMode::Own");
-        return link_->container_ip + ":" + std::to_string(port);
-    }
-    Result<std::string> host_end() override {
-        if (!link_) return fail_msg(name_ + " has no link: create it with NetworkMode::Own");
-        return link_->host_ip;
-    }
+    Result<std::string> endpoint(int port) override { return link_endpoint(link_, port); }
+    Result<std::string> host_end() override { return link_host_end(link_); }
 
     // The memory cgroup the runtime made for the container, for counting OOM kills.
     void set_memory_cgroup(fs::path dir) { memory_cgroup_ = std::move(dir); }
