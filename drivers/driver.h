@@ -128,6 +128,10 @@ public:
     virtual Probe probe() = 0;
     // Untimed, once before the runs: what every run reuses (an image imported into the engine).
     virtual Status prepare(const ContainerSpec& /*spec*/) { return {}; }
+    // The storage driver a candidate asks for, before probe(): an engine that picks one per call
+    // (podman's --storage-driver) switches to it; the others keep theirs, which probe() reports and
+    // the candidate's playbook changes (docker's daemon.json).
+    virtual Status use_storage(const std::string& /*storage*/) { return {}; }
     // nothing -> created: rootfs, cgroup and config are ready, no process of the spec runs yet.
     virtual Result<std::unique_ptr<Container>> create(const ContainerSpec& spec) = 0;
 };

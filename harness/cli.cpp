@@ -1,5 +1,7 @@
 #include "harness/cli.h"
 
+#include <sstream>
+
 #include <CLI/CLI.hpp>
 
 namespace ctrbench {
@@ -19,11 +21,18 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
     Options& o = res.options;
     o.images_dir = CTRBENCH_IMAGES_DIR;
     o.data_dir = CTRBENCH_DATA_DIR;
+    o.candidates = std::filesystem::path(CTRBENCH_SOURCE_DIR) / "candidates.yml";
+    o.playbooks = std::filesystem::path(CTRBENCH_SOURCE_DIR) / "playbooks";
     CLI::App app{"ctrbench harness: time to a ready, isolated container, phase by phase (create, start, exec,\n"
                  "stop, clean), for each container stack this host can run.\n\n"
                  "  harness --driver lean --test boot      boot benchmark on the lean runtime\n"
                  "  harness --driver docker --runtime crun --test sqlite-read --param db=11.9MB\n"
-                 "  harness --list                         drivers and workloads, and whether this host can run them",
+                 "  harness --list                         drivers and workloads, and whether this host can run them\n"
+                 "  harness --matrix all --dry-run         every candidate of candidates.yml: runnable or skipped, and why\n"
+                 "  harness --matrix all                   every runnable candidate through every workload (hours)\n"
+                 "  harness --matrix all --quick           the same with fewer runs and the smallest parameters (minutes)\n"
+                 "  harness --matrix driver=docker,storage=btrfs|vfs --test boot\n"
+                 "  harness --resume results/X.csv         continue an interrupted matrix run",
                  "harness"};
     app.add_flag("--list", o.list, "list drivers (with availability here) and workloads, then exit");
     app.add_option("--driver", o.driver, "driver to run: " + join(drivers.names()));
@@ -45,6 +54,18 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
     app.add_option("--out", o.out, "CSV results file, appended to (JSON metadata beside it); default results/<run id>.csv");
     app.add_option("--images", o.images_dir, "directory holding the built images")->capture_default_str();
     app.add_option("--data", o.data_dir, "directory where generated datasets are cached")->capture_default_str();
+    app.add_option("--matrix", o.matrix,
+                   "run candidates of candidates.yml: all, a filter KEY=V[|V],... (keys: driver, runtime, storage, image, "
+                   "cgroup, rootless), or names joined by ','; with --test, only those workloads (names joined by ',')");
+    app.add_flag("--dry-run", o.dry_run, "with --matrix: print every candidate as runnable or skipped with the reason, "
+                                         "and the plan's expected duration; run nothing");
+    app.add_flag("--quick", o.quick, "with --matrix: 2 runs, no warmup, the smallest parameter of each workload (CI)");
+    app.add_flag("!--no-setup", o.setup, "with --matrix: never run a candidate's playbook; candidates that need an "
+                                         "engine reconfigured are skipped");
+    app.add_option("--resume", o.resume, "continue the matrix run whose CSV this is, with its options, without "
+                                         "redoing finished runs");
+    app.add_option("--candidates", o.candidates, "the candidate file")->capture_default_str();
+    app.add_option("--playbooks", o.playbooks, "the Ansible playbooks directory (candidates/<name>.yml)")->capture_default_str();
     app.set_version_flag("--version", std::string("ctrbench ") + CTRBENCH_VERSION);
 
     std::vector<std::string> rev(args.rbegin(), args.rend());  // CLI11 takes them reversed
@@ -63,21 +84,55 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
     }
     o.runs_given = app.count("--runs") > 0;
     o.warmup_given = app.count("--warmup") > 0;
+    o.test_given = app.count("--test") > 0;
+    o.timeout_given = app.count("--timeout") > 0;
+    o.tools_given = app.count("--tools") > 0;
+    o.image_given = app.count("--image") > 0;
+    auto error = [&](std::string msg) {
+        res.exit_code = 2;
+        res.message = std::move(msg);
+        return res;
+    };
     if (o.list) {
         res.proceed = true;
         return res;
     }
-    if (o.driver.empty()) {
+    if (o.matrix_mode()) {
+        if (!o.driver.empty()) return error("--driver and --matrix exclude each other (a candidate names its driver)");
+        if (!o.runtime.empty()) return error("--runtime is for --driver; with --matrix, filter: --matrix runtime=" + o.runtime);
+        if (o.image_given) return error("--image is for --driver; with --matrix, filter: --matrix image=" + o.image);
+        if (!o.resume.empty() && (!o.matrix.empty() || o.quick || o.runs_given || o.warmup_given || o.test_given ||
+                                  !o.params.empty() || o.tools_given || o.timeout_given))
+            return error("--resume continues a run with its own options: give it alone (with --out, --no-setup at most)");
+        if (!o.resume.empty() && o.dry_run) return error("--dry-run and --resume exclude each other");
+        if (!o.resume.empty() && !o.out.empty()) return error("--resume appends to the file it continues: drop --out");
+        std::vector<std::string> tests;
+        std::stringstream in(o.test);
+        for (std::string t; std::getline(in, t, ',');) {
+            if (!workloads.find(t)) return error("unknown test '" + t + "' (valid: " + join(workloads.names()) + ")");
+            tests.push_back(t);
+        }
+        if (!o.params.empty() && tests.size() != 1) return error("--param needs exactly one --test");
+        if (o.quick && o.runs_given) return error("--quick sets the runs itself: drop --runs or --quick");
+        if (o.tools != "agent" && o.tools != "native") return error("unknown --tools '" + o.tools + "' (valid: agent, native)");
+        if (tests.size() != 1 || (o.tools == "native" && !workloads.find(tests.front())->has_native_tools())) {
+            res.proceed = true;  // several workloads: each is checked when the plan is made
+            return res;
+        }
+    } else if (o.dry_run || o.quick || !o.setup) {
+        return error(std::string(o.dry_run ? "--dry-run" : o.quick ? "--quick" : "--no-setup") + " is for --matrix");
+    }
+    if (o.driver.empty() && !o.matrix_mode()) {
         res.exit_code = 2;
         res.message = "no --driver given (valid: " + join(drivers.names()) + "); see --help";
         return res;
     }
-    if (!drivers.make(o.driver)) {
+    if (!o.matrix_mode() && !drivers.make(o.driver)) {
         res.exit_code = 2;
         res.message = "unknown driver '" + o.driver + "' (valid: " + join(drivers.names()) + ")";
         return res;
     }
-    if (!o.runtime.empty() && !drivers.make(o.driver, o.runtime)) {
+    if (!o.matrix_mode() && !o.runtime.empty() && !drivers.make(o.driver, o.runtime)) {
         auto rts = drivers.runtimes(o.driver);
         res.exit_code = 2;
         res.message = rts.empty() ? "driver " + o.driver + " takes no --runtime (it is its own runtime)"

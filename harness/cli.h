@@ -25,6 +25,16 @@ struct Options {
     std::filesystem::path out;  // empty = results/<run id>.csv
     std::filesystem::path images_dir;
     std::filesystem::path data_dir;
+    // The candidate matrix (harness --matrix): a selection of candidates.yml, run one after another.
+    std::string matrix;               // "all", a filter "driver=docker,storage=btrfs", or names
+    bool dry_run = false;             // print each candidate runnable or skipped, and the plan's duration
+    bool quick = false;               // fewer runs, the smallest parameter of each workload
+    bool setup = true;                // may run a candidate's playbook to reconfigure an engine
+    std::filesystem::path resume;     // a matrix CSV to continue
+    std::filesystem::path candidates; // candidates.yml
+    std::filesystem::path playbooks;  // playbooks/ (for playbooks/candidates/<name>.yml)
+    bool test_given = false, timeout_given = false, tools_given = false, image_given = false;
+    bool matrix_mode() const { return !matrix.empty() || !resume.empty(); }
 };
 
 struct ParseOutcome {

@@ -45,6 +45,22 @@ std::vector<double> value_samples(const std::vector<RunRecord>& records) {
     return v;
 }
 
+Overhead overhead(const std::vector<RunRecord>& records) {
+    Overhead o;
+    double wall = 0, outside = 0;
+    for (const auto& r : records)
+        if (r.wall_ms && r.overhead_ms) {
+            ++o.runs;
+            wall += *r.wall_ms;
+            outside += *r.overhead_ms;
+        }
+    if (o.runs) {
+        o.mean_ms = outside / o.runs;
+        o.percent = wall > 0 ? 100 * outside / wall : 0;
+    }
+    return o;
+}
+
 std::string format_summary(const std::vector<RunRecord>& records) {
     if (records.empty()) return "  no runs\n";
     const auto& first = records.front();
@@ -77,6 +93,9 @@ std::string format_summary(const std::vector<RunRecord>& records) {
         out += line("  %-7s %12.3f %s (mean)   median %.3f   [min %.3f … max %.3f]\n", "figure", s.mean, unit.c_str(), s.median,
                     s.min, s.max);
     }
+    if (auto o = overhead(records); o.runs > 0)
+        out += line("  harness overhead (outside the timed phases): %.3f ms per run, %.2f%% of the run time\n", o.mean_ms,
+                    o.percent);
     if (failed) {
         out += line("  %d of %zu runs failed:\n", failed, records.size());
         for (const auto& [msg, n] : errors) out += line("    %dx %s\n", n, msg.substr(0, 300).c_str());
@@ -108,6 +127,8 @@ nlohmann::json summary_json(const std::vector<RunRecord>& records) {
     j["figure"] = {{"unit", unit}, {"n", s.n}, {"min", s.min}, {"max", s.max}, {"mean", s.mean}, {"median", s.median}, {"samples", v}};
     j["details"] = details;
     if (!records.empty() && records.front().status == "skipped") j["skipped"] = records.front().error;
+    if (auto o = overhead(records); o.runs > 0)
+        j["harness_overhead"] = {{"runs", o.runs}, {"mean_ms", o.mean_ms}, {"percent_of_run", o.percent}};
     return j;
 }
 

@@ -22,6 +22,13 @@ inline const std::vector<std::string>& phase_names() {
 // Samples of one phase over the measured (not warmup) runs that succeeded.
 std::vector<double> phase_samples(const std::vector<RunRecord>& records, const std::string& phase);
 
+// The harness's own time per run (outside the timed phases), over every run that has it.
+struct Overhead {
+    int runs = 0;
+    double mean_ms = 0, percent = 0;  // percent of the runs' wall time
+};
+Overhead overhead(const std::vector<RunRecord>& records);
+
 std::string format_summary(const std::vector<RunRecord>& records);
 nlohmann::json summary_json(const std::vector<RunRecord>& records);
 

@@ -9,6 +9,7 @@
 #include "harness/console_report.h"
 #include "harness/host_info.h"
 #include "harness/interrupt.h"
+#include "harness/matrix.h"
 #include "harness/result_sink.h"
 #include "harness/runner.h"
 #include "workloads/net.h"
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
     }
     const Options& o = parsed.options;
     if (o.list) return list(drivers, workloads);
+    if (o.matrix_mode()) return run_matrix(o, drivers, workloads, argc, argv);
 
     auto driver = drivers.make(o.driver, o.runtime);
     Probe probe = driver->probe();

@@ -9,7 +9,8 @@ namespace ctrbench {
 
 struct Candidate {
     std::string driver, runtime, storage, image, cgroup, rootless = "rootful";
-    // "lean/lean/overlay/minimal/v1/rootful": manager/runtime/storage/image/cgroup/rootless
+    // "lean-lean-overlay-minimal-v1-rootful": manager-runtime-storage-image-cgroup-rootless, the
+    // name candidates.yml gives it
     std::string name() const;
 };
 
@@ -26,6 +27,9 @@ struct RunRecord {
     std::string status = "ok";  // ok | error | timeout | oom | interrupted | skipped
     std::string error;          // one line: what went wrong, or why the candidate was skipped
     std::string detail;         // not in the CSV: more figures for the JSON samples (ping's rtt min/avg/max)
+    // Not in the CSV: the run's wall time as the harness saw it, and the part outside the timed
+    // phases (spec, dataset check, bookkeeping, writing the row): the harness's own overhead.
+    std::optional<double> wall_ms, overhead_ms;
 };
 
 inline const std::vector<std::string>& csv_columns() {

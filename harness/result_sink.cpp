@@ -19,7 +19,7 @@ std::string fmt_ms(const std::optional<double>& v) {
 }  // namespace
 
 std::string Candidate::name() const {
-    return driver + "/" + runtime + "/" + storage + "/" + image + "/" + cgroup + "/" + rootless;
+    return driver + "-" + runtime + "-" + storage + "-" + image + "-" + cgroup + "-" + rootless;
 }
 
 std::string csv_escape(const std::string& field) {
@@ -48,6 +48,61 @@ std::string csv_row(const RunRecord& r) {
     std::string out;
     for (std::size_t i = 0; i < f.size(); ++i) out += (i ? "," : "") + csv_escape(f[i]);
     return out;
+}
+
+std::vector<std::string> csv_fields(const std::string& line) {
+    std::vector<std::string> out(1);
+    bool quoted = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        char c = line[i];
+        if (quoted) {
+            if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
+            else if (c == '"') quoted = false;
+            else out.back() += c;
+        } else if (c == '"') {
+            quoted = true;
+        } else if (c == ',') {
+            out.emplace_back();
+        } else {
+            out.back() += c;
+        }
+    }
+    return out;
+}
+
+Result<std::vector<std::map<std::string, std::string>>> read_csv(const std::filesystem::path& path) {
+    std::string text;
+    {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) return fail_sys("open " + path.string());
+        std::ostringstream s;
+        s << in.rdbuf();
+        text = s.str();
+    }
+    if (!text.empty() && text.back() != '\n') {
+        auto keep = text.rfind('\n');
+        keep = keep == std::string::npos ? 0 : keep + 1;
+        std::error_code ec;
+        std::filesystem::resize_file(path, keep, ec);
+        if (ec) return fail(Error::sys(ec.value(), "cut the partial last line of " + path.string()));
+        text.resize(keep);
+    }
+    std::istringstream in(text);
+    std::string line;
+    if (!std::getline(in, line) || line != csv_header())
+        return fail_msg(path.string() + " is not a ctrbench results file (its header differs)");
+    std::vector<std::map<std::string, std::string>> rows;
+    while (std::getline(in, line)) {
+        if (line.empty()) continue;
+        auto f = csv_fields(line);
+        if (f.size() != csv_columns().size())
+            return fail_msg(path.string() + ": row " + std::to_string(rows.size() + 1) + " has " + std::to_string(f.size()) +
+                            " fields, not " + std::to_string(csv_columns().size()));
+        std::map<std::string, std::string> row;
+        for (std::size_t i = 0; i < f.size(); ++i) row[csv_columns()[i]] = f[i];
+        rows.push_back(std::move(row));
+    }
+    return rows;
 }
 
 Result<CsvSink> CsvSink::open(const std::filesystem::path& path) {

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <vector>
 #include <string>
 #include <utility>
 
@@ -32,6 +34,12 @@ private:
     std::filesystem::path path_;
     FILE* f_ = nullptr;
 };
+
+// Reads a results CSV back: one map column -> value per row. A last line cut short (a crash while
+// writing) is cut off the file first, so that appending continues on a clean line.
+Result<std::vector<std::map<std::string, std::string>>> read_csv(const std::filesystem::path& path);
+// Splits one CSV line written by csv_row (quoted fields, "" for a quote).
+std::vector<std::string> csv_fields(const std::string& line);
 
 // Written atomically (temp file + rename) so a reader never sees half a file.
 Status write_json(const std::filesystem::path& path, const nlohmann::json& doc);

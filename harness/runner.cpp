@@ -160,8 +160,9 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
                                             const Progress& progress) {
     auto rootfs = image_rootfs(opts.images_dir, opts.image);
     if (!rootfs) return fail(std::move(rootfs.error()));
-    Candidate cand{driver.name(), probe.runtime.empty() ? driver.name() : probe.runtime,
-                   probe.storage.empty() ? "default" : probe.storage, opts.image, cgroup_version(), "rootful"};
+    Candidate cand = opts.candidate ? *opts.candidate
+                                    : Candidate{driver.name(), probe.runtime.empty() ? driver.name() : probe.runtime,
+                                                probe.storage.empty() ? "default" : probe.storage, opts.image, cgroup_version(), "rootful"};
     auto stamp = [&](RunRecord rec, int iteration, bool warm) {
         rec.run_id = opts.run_id;
         rec.time = utc_now();
@@ -196,9 +197,11 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
     }
     std::vector<RunRecord> out;
     const int total = opts.warmup + opts.runs;
-    int consecutive_errors = 0;
-    for (int k = 0; k < total && !interrupted(); ++k) {
+    int consecutive_errors = opts.consecutive_errors;
+    for (int k = 0; k < total && !interrupted() && consecutive_errors < opts.max_consecutive_errors; ++k) {
         bool warm = k < opts.warmup;
+        if (warm ? k < opts.warmup_done : k - opts.warmup < opts.runs_done) continue;  // recorded before a resume
+        auto t_begin = Clock::now();
         if (progress.on_run) progress.on_run(k + 1, total, warm);
         ContainerSpec spec;
         spec.name = "ctrbench-" + std::to_string(::getpid()) + "-" + std::to_string(k);
@@ -211,9 +214,15 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
         RunRecord rec = stamp(once, warm ? k + 1 : k - opts.warmup + 1, warm);
         if (interrupted() && rec.status != "ok") rec.status = "interrupted";
         if (auto s = sink.write(rec); !s) return fail(std::move(s.error()));
+        if (!workload.measures_itself()) {
+            rec.wall_ms = ms(t_begin, Clock::now());
+            double phases = 0;
+            for (const auto& p : {rec.create_ms, rec.start_ms, rec.exec_ms, rec.response_ms, rec.stop_ms, rec.clean_ms})
+                phases += p.value_or(0);
+            rec.overhead_ms = std::max(0.0, *rec.wall_ms - phases);
+        }
         consecutive_errors = rec.status == "ok" ? 0 : consecutive_errors + 1;
         out.push_back(std::move(rec));
-        if (consecutive_errors >= opts.max_consecutive_errors) break;
     }
     return out;
 }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct RunOptions {
     std::filesystem::path data_dir;  // generated datasets are cached here
     std::string run_id, host;
     int max_consecutive_errors = 3;  // then the workload is abandoned: the next run would fail alike
+    // Resuming: runs already recorded (they are not redone; iterations continue after them).
+    int warmup_done = 0, runs_done = 0, consecutive_errors = 0;
+    std::optional<Candidate> candidate;  // the matrix's candidate; else made from the driver's probe
 };
 
 struct Progress {

@@ -1,5 +1,8 @@
 #include "drivers/podman/podman_driver.h"
 
+#include <linux/magic.h>
+#include <sys/statfs.h>
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -109,7 +112,24 @@ Capabilities PodmanDriver::capabilities() const {
 }
 
 std::vector<std::string> PodmanDriver::base() const {
-    return {binary_, "--cgroup-manager", "cgroupfs", "--events-backend", "file", "--runtime", runtime_};
+    std::vector<std::string> b = {binary_, "--cgroup-manager", "cgroupfs", "--events-backend", "file", "--runtime", runtime_};
+    b.insert(b.end(), storage_args_.begin(), storage_args_.end());
+    return b;
+}
+
+Status PodmanDriver::use_storage(const std::string& storage) {
+    std::string root;
+    if (storage == "overlay") {
+        storage_.clear();
+        storage_args_.clear();
+        return {};
+    }
+    if (storage == "vfs") root = "/var/lib/ctrbench/podman-vfs";
+    else if (storage == "btrfs") root = "/var/lib/ctrbench/btrfs/podman";
+    else return fail_msg("ctrbench's podman driver has no storage " + storage + " (it has overlay, vfs, btrfs)");
+    storage_ = storage;
+    storage_args_ = {"--storage-driver", storage, "--root", root + "/storage", "--runroot", "/run/ctrbench/podman-" + storage};
+    return {};
 }
 
 std::vector<std::string> PodmanDriver::create_args(const ContainerSpec& spec, const std::string& image) {
@@ -161,8 +181,20 @@ Probe PodmanDriver::probe() {
         p.reason = "runtime " + runtime_ + " is not installed";
         return p;
     }
-    if (auto info = run_process({binary_, "info", "--format", "{{.Store.GraphDriverName}}"}, 30s); info && info->ok())
-        p.storage = trim(info->out);
+    if (storage_ == "btrfs") {
+        struct statfs st {};
+        if (::statfs("/var/lib/ctrbench/btrfs", &st) != 0 || st.f_type != BTRFS_SUPER_MAGIC) {
+            p.reason = "storage btrfs needs the btrfs filesystem at /var/lib/ctrbench/btrfs (playbooks/roles/btrfs_loop)";
+            return p;
+        }
+    }
+    auto info_cmd = base();
+    info_cmd.insert(info_cmd.end(), {"info", "--format", "{{.Store.GraphDriverName}}"});
+    if (auto info = run_process(info_cmd, 60s); info && info->ok()) p.storage = trim(info->out);
+    else if (info) {
+        p.reason = info->describe({"podman", "info"});
+        return p;
+    }
     p.available = true;
     return p;
 }

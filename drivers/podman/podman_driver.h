@@ -25,6 +25,10 @@ public:
     Probe probe() override;
     Status prepare(const ContainerSpec& spec) override;
     Result<std::unique_ptr<Container>> create(const ContainerSpec& spec) override;
+    // overlay: podman's own store (/var/lib/containers); vfs: a store of its own under
+    // /var/lib/ctrbench/podman-vfs; btrfs: under /var/lib/ctrbench/btrfs (the btrfs loop filesystem
+    // the btrfs_loop role mounts). Every call then carries --storage-driver, --root and --runroot.
+    Status use_storage(const std::string& storage) override;
 
     // `podman --cgroup-manager cgroupfs --runtime <rt>`: the start of every call.
     std::vector<std::string> base() const;
@@ -34,6 +38,8 @@ public:
 private:
     std::string runtime_;
     std::string binary_;
+    std::string storage_;                     // "" = podman's configured store
+    std::vector<std::string> storage_args_;   // --storage-driver X --root R --runroot RR
     std::once_flag swept_;  // stale containers of dead ctrbench processes, removed once
 };
 

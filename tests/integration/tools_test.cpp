@@ -147,7 +147,7 @@ TEST_F(ToolsTest, HarnessBootWritesCsvAndJson) {
     while (std::getline(in, line)) {
         ++rows;
         EXPECT_NE(line.find(",ok,"), std::string::npos) << line;
-        EXPECT_NE(line.find("lean/lean/overlay/minimal/"), std::string::npos);
+        EXPECT_NE(line.find("lean-lean-overlay-minimal-"), std::string::npos);
         warm += line.find(",boot,,") != std::string::npos && line.find(",1,0.") != std::string::npos;
     }
     EXPECT_EQ(rows, 7);  // warmups are recorded too, flagged

@@ -64,7 +64,7 @@ TEST(Csv, RowHasEveryColumnOfTheDesign) {
     EXPECT_EQ(csv_columns().size(), 24u);
     auto f = fields(csv_row(sample()));
     ASSERT_EQ(f.size(), 24u);
-    EXPECT_EQ(f[3], "lean/lean/overlay/minimal/v1/rootful");
+    EXPECT_EQ(f[3], "lean-lean-overlay-minimal-v1-rootful");
     EXPECT_EQ(f[14], "1.5000");  // create_ms
     EXPECT_EQ(f[15], "");        // start_ms: the phase did not happen
     EXPECT_EQ(f[22], "error");

@@ -114,7 +114,7 @@ TEST_F(RunnerTest, EveryRunIsARecordWithItsPhasesAndFigure) {
         EXPECT_TRUE(r.create_ms && r.start_ms && r.exec_ms && r.stop_ms && r.clean_ms);
         EXPECT_EQ(r.value, 42);
         EXPECT_EQ(r.unit, "rows");
-        EXPECT_EQ(r.candidate.name(), "fake/fakert/fakefs/minimal/" + r.candidate.cgroup + "/rootful");
+        EXPECT_EQ(r.candidate.name(), "fake-fakert-fakefs-minimal-" + r.candidate.cgroup + "-rootful");
     }
 }
 

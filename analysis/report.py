@@ -1,0 +1,334 @@
+#!/usr/bin/python3
+"""ctrbench's report: plots (PNG and SVG) and a Markdown report from one or more result files.
+
+    analysis/report.py results/matrix-X.csv [more.csv | results/<host>/ ...] [--out DIR]
+
+A directory stands for every *.csv under it (results/<host>/ as run-matrix.yml fetches them).
+Hosts are shown side by side. Only measured (not warmup) runs that succeeded count; skipped
+candidates are listed with their reason. Needs Debian's python3-matplotlib and python3-scipy: run
+it with /usr/bin/python3 (another python3 on PATH may lack them).
+"""
+import argparse
+import collections
+import csv
+import json
+import math
+import pathlib
+import random
+import statistics
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from scipy import stats  # noqa: E402
+
+PHASES = ["create", "start", "exec"]
+COLORS = {"create": "#4C72B0", "start": "#DD8452", "exec": "#55A868", "response": "#C44E52"}
+# Which figure says "better" for each workload: the time to a container that did its work, except
+# ping (round-trip time) and throughput (containers per second, higher is better).
+LOWER_IS_BETTER = {"throughput": False}
+
+
+def load(paths):
+    rows, metas = [], {}
+    files = []
+    for p in map(pathlib.Path, paths):
+        if p.is_dir():
+            files += sorted(p.rglob("*.csv"))
+        elif p.is_file():
+            files.append(p)
+        else:
+            sys.exit(f"report.py: no such file or directory: {p}")
+    if not files:
+        sys.exit("report.py: no result files (*.csv) in " + " ".join(paths))
+    for f in files:
+        with open(f, newline="") as fh:
+            r = list(csv.DictReader(fh))
+        if r and "candidate" not in r[0]:
+            sys.exit(f"report.py: {f} is not a ctrbench results file")
+        rows += r
+        meta = f.with_suffix(".json")
+        if meta.exists():
+            try:
+                metas[str(f)] = json.loads(meta.read_text())
+            except json.JSONDecodeError:
+                pass
+    return rows, metas, files
+
+
+def num(v):
+    return float(v) if v not in ("", None) else None
+
+
+def ready_ms(r):
+    parts = [num(r[p + "_ms"]) for p in PHASES]
+    if any(p is None for p in parts):
+        return None
+    return sum(parts) + (num(r["response_ms"]) or 0)
+
+
+def metric(workload, r):
+    """The figure compared between candidates for one run."""
+    if workload in ("throughput", "ping"):
+        return num(r["value"])
+    return ready_ms(r)
+
+
+def param_key(p):
+    digits = "".join(c for c in p if c.isdigit() or c == ".")
+    try:
+        v = float(digits)
+    except ValueError:
+        return (0, p)
+    scale = {"kB": 1e3, "MB": 1e6, "GB": 1e9}
+    for unit, s in scale.items():
+        if p.endswith(unit):
+            v *= s
+    return (v, p)
+
+
+def median_ci(samples, rng, n_boot=2000):
+    """Median and a 95 % bootstrap confidence interval of it (percentile method)."""
+    m = statistics.median(samples)
+    if len(samples) < 3:
+        return m, float("nan"), float("nan")
+    meds = sorted(statistics.median(rng.choices(samples, k=len(samples))) for _ in range(n_boot))
+    return m, meds[int(0.025 * n_boot)], meds[int(0.975 * n_boot) - 1]
+
+
+def p95(samples):
+    s = sorted(samples)
+    k = (len(s) - 1) * 0.95
+    lo, hi = math.floor(k), math.ceil(k)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def save(fig, out, name, made):
+    for ext in ("png", "svg"):
+        fig.savefig(out / f"{name}.{ext}", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    made.append(name)
+
+
+def host_columns(hosts):
+    n = len(hosts)
+    return n, max(1, n)
+
+
+def plot_boot(ok, hosts, out, made):
+    data = {h: {} for h in hosts}
+    for (h, cand, w, p), runs in ok.items():
+        if w == "boot":
+            data[h][cand] = {ph: statistics.median([num(r[ph + "_ms"]) for r in runs]) for ph in PHASES}
+    if not any(data.values()):
+        return
+    height = max(2.5, 0.32 * max(len(v) for v in data.values()) + 1.2)
+    fig, axes = plt.subplots(1, len(hosts), figsize=(7.5 * len(hosts), height), squeeze=False)
+    for ax, h in zip(axes[0], hosts):
+        cands = sorted(data[h], key=lambda c: -sum(data[h][c].values()))
+        left = [0.0] * len(cands)
+        for ph in PHASES:
+            vals = [data[h][c][ph] for c in cands]
+            ax.barh(cands, vals, left=left, color=COLORS[ph], label=f"t_{ph}")
+            left = [a + b for a, b in zip(left, vals)]
+        for y, total in enumerate(left):
+            ax.annotate(f" {total:.1f} ms", (total, y), va="center", fontsize=7)
+        ax.set_xlim(0, max(left) * 1.18)
+        ax.set_xlabel("median time (ms)")
+        ax.set_title(f"boot: create, start, exec of /bin/echo — {h}")
+        ax.tick_params(axis="y", labelsize=8)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.6 / height), ncol=3, fontsize=8)
+    save(fig, out, "boot_phases", made)
+
+
+def plot_by_param(ok, hosts, out, made, workloads, name, xlabel):
+    have = [w for w in workloads if any(k[2] == w for k in ok)]
+    if not have:
+        return
+    fig, axes = plt.subplots(len(have), len(hosts), figsize=(7.5 * len(hosts), 4.2 * len(have)), squeeze=False)
+    for i, w in enumerate(have):
+        for j, h in enumerate(hosts):
+            ax = axes[i][j]
+            series = collections.defaultdict(list)
+            for (hh, cand, ww, p), runs in ok.items():
+                if hh == h and ww == w:
+                    series[cand].append((param_key(p), p, statistics.median([ready_ms(r) for r in runs])))
+            for cand, pts in sorted(series.items()):
+                pts.sort()
+                ax.plot([p[1] for p in pts], [p[2] for p in pts], marker="o", label=cand)
+            ax.set_yscale("log")
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel("create + start + exec, median (ms)")
+            ax.set_title(f"{w} — {h}")
+            ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1))
+    fig.subplots_adjust(hspace=0.4)
+    save(fig, out, name, made)
+
+
+def plot_bars(ok, hosts, out, made, workload, name, value_of, xlabel, title):
+    data = {h: {} for h in hosts}
+    for (h, cand, w, p), runs in ok.items():
+        if w == workload:
+            vals = [value_of(r) for r in runs if value_of(r) is not None]
+            if vals:
+                data[h][cand] = statistics.median(vals)
+    if not any(data.values()):
+        return
+    height = max(2.5, 0.32 * max(len(v) for v in data.values()) + 1.2)
+    fig, axes = plt.subplots(1, len(hosts), figsize=(7.5 * len(hosts), height), squeeze=False)
+    for ax, h in zip(axes[0], hosts):
+        cands = sorted(data[h], key=lambda c: data[h][c])
+        vals = [data[h][c] for c in cands]
+        ax.barh(cands, vals, color="#4C72B0")
+        for y, v in enumerate(vals):
+            ax.annotate(f" {v:.3g}", (v, y), va="center", fontsize=7)
+        ax.set_xlim(0, max(vals) * 1.18)
+        ax.set_xlabel(xlabel)
+        ax.set_title(f"{title} — {h}")
+        ax.tick_params(axis="y", labelsize=8)
+    save(fig, out, name, made)
+
+
+def plot_throughput(ok, hosts, out, made):
+    if not any(k[2] == "throughput" for k in ok):
+        return
+    fig, axes = plt.subplots(1, len(hosts), figsize=(7.5 * len(hosts), 4.2), squeeze=False)
+    for ax, h in zip(axes[0], hosts):
+        series = collections.defaultdict(list)
+        for (hh, cand, w, p), runs in ok.items():
+            if hh == h and w == "throughput":
+                series[cand].append((int(p), statistics.median([num(r["value"]) for r in runs])))
+        for cand, pts in sorted(series.items()):
+            pts.sort()
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=cand)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("concurrent starts")
+        ax.set_ylabel("containers per second (median)")
+        ax.set_title(f"throughput — {h}")
+        ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1))
+    save(fig, out, "throughput", made)
+
+
+def fastest(groups, lower, rng):
+    """The best candidate of one workload/parameter on one host, and how sure that is."""
+    ranked = []
+    for cand, samples in groups.items():
+        m, lo, hi = median_ci(samples, rng)
+        ranked.append((m if lower else -m, cand, m, lo, hi, samples))
+    ranked.sort()
+    best = ranked[0]
+    if len(ranked) == 1:
+        return best, None, "the only candidate"
+    second = ranked[1]
+    overlap = not (math.isnan(best[3]) or math.isnan(second[3])) and (
+        (best[4] >= second[3]) if lower else (best[3] <= second[4]))
+    if len(best[5]) < 2 or len(second[5]) < 2:
+        return best, second, "too few runs to tell (n < 2)"
+    if math.isnan(best[3]) or overlap:
+        alt = "less" if lower else "greater"
+        p = stats.mannwhitneyu(best[5], second[5], alternative=alt).pvalue
+        verdict = "clearly" if p < 0.05 else "not clearly"
+        return best, second, f"{verdict} ahead of {second[1]} (Mann-Whitney U, one-sided p = {p:.3g})"
+    return best, second, f"ahead of {second[1]}: the 95 % confidence intervals of the medians do not overlap"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("inputs", nargs="+", help="result CSV files or directories of them")
+    ap.add_argument("--out", default="results/report", help="directory for report.md and the plots (default: %(default)s)")
+    args = ap.parse_args()
+    rows, metas, files = load(args.inputs)
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(1)
+
+    hosts = sorted({r["host"] for r in rows})
+    ok = collections.defaultdict(list)
+    skipped, failed = {}, collections.Counter()
+    for r in rows:
+        if r["status"] == "skipped":
+            skipped[(r["host"], r["candidate"], r["workload"])] = r["error"]
+        elif r["status"] != "ok":
+            failed[(r["host"], r["candidate"], r["status"])] += 1
+        elif r["warmup"] == "0":
+            ok[(r["host"], r["candidate"], r["workload"], r["param"])].append(r)
+
+    made = []
+    plot_boot(ok, hosts, out, made)
+    plot_by_param(ok, hosts, out, made, ["sqlite-read", "sqlite-write"], "io_sqlite", "database size")
+    plot_by_param(ok, hosts, out, made, ["files-read", "tar-extract"], "io_files", "number of files")
+    plot_bars(ok, hosts, out, made, "http", "http", ready_ms, "create .. first HTTP response, median (ms)", "HTTP readiness")
+    plot_bars(ok, hosts, out, made, "ping", "ping", lambda r: num(r["value"]), "average round-trip time, median (ms)", "ping")
+    plot_throughput(ok, hosts, out, made)
+
+    md = ["# ctrbench report", ""]
+    md.append(f"From {len(files)} result file(s): " + ", ".join(f"`{f}`" for f in files) + ".")
+    md.append(f"{sum(len(v) for v in ok.values())} measured runs that succeeded, on {len(hosts)} host(s). "
+              "Times are medians over the measured runs (warmups excluded); p95 is the 95th percentile.")
+    md += ["", "## Hosts", "", "| host | kernel | CPU | cores | memory | cgroup | run |", "|---|---|---|---|---|---|---|"]
+    for f, m in metas.items():
+        h = m.get("host", {})
+        mem = f"{h['memory_kib'] / 1048576:.1f} GiB" if h.get("memory_kib") else "?"
+        md.append(f"| {h.get('hostname', '?')} | {h.get('kernel', '?')} | {h.get('cpu_model', '?')} | {h.get('cores', '?')} | "
+                  f"{mem} | {h.get('cgroup_mode', '?')} | {m.get('run_id', '?')} |")
+    by_workload = collections.defaultdict(lambda: collections.defaultdict(dict))
+    for (h, cand, w, p), runs in ok.items():
+        by_workload[(w, p)][h][cand] = runs
+    figures_for = {"boot": "boot_phases", "sqlite-read": "io_sqlite", "sqlite-write": "io_sqlite", "files-read": "io_files",
+                   "tar-extract": "io_files", "http": "http", "ping": "ping", "throughput": "throughput"}
+    ranks = collections.defaultdict(lambda: collections.defaultdict(list))
+    shown = set()
+    order = ["boot", "sqlite-read", "sqlite-write", "files-read", "tar-extract", "http", "ping", "throughput"]
+    keys = sorted(by_workload, key=lambda k: (order.index(k[0]) if k[0] in order else 99, param_key(k[1])))
+    for w, p in keys:
+        fig = figures_for.get(w)
+        if fig and fig in made and fig not in shown:
+            md += ["", f"## {fig.replace('_', ' ')}", "", f"![{fig}]({fig}.png)"]
+            shown.add(fig)
+        lower = LOWER_IS_BETTER.get(w, True)
+        what = {"throughput": "containers/s", "ping": "RTT ms"}.get(w, "create..exec" + (" ..response" if w == "http" else "") + " ms")
+        md += ["", f"### {w}{' ' + p if p else ''} ({what}, {'lower' if lower else 'higher'} is better)", ""]
+        md += ["| host | candidate | n | median | p95 | 95 % CI of median |", "|---|---|---|---|---|---|"]
+        for h in hosts:
+            groups = {c: [metric(w, r) for r in runs if metric(w, r) is not None] for c, runs in by_workload[(w, p)][h].items()}
+            groups = {c: s for c, s in groups.items() if s}
+            if not groups:
+                continue
+            ordered = sorted(groups, key=lambda c: statistics.median(groups[c]) * (1 if lower else -1))
+            for i, c in enumerate(ordered):
+                m, lo, hi = median_ci(groups[c], rng)
+                ci = "—" if math.isnan(lo) else f"{lo:.3f} – {hi:.3f}"
+                md.append(f"| {h} | {c} | {len(groups[c])} | {m:.3f} | {p95(groups[c]):.3f} | {ci} |")
+                ranks[h][c].append(i + 1)
+            best, second, how = fastest(groups, lower, rng)
+            md += ["", f"Fastest on {h}: **{best[1]}** ({best[2]:.3f}; {how})." if lower else
+                   f"Best on {h}: **{best[1]}** ({best[2]:.3f}; {how}).", ""]
+    if skipped:
+        md += ["", "## Skipped", "", "| host | candidate | workload | why |", "|---|---|---|---|"]
+        for (h, c, w), why in sorted(skipped.items()):
+            md.append(f"| {h} | {c} | {w} | {why} |")
+    if failed:
+        md += ["", "## Failed runs", "", "| host | candidate | status | runs |", "|---|---|---|---|"]
+        for (h, c, s), n in sorted(failed.items()):
+            md.append(f"| {h} | {c} | {s} | {n} |")
+    md += ["", "## The best configuration", ""]
+    md.append("The thesis's question — which configuration gives a ready container the fastest, and runs the work "
+              "inside it best — answered per host by the mean rank over every workload and parameter a candidate ran "
+              "(1 = best). Only candidates that ran everything their host's best-covered candidate ran compete.")
+    for h in hosts:
+        if not ranks[h]:
+            continue
+        most = max(len(v) for v in ranks[h].values())
+        full = {c: sum(v) / len(v) for c, v in ranks[h].items() if len(v) == most}
+        best = sorted(full.items(), key=lambda kv: kv[1])
+        md += ["", f"On **{h}**: **{best[0][0]}** (mean rank {best[0][1]:.2f} over {most} workload/parameter pairs)" +
+               (f", then {best[1][0]} ({best[1][1]:.2f})" if len(best) > 1 else "") + "."]
+    (out / "report.md").write_text("\n".join(md) + "\n")
+    print(f"report: {out / 'report.md'}; figures: " + ", ".join(f"{n}.png/.svg" for n in made))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+#include "harness/host_facts.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "drivers/subprocess.h"
+#include "harness/host_info.h"
+#include "harness/runner.h"
+
+namespace ctrbench {
+namespace fs = std::filesystem;
+namespace {
+
+std::set<std::string> kernel_filesystems() {
+    std::set<std::string> out;
+    std::ifstream in("/proc/filesystems");
+    for (std::string line; std::getline(in, line);) {
+        auto tab = line.rfind('\t');
+        out.insert(tab == std::string::npos ? line : line.substr(tab + 1));
+    }
+    return out;
+}
+
+// A cgroup under `dir` (not ours, not an engine's) that holds processes, or "".
+std::string busy_cgroup(const fs::path& root) {
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+         it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (ec) break;
+        if (!it->is_directory(ec)) continue;
+        auto rel = fs::relative(it->path(), root, ec).string();
+        if (rel.starts_with("ctrbench-") || rel.starts_with("docker") || rel.starts_with("libpod") || rel.starts_with("machine")) {
+            it.disable_recursion_pending();
+            continue;
+        }
+        std::ifstream procs(it->path() / "cgroup.procs");
+        std::string pid;
+        if (procs >> pid) return "/" + rel;
+    }
+    return "";
+}
+
+}  // namespace
+
+std::string cgroup_switch_blocker() {
+    if (cgroup_version() == "v2") return "ctrbench switches hosts from v1 to v2 only (back from v2 needs a reboot with systemd.unified_cgroup_hierarchy=0)";
+    std::ifstream in("/proc/self/mounts");
+    std::string dev, mnt, type, opts, rest;
+    while (in >> dev >> mnt >> type >> opts && std::getline(in, rest)) {
+        if (type != "cgroup") continue;
+        if (auto busy = busy_cgroup(mnt); !busy.empty())
+            return fs::path(mnt).filename().string() + ":" + busy + " holds processes ctrbench did not start (a reboot with cgroup_no_v1=all would)";
+    }
+    return "";
+}
+
+HostFacts gather_host_facts(const DriverRegistry& drivers, const CandidateFile& file, const fs::path& images_dir) {
+    HostFacts h;
+    h.cgroup = cgroup_version();
+    h.cgroup_switch = cgroup_switch_blocker();
+    h.filesystems = kernel_filesystems();
+    for (const auto& [name, req] : file.runtimes)
+        if (!req.program.empty() && !find_program(req.program).empty()) h.programs.insert(req.program);
+    for (const auto& [name, req] : file.storage) {
+        if (!req.program.empty() && !find_program(req.program).empty()) h.programs.insert(req.program);
+        if (!req.device.empty() && fs::exists(req.device)) h.devices.insert(req.device);
+    }
+    for (const auto& image : file.images)
+        if (image_rootfs(images_dir, image)) h.images.insert(image);
+    for (const auto& name : drivers.names()) {
+        auto runtimes = drivers.runtimes(name);
+        if (runtimes.empty()) {
+            auto d = drivers.make(name);
+            auto p = d->probe();
+            h.drivers[name] = p.available ? "" : p.reason;
+            if (d->capabilities().rootless) h.rootless_drivers.insert(name);
+            continue;
+        }
+        for (const auto& rt : runtimes) {
+            auto d = drivers.make(name, rt);
+            auto p = d->probe();
+            h.drivers[name + "/" + rt] = p.available ? "" : p.reason;
+            if (d->capabilities().rootless) h.rootless_drivers.insert(name);
+        }
+    }
+    return h;
+}
+
+}  // namespace ctrbench

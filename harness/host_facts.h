@@ -1,0 +1,19 @@
+// Gathers the HostFacts of this machine: what evaluate() checks candidates against.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "drivers/driver.h"
+#include "harness/candidates.h"
+
+namespace ctrbench {
+
+// Probes every driver (and runtime under a manager) once; reads /proc/filesystems, PATH, images.
+HostFacts gather_host_facts(const DriverRegistry& drivers, const CandidateFile& file, const std::filesystem::path& images_dir);
+
+// Why this host cannot switch between cgroup v1 and v2 without a reboot ("" = it can): switching
+// needs every v1 hierarchy free of processes in child cgroups, so that its controllers can move.
+std::string cgroup_switch_blocker();
+
+}  // namespace ctrbench

@@ -1,0 +1,78 @@
+// The candidate matrix: `harness --matrix`. A plan (which candidates run, which are skipped and why,
+// which workloads and parameters, in what order, how long it should take) and its execution:
+// reconfiguring engines through the candidates' playbooks as rarely as possible, a progress line,
+// rows appended and flushed per run, and resuming an interrupted run without redoing finished work.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "drivers/driver.h"
+#include "harness/candidates.h"
+#include "harness/cli.h"
+#include "workloads/workload.h"
+
+namespace ctrbench {
+
+struct MatrixUnit {
+    std::string workload, param;
+    int runs = 0, warmup = 0;
+};
+
+struct MatrixEntry {
+    const CandidateDef* def = nullptr;
+    std::string skip;          // why it cannot run here; "" = runnable
+    std::string reconfigure;   // "docker: storage overlay2 -> btrfs" when its playbook must change an engine
+    std::vector<MatrixUnit> units;
+    double estimate_s = 0;
+};
+
+struct MatrixSettings {  // what a plan is made from: the command line, or a resumed run's metadata
+    std::string selection = "all";
+    std::vector<std::string> tests;  // empty = every workload
+    std::vector<std::string> params; // values for the one test
+    bool quick = false;
+    int runs = 0, warmup = -1;       // 0 / -1: each workload's default
+    std::string tools = "agent";
+    double timeout_s = 60;
+    nlohmann::json to_json() const;
+    static MatrixSettings from_json(const nlohmann::json& j);
+};
+
+struct MatrixPlan {
+    std::vector<MatrixEntry> runnable;  // in the order they run
+    std::vector<MatrixEntry> skipped;   // in file order
+    double estimate_s = 0;
+};
+
+// The configuration a candidate needs an engine in, beyond what a driver picks per call: "" for
+// none, "docker:btrfs" for Docker's storage driver (daemon.json, restart).
+std::string engine_config(const CandidateDef& c);
+
+// Pure: evaluates, orders (configurations grouped; the current one first) and estimates.
+// `current` maps an engine ("docker") to the configuration it has now ("docker:overlay2").
+MatrixPlan make_plan(const CandidateFile& file, const std::vector<const CandidateDef*>& selected, const HostFacts& host,
+                     const std::map<std::string, std::string>& current, const WorkloadRegistry& workloads,
+                     const MatrixSettings& settings);
+
+// What a results file already holds for one candidate, workload and parameter.
+struct UnitProgress {
+    int warmup = 0, runs = 0;       // runs recorded (interrupted ones are not: they are redone)
+    int trailing_errors = 0;        // consecutive failures at the end (3 = the unit was abandoned)
+    bool skipped = false;           // a skipped row: nothing more to do
+};
+// Key: candidate + "|" + workload + "|" + param; a skipped candidate's row has workload "*".
+std::map<std::string, UnitProgress> progress_from_rows(const std::vector<std::map<std::string, std::string>>& rows);
+std::string unit_key(const std::string& candidate, const std::string& workload, const std::string& param);
+
+// "1h02m", "4m05s", "12s"
+std::string format_duration(double seconds);
+
+// Runs the whole `harness --matrix` / `--resume` command; returns the process's exit code.
+int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry& workloads, int argc, char** argv);
+
+}  // namespace ctrbench
