@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # ctrbench's two entry points on a fresh Debian 12 machine, as root:
-#   ./ctrbench.sh bench   install, build, run the lean boot benchmark, then every other available driver
+#   ./ctrbench.sh bench   install, build, run the lean boot benchmark, then the quick candidate matrix and its report
 #   ./ctrbench.sh test    install, build, run all tests (unit, lean integration, command line)
+#   ./ctrbench.sh setup   install, set up the engines, build (what playbooks/run-matrix.yml runs on each host)
 # CTRBENCH_CMAKE_ARGS adds CMake options (CI sets -DCTRBENCH_WERROR=ON).
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 
-usage() { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "ctrbench.sh: $*" >&2; exit 1; }
 
 # Debian packages: the toolchain, the libraries of the build, and what the images and tests use.
 PACKAGES=(g++ cmake make pkg-config debootstrap libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
           libbenchmark-dev libcap-dev libcpp-httplib-dev libnl-route-3-dev libyaml-cpp-dev busybox-static util-linux tar coreutils
           ansible-core python3-apt hyperfine libsqlite3-dev libarchive-dev nettle-dev libacl1-dev liblzma-dev
-          libzstd-dev liblz4-dev libbz2-dev zlib1g-dev libxml2-dev libicu-dev)
+          libzstd-dev liblz4-dev libbz2-dev zlib1g-dev libxml2-dev libicu-dev python3-matplotlib python3-scipy
+          python3-yaml btrfs-progs)
 
 install_packages() {
     local missing=()
@@ -55,14 +57,16 @@ run_bench() {
     ./build/harness --driver lean --test boot
     echo "== lean: seed 000's microbenchmark (benchmark_lean_container 5)"
     ./build/benchmark_lean_container 5
-    # Then every other driver this host can run; the rest are listed with the reason they are skipped.
-    # (`--list` lines: "  docker   available  [--runtime crun] ..."; the runtime is the fourth field.)
-    ./build/harness --list | awk '/^workloads:/{exit} $2=="available" && $1!="lean"{rt=""; if ($3=="[--runtime") {rt=$4; sub(/]$/, "", rt)}; print $1, rt}' |
-        while read -r d rt; do
-            echo "== $d${rt:+ ($rt)}: boot"
-            ./build/harness --driver "$d" ${rt:+--runtime "$rt"} --test boot || echo "ctrbench.sh: $d${rt:+ ($rt)} failed; continuing"
-        done
-    ./build/harness --list | awk '/^workloads:/{exit} $2=="skipped"' | sed 's/^/skipped: /'
+    # Then every candidate of candidates.yml this host can run, quickly (the full matrix: harness
+    # --matrix all); the others are listed with the reason they are skipped. Then the report.
+    local run
+    run="results/matrix-quick-$(date -u +%Y%m%dT%H%M%S)"
+    echo "== the candidate matrix, quick (harness --matrix all --quick)"
+    ./build/harness --matrix all --dry-run --quick | grep -E '^  .* skipped: ' | sed 's/^  /skipped: /' || true
+    ./build/harness --matrix all --quick --out "$run.csv" ||
+        echo "ctrbench.sh: some matrix runs failed; their rows say why (the rest is measured)" >&2
+    echo "== the report"
+    /usr/bin/python3 analysis/report.py "$run.csv" --out "$run-report"
 }
 
 run_tests() {
@@ -72,6 +76,7 @@ run_tests() {
 case "${1:-}" in
     bench) setup; run_bench ;;
     test) setup; run_tests ;;
+    setup) setup ;;
     -h|--help|help) usage ;;
     *) usage >&2; exit 2 ;;
 esac

@@ -96,6 +96,10 @@ std::string unit_line(const std::vector<RunRecord>& recs) {
         std::snprintf(buf, sizeof buf, "%sfigure median %.3f %s (n=%zu)", out.empty() ? "" : "; ", value->median, unit.c_str(), value->n);
         out += buf;
     }
+    if (auto o = overhead(recs); o.runs > 0) {
+        std::snprintf(buf, sizeof buf, "; harness overhead %.2f ms/run (%.2f%%)", o.mean_ms, o.percent);
+        out += buf;
+    }
     if (failed) out += (out.empty() ? "" : "; ") + std::to_string(failed) + " of " + std::to_string(recs.size()) + " failed (" + first_error.substr(0, 200) + ")";
     return out.empty() ? "no successful run" : out;
 }

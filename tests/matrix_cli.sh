@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# harness --matrix as a user runs it: --dry-run lists every candidate of candidates.yml once, as
+# runnable or skipped with a reason, and the plan's duration; bad input is one line and exit 2.
+set -uo pipefail
+H=${1:?harness binary}
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+fail() { echo "FAIL: $*"; exit 1; }
+out=$("$H" --matrix all --dry-run 2>/dev/null) || fail "--dry-run exited $?"
+names=$(/usr/bin/python3 -c "import yaml,sys; print('\n'.join(c['name'] for c in yaml.safe_load(open('$SRC/candidates.yml'))['candidates']))")
+for n in $names; do
+    [ "$(echo "$out" | grep -cE "^  $n +(runnable|skipped: .+)")" = 1 ] || fail "$n is not listed once as runnable or skipped"
+done
+echo "$out" | grep -qE "^  lean-lean-overlay-minimal-v1-rootful +runnable" || fail "lean is not runnable"
+echo "$out" | grep -qE "^  docker-runc-zfs-minimal-v1-rootful +skipped: storage zfs needs the zfs filesystem" || fail "zfs reason"
+echo "$out" | grep -qE "^  lxd-lxc-dir-minimal-v1-rootful +skipped: ctrbench has no lxd driver yet" || fail "lxd reason"
+echo "$out" | grep -qE "^plan: [0-9]+ runnable, [0-9]+ skipped; .* expected duration ~" || fail "no plan line"
+# --quick is a fraction of the full plan.
+q=$("$H" --matrix all --dry-run --quick 2>/dev/null | grep '^plan:')
+echo "$q" | grep -q "(quick)" || fail "quick plan: $q"
+# Bad input: one line on stderr, exit 2, nothing written.
+check_error() {
+    local want=$1; shift
+    local err rc
+    err=$("$H" "$@" 2>&1 >/dev/null); rc=$?
+    [ "$rc" = 2 ] || fail "$* exited $rc, not 2 ($err)"
+    [ "$(echo "$err" | wc -l)" = 1 ] || fail "$* printed more than one line: $err"
+    echo "$err" | grep -q -- "$want" || fail "$*: '$err' does not say '$want'"
+}
+check_error "unknown candidate 'nope'" --matrix nope --dry-run
+check_error "unknown key 'colour'" --matrix colour=red --dry-run
+check_error "--driver and --matrix exclude each other" --matrix all --driver lean
+check_error "--dry-run is for --matrix" --driver lean --dry-run
+check_error "unknown test 'nap'" --matrix all --test boot,nap --dry-run
+check_error "give it alone" --resume /tmp/x.csv --quick
+# A broken candidate file: one line naming the candidate and the problem, exit 1.
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+sed 's/{name: docker-runc-vfs-minimal-v1-rootful, manager: docker, runtime: runc/{name: docker-runc-vfs-minimal-v1-rootful, manager: docker, runtime: youki/' \
+    "$SRC/candidates.yml" >"$tmp/bad.yml"
+err=$("$H" --matrix all --dry-run --candidates "$tmp/bad.yml" 2>&1 >/dev/null); rc=$?
+[ "$rc" = 1 ] || fail "bad candidates file exited $rc"
+echo "$err" | grep -q "candidate docker-runc-vfs-minimal-v1-rootful: unknown runtime 'youki'" || fail "bad file: $err"
+err=$("$H" --resume "$tmp/none.csv" 2>&1 >/dev/null); rc=$?
+[ "$rc" = 1 ] && echo "$err" | grep -q "metadata .* is missing" || fail "resume of a missing file: $rc $err"
+echo "ok: every candidate listed; reasons and errors as expected"
