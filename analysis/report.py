@@ -45,9 +45,10 @@ def load(paths):
         sys.exit("report.py: no result files (*.csv) in " + " ".join(paths))
     for f in files:
         with open(f, newline="") as fh:
-            r = list(csv.DictReader(fh))
-        if r and "candidate" not in r[0]:
-            sys.exit(f"report.py: {f} is not a ctrbench results file")
+            reader = csv.DictReader(fh)
+            if not {"candidate", "workload", "status", "create_ms"} <= set(reader.fieldnames or []):
+                sys.exit(f"report.py: {f} is not a ctrbench results file (its header lacks the columns of DESIGN.md)")
+            r = list(reader)
         rows += r
         meta = f.with_suffix(".json")
         if meta.exists():
@@ -139,7 +140,7 @@ def plot_boot(ok, hosts, out, made):
         ax.set_xlabel("median time (ms)")
         ax.set_title(f"boot: create, start, exec of /bin/echo — {h}")
         ax.tick_params(axis="y", labelsize=8)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.6 / height), ncol=3, fontsize=8)
+        ax.legend(loc="upper right", fontsize=8)
     save(fig, out, "boot_phases", made)
 
 

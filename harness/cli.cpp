@@ -59,7 +59,7 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
                    "cgroup, rootless), or names joined by ','; with --test, only those workloads (names joined by ',')");
     app.add_flag("--dry-run", o.dry_run, "with --matrix: print every candidate as runnable or skipped with the reason, "
                                          "and the plan's expected duration; run nothing");
-    app.add_flag("--quick", o.quick, "with --matrix: 2 runs, no warmup, the smallest parameter of each workload (CI)");
+    app.add_flag("--quick", o.quick, "with --matrix: no warmup, 3 boot runs and 1 run of the smallest parameter of each other workload (CI)");
     app.add_flag("!--no-setup", o.setup, "with --matrix: never run a candidate's playbook; candidates that need an "
                                          "engine reconfigured are skipped");
     app.add_option("--resume", o.resume, "continue the matrix run whose CSV this is, with its options, without "

@@ -182,11 +182,13 @@ TEST(Plan, GroupsEngineConfigurationsCurrentFirstAndCountsReconfigurations) {
     for (const auto& e : plan.runnable) reconfigurations += !e.reconfigure.empty();
     EXPECT_EQ(reconfigurations, 2);  // vfs -> btrfs -> overlay2 (two overlay2 candidates share one)
     EXPECT_EQ(plan.runnable[2].reconfigure, "docker: storage vfs -> btrfs");
-    // --quick: the smallest parameter only, 2 runs, no warmup.
+    // --quick: the smallest parameter only, no warmup, 3 boot runs and 1 of the others.
     const auto& units = plan.runnable[0].units;
     ASSERT_EQ(units.size(), 2u);
+    EXPECT_EQ(units[0].runs, 3);
     EXPECT_EQ(units[1].workload, "sqlite-read");
-    EXPECT_EQ(units[1].runs, 2);
+    EXPECT_EQ(units[1].param, workloads.find("sqlite-read")->param_values().front());
+    EXPECT_EQ(units[1].runs, 1);
     EXPECT_EQ(units[1].warmup, 0);
     EXPECT_GT(plan.estimate_s, 2 * f.estimate.reconfigure - 1);
     EXPECT_EQ(plan.skipped.size(), 4u);
