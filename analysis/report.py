@@ -105,6 +105,37 @@ def p95(samples):
     lo, hi = math.floor(k), math.ceil(k)
     return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
+MARKERS = "osD^v<>phX*"
+
+
+def fmt(v):
+    return f"{v:.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
+def draw_series(ax, series, xlabel, ylabel, logy=True, logx2=False):
+    """Lines of y by parameter, one per candidate (distinct colour and marker); with a single
+    parameter value, horizontal bars sorted by value, which read better than a column of dots."""
+    xs = {p[1] for pts in series.values() for p in pts}
+    if len(xs) <= 1:
+        cands = sorted(series, key=lambda c: series[c][0][2])
+        vals = [series[c][0][2] for c in cands]
+        ax.barh(cands, vals, color="#4C72B0")
+        for y, v in enumerate(vals):
+            ax.annotate(" " + fmt(v), (v, y), va="center", fontsize=7)
+        ax.set_xlim(0, max(vals) * 1.18)
+        ax.set_xlabel(f"{ylabel} ({xlabel} {next(iter(xs), '')})")
+        ax.tick_params(axis="y", labelsize=7)
+        return
+    cmap = plt.get_cmap("tab20")
+    for i, (cand, pts) in enumerate(sorted(series.items())):
+        pts.sort()
+        ax.plot([p[1] for p in pts], [p[2] for p in pts], marker=MARKERS[i % len(MARKERS)], color=cmap(i % 20), label=cand)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1))
+
 
 def save(fig, out, name, made):
     for ext in ("png", "svg"):
@@ -148,7 +179,9 @@ def plot_by_param(ok, hosts, out, made, workloads, name, xlabel):
     have = [w for w in workloads if any(k[2] == w for k in ok)]
     if not have:
         return
-    fig, axes = plt.subplots(len(have), len(hosts), figsize=(7.5 * len(hosts), 4.2 * len(have)), squeeze=False)
+    n = max(len({k[1] for k in ok if k[2] == w}) for w in have)
+    row = max(4.2, 0.22 * n + 1.5)
+    fig, axes = plt.subplots(len(have), len(hosts), figsize=(7.5 * len(hosts), row * len(have)), squeeze=False)
     for i, w in enumerate(have):
         for j, h in enumerate(hosts):
             ax = axes[i][j]
@@ -156,15 +189,9 @@ def plot_by_param(ok, hosts, out, made, workloads, name, xlabel):
             for (hh, cand, ww, p), runs in ok.items():
                 if hh == h and ww == w:
                     series[cand].append((param_key(p), p, statistics.median([ready_ms(r) for r in runs])))
-            for cand, pts in sorted(series.items()):
-                pts.sort()
-                ax.plot([p[1] for p in pts], [p[2] for p in pts], marker="o", label=cand)
-            ax.set_yscale("log")
-            ax.set_xlabel(xlabel)
-            ax.set_ylabel("create + start + exec, median (ms)")
+            draw_series(ax, series, xlabel, "create + start + exec, median (ms)")
             ax.set_title(f"{w} — {h}")
-            ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1))
-    fig.subplots_adjust(hspace=0.4)
+    fig.subplots_adjust(hspace=0.25)
     save(fig, out, name, made)
 
 
@@ -184,7 +211,7 @@ def plot_bars(ok, hosts, out, made, workload, name, value_of, xlabel, title):
         vals = [data[h][c] for c in cands]
         ax.barh(cands, vals, color="#4C72B0")
         for y, v in enumerate(vals):
-            ax.annotate(f" {v:.3g}", (v, y), va="center", fontsize=7)
+            ax.annotate(" " + fmt(v), (v, y), va="center", fontsize=7)
         ax.set_xlim(0, max(vals) * 1.18)
         ax.set_xlabel(xlabel)
         ax.set_title(f"{title} — {h}")
@@ -195,21 +222,15 @@ def plot_bars(ok, hosts, out, made, workload, name, value_of, xlabel, title):
 def plot_throughput(ok, hosts, out, made):
     if not any(k[2] == "throughput" for k in ok):
         return
-    fig, axes = plt.subplots(1, len(hosts), figsize=(7.5 * len(hosts), 4.2), squeeze=False)
+    n = len({k[1] for k in ok if k[2] == "throughput"})
+    fig, axes = plt.subplots(1, len(hosts), figsize=(7.5 * len(hosts), max(4.2, 0.22 * n + 1.5)), squeeze=False)
     for ax, h in zip(axes[0], hosts):
         series = collections.defaultdict(list)
         for (hh, cand, w, p), runs in ok.items():
             if hh == h and w == "throughput":
-                series[cand].append((int(p), statistics.median([num(r["value"]) for r in runs])))
-        for cand, pts in sorted(series.items()):
-            pts.sort()
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=cand)
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_xlabel("concurrent starts")
-        ax.set_ylabel("containers per second (median)")
+                series[cand].append((int(p), p, statistics.median([num(r["value"]) for r in runs])))
+        draw_series(ax, series, "concurrent starts", "containers per second (median)")
         ax.set_title(f"throughput — {h}")
-        ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1))
     save(fig, out, "throughput", made)
 
 
