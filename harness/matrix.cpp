@@ -503,12 +503,17 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
 
     // Leave the engines as they were found.
     for (const auto& [engine, cfg] : original) {
-        if (state[engine] == cfg || interrupted()) continue;
+        if (state[engine] == cfg) continue;
         const CandidateDef* back = nullptr;
         for (const auto& c : file->candidates)
             if (engine_config(c) == cfg && !back) back = &c;
         if (!back) {
             std::fprintf(stderr, "harness: warning: %s was %s before the matrix; no candidate restores it\n", engine.c_str(), cfg.c_str());
+            continue;
+        }
+        if (interrupted()) {  // no 20-second playbook after a Ctrl-C: say how instead
+            std::fprintf(stderr, "harness: %s is left configured for the last candidate; to put it back as it was (%s): "
+                                 "ansible-playbook playbooks/candidates/%s.yml\n", engine.c_str(), cfg.c_str(), back->name.c_str());
             continue;
         }
         std::printf("restoring %s to %s (playbooks/candidates/%s.yml)\n", engine.c_str(), cfg.c_str(), back->name.c_str());
