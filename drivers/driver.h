@@ -26,6 +26,10 @@ struct Limits {
     bool operator==(const Limits&) const = default;
 };
 
+// Where playbooks/roles/btrfs_loop mounts the btrfs filesystem (a loop file) of the btrfs
+// candidates: Docker's data root and podman's store live under it while they run.
+inline constexpr const char* kBtrfsLoopMount = "/var/lib/ctrbench/btrfs";
+
 enum class NetworkMode {
     None,  // its own network namespace with loopback only (docker --network none)
     Own,   // its own namespace plus a link to the host (veth), for http and ping

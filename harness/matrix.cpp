@@ -1,11 +1,14 @@
 #include "harness/matrix.h"
 
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -24,6 +27,14 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+bool mounted_here(const std::string& where) {
+    std::ifstream in("/proc/self/mounts");
+    std::string dev, mnt, rest;
+    while (in >> dev >> mnt && std::getline(in, rest))
+        if (mnt == where) return true;
+    return false;
+}
 
 int die(const std::string& msg, int code = 1) {
     std::fprintf(stderr, "harness: %s\n", msg.c_str());
@@ -367,6 +378,10 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
         if (auto s = sink->write(rec); !s) return die(s.error().message());
     }
 
+    // A btrfs loop filesystem the candidates' playbooks mount is unmounted at the end, like Docker
+    // is put back: the host is left as it was found.
+    auto btrfs_mounted = [] { return mounted_here(kBtrfsLoopMount); };
+    const bool btrfs_was_mounted = btrfs_mounted();
     const auto t_start = Clock::now();
     double est_done = 0;  // the plan's estimate for the units finished so far
     int failed_runs = 0, units_done = 0;
@@ -519,8 +534,20 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
         std::printf("restoring %s to %s (playbooks/candidates/%s.yml)\n", engine.c_str(), cfg.c_str(), back->name.c_str());
         if (auto s = apply_playbook(o.playbooks, back->name, setup_log); !s)
             std::fprintf(stderr, "harness: warning: restoring %s: %s\n", engine.c_str(), s.error().message().c_str());
+        else
+            state[engine] = cfg;
     }
 
+    if (!btrfs_was_mounted && btrfs_mounted()) {
+        bool in_use = false;
+        for (const auto& [engine, cfg] : state) in_use = in_use || cfg.ends_with(":btrfs");
+        if (in_use || interrupted())
+            std::fprintf(stderr, "harness: %s stays mounted (an engine still uses it); umount it once that is restored\n", kBtrfsLoopMount);
+        else if (::umount2(kBtrfsLoopMount, 0) != 0)
+            std::fprintf(stderr, "harness: warning: umount %s: %s\n", kBtrfsLoopMount, std::strerror(errno));
+        else
+            std::printf("unmounted %s (mounted for the btrfs candidates)\n", kBtrfsLoopMount);
+    }
     const double elapsed = std::chrono::duration<double>(Clock::now() - t_start).count();
     meta["finished"] = utc_now();
     meta["interrupted"] = interrupted();

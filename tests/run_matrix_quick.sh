@@ -9,6 +9,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" -eq 0 ] || { echo "skipped: needs root"; exit 77; }
 command -v ansible-playbook >/dev/null || { echo "skipped: ansible-playbook not installed"; exit 77; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+btrfs_before=$(findmnt -n --mountpoint /var/lib/ctrbench/btrfs >/dev/null && echo yes || echo no)
 start=$(date +%s)
 (cd "$SRC/playbooks" && ansible-playbook -i inventory/localhost.ini run-matrix.yml -e "matrix_flags=--quick" \
     -e "results_dir=$tmp" >"$tmp/run.log" 2>&1) || { tail -40 "$tmp/run.log"; fail "run-matrix.yml failed"; }
@@ -27,4 +28,6 @@ report=$(ls "$tmp"/report/*/report.md 2>/dev/null | head -1)
 m=$(/usr/bin/python3 -c "import json; m=json.load(open('${csv%.csv}.json')); o=m.get('harness_overhead',{}); print(round(m['elapsed_s']), round(o.get('percent_of_run',0),3))")
 echo "run-matrix.yml --quick: ${elapsed}s in all (matrix itself $(echo $m | cut -d' ' -f1)s), $ok ok runs, harness overhead $(echo $m | cut -d' ' -f2)% of run time"
 [ "$(echo $m | cut -d' ' -f1)" -lt 900 ] || fail "the quick matrix took longer than 15 minutes"
+# The host as found: docker on its storage, no btrfs loop mount the matrix made.
+[ "$btrfs_before" = yes ] || ! findmnt -n --mountpoint /var/lib/ctrbench/btrfs >/dev/null || fail "the btrfs loop mount was left"
 echo ok

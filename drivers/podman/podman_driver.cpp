@@ -125,7 +125,7 @@ Status PodmanDriver::use_storage(const std::string& storage) {
         return {};
     }
     if (storage == "vfs") root = "/var/lib/ctrbench/podman-vfs";
-    else if (storage == "btrfs") root = "/var/lib/ctrbench/btrfs/podman";
+    else if (storage == "btrfs") root = std::string(kBtrfsLoopMount) + "/podman";
     else return fail_msg("ctrbench's podman driver has no storage " + storage + " (it has overlay, vfs, btrfs)");
     storage_ = storage;
     storage_args_ = {"--storage-driver", storage, "--root", root + "/storage", "--runroot", "/run/ctrbench/podman-" + storage};
@@ -183,8 +183,8 @@ Probe PodmanDriver::probe() {
     }
     if (storage_ == "btrfs") {
         struct statfs st {};
-        if (::statfs("/var/lib/ctrbench/btrfs", &st) != 0 || st.f_type != BTRFS_SUPER_MAGIC) {
-            p.reason = "storage btrfs needs the btrfs filesystem at /var/lib/ctrbench/btrfs (playbooks/roles/btrfs_loop)";
+        if (::statfs(kBtrfsLoopMount, &st) != 0 || st.f_type != BTRFS_SUPER_MAGIC) {
+            p.reason = std::string("storage btrfs needs the btrfs filesystem at ") + kBtrfsLoopMount + " (playbooks/roles/btrfs_loop)";
             return p;
         }
     }
