@@ -80,4 +80,11 @@ nlohmann::json host_metadata() {
     return j;
 }
 
+std::string run_id_now() {
+    std::string compact;
+    for (char c : utc_now().substr(0, 19))
+        if (c != '-' && c != ':') compact += c;
+    return compact + "-" + std::to_string(::getpid());
+}
+
 }  // namespace ctrbench

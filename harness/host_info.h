@@ -15,5 +15,7 @@ std::string cgroup_version();
 nlohmann::json host_metadata();
 // UTC, ISO 8601 with milliseconds.
 std::string utc_now();
+// A run's id: UTC time and this process's pid, "20261122T174637-4242".
+std::string run_id_now();
 
 }  // namespace ctrbench

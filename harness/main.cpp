@@ -24,14 +24,6 @@ int die(const std::string& msg, int code = 1) {
     return code;
 }
 
-std::string run_id_now() {
-    std::string t = utc_now();  // 2026-11-22T17:46:37.123Z
-    std::string compact;
-    for (char c : t.substr(0, 19))
-        if (c != '-' && c != ':') compact += c;
-    return compact + "-" + std::to_string(::getpid());
-}
-
 int list(const DriverRegistry& drivers, const WorkloadRegistry& workloads) {
     std::printf("drivers:\n");
     for (const auto& name : drivers.names()) {

@@ -58,14 +58,6 @@ std::unique_ptr<Driver> make_driver(const DriverRegistry& drivers, const Candida
     return drivers.runtimes(c.driver).empty() ? drivers.make(c.driver) : drivers.make(c.driver, c.runtime);
 }
 
-std::string run_id_now() {
-    std::string t = utc_now();
-    std::string compact;
-    for (char ch : t.substr(0, 19))
-        if (ch != '-' && ch != ':') compact += ch;
-    return compact + "-" + std::to_string(::getpid());
-}
-
 // One line per unit: what a reader scans for in a long matrix log.
 std::string unit_line(const std::vector<RunRecord>& recs) {
     if (recs.empty()) return "no runs";
