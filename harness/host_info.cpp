@@ -25,15 +25,15 @@ std::string first_value(const std::string& file, const std::string& key, char se
     return "";
 }
 
+}  // namespace
+
 bool mounted_at(const std::string& fstype, const std::string& where) {
     std::ifstream in("/proc/self/mounts");
     std::string dev, mnt, type, rest;
     while (in >> dev >> mnt >> type && std::getline(in, rest))
-        if (type == fstype && mnt == where) return true;
+        if ((fstype.empty() || type == fstype) && mnt == where) return true;
     return false;
 }
-
-}  // namespace
 
 std::string host_name() {
     char buf[256] = {};

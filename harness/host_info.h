@@ -8,6 +8,8 @@
 namespace ctrbench {
 
 std::string host_name();
+// Whether a filesystem of type `fstype` ("" = any) is mounted at `where` (/proc/self/mounts).
+bool mounted_at(const std::string& fstype, const std::string& where);
 // "v2", "v1 hybrid (cgroup2 at /sys/fs/cgroup/unified)" or "v1"
 std::string cgroup_mode();
 // "v1" or "v2": the hierarchy a candidate's cgroup column names.

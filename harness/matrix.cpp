@@ -28,14 +28,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-bool mounted_here(const std::string& where) {
-    std::ifstream in("/proc/self/mounts");
-    std::string dev, mnt, rest;
-    while (in >> dev >> mnt && std::getline(in, rest))
-        if (mnt == where) return true;
-    return false;
-}
-
 int die(const std::string& msg, int code = 1) {
     std::fprintf(stderr, "harness: %s\n", msg.c_str());
     return code;
@@ -154,6 +146,10 @@ MatrixSettings MatrixSettings::from_json(const nlohmann::json& j) {
 }
 
 std::string engine_config(const CandidateDef& c) { return c.c.driver == "docker" ? "docker:" + c.c.storage : ""; }
+
+bool UnitProgress::finished(const MatrixUnit& u, int max_consecutive_errors) const {
+    return skipped || trailing_errors >= max_consecutive_errors || (runs >= u.runs && warmup >= u.warmup);
+}
 
 std::string unit_key(const std::string& candidate, const std::string& workload, const std::string& param) {
     return candidate + "|" + workload + "|" + param;
@@ -372,7 +368,7 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
 
     // A btrfs loop filesystem the candidates' playbooks mount is unmounted at the end, like Docker
     // is put back: the host is left as it was found.
-    auto btrfs_mounted = [] { return mounted_here(kBtrfsLoopMount); };
+    auto btrfs_mounted = [] { return mounted_at("", kBtrfsLoopMount); };
     const bool btrfs_was_mounted = btrfs_mounted();
     const auto t_start = Clock::now();
     double est_done = 0;  // the plan's estimate for the units finished so far
@@ -408,9 +404,7 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
         bool all_done = true;
         for (const auto& u : e.units) {
             auto it = done.find(unit_key(e.def->name, u.workload, u.param));
-            all_done = all_done && it != done.end() &&
-                       (it->second.skipped || it->second.trailing_errors >= base.max_consecutive_errors ||
-                        (it->second.runs >= u.runs && it->second.warmup >= u.warmup));
+            all_done = all_done && it != done.end() && it->second.finished(u, base.max_consecutive_errors);
         }
         if (all_done) {
             est_done += e.estimate_s;
@@ -462,7 +456,7 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
             ro.candidate = e.def->c;
             if (auto it = done.find(unit_key(e.def->name, u.workload, u.param)); it != done.end()) {
                 const auto& p = it->second;
-                if (p.skipped || p.trailing_errors >= ro.max_consecutive_errors || (p.runs >= u.runs && p.warmup >= u.warmup)) {
+                if (p.finished(u, ro.max_consecutive_errors)) {
                     est_done += (u.runs + u.warmup) * per_run_estimate(*file, *e.def, *w);
                     continue;
                 }

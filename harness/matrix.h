@@ -64,6 +64,8 @@ struct UnitProgress {
     int warmup = 0, runs = 0;       // runs recorded (interrupted ones are not: they are redone)
     int trailing_errors = 0;        // consecutive failures at the end (3 = the unit was abandoned)
     bool skipped = false;           // a skipped row: nothing more to do
+    // Nothing left to run for `u`: skipped, abandoned after that many failures, or complete.
+    bool finished(const MatrixUnit& u, int max_consecutive_errors) const;
 };
 // Key: candidate + "|" + workload + "|" + param; a skipped candidate's row has workload "*".
 std::map<std::string, UnitProgress> progress_from_rows(const std::vector<std::map<std::string, std::string>>& rows);
