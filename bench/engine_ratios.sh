@@ -70,7 +70,7 @@ if "$build/harness" --list | grep -q '^  crun .*available'; then
     echo "  vs crun run of the same bundle (one call, hyperfine): median $h ms; ratio $(ratio "$c" "$h")x (goal: <= 1.10x)"
     echo "  vs the same five crun calls from a shell (hyperfine): median $s ms; ratio $(ratio "$c" "$s")x"
     # Why the second goal is structural: every crun call pays crun's own start (it re-executes a
-    # read-only copy of itself first), and the driver makes five calls where crun run makes one.
+    # read-only bind mount of itself first), and the driver makes five calls where crun run makes one.
     hyperfine -N --warmup 3 --runs "$runs" --export-json "$tmp/crun-version.json" "crun --version" >/dev/null
     v=$(median_hyperfine "$tmp/crun-version.json")
     five=$("$py" -c 'import sys; print("%.3f" % (5 * float(sys.argv[1])))' "$v")
