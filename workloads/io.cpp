@@ -59,8 +59,6 @@ constexpr const char* kNativeTarExtract =
     "mkdir -p /var/tmp/extract && tar -xf /data/files.tar -C /var/tmp/extract || exit 1; "
     "echo \"extracted $(find /var/tmp/extract -type f | wc -l) files\"";
 
-std::vector<std::string> shell(const char* script) { return {"/bin/sh", "-c", script}; }
-
 }  // namespace
 
 std::string missing_tools(const std::filesystem::path& rootfs, const std::vector<std::string>& tools) {
@@ -76,19 +74,6 @@ std::string missing_tools(const std::filesystem::path& rootfs, const std::vector
     return missing.empty() ? "" : "the image has no " + missing + " for --tools native";
 }
 
-std::string SqliteReadWorkload::unsupported(const Capabilities&, const std::filesystem::path& rootfs) const {
-    return native_ ? missing_tools(rootfs, {"sh", "sqlite3", "wc"}) : "";
-}
-std::string SqliteWriteWorkload::unsupported(const Capabilities&, const std::filesystem::path& rootfs) const {
-    return native_ ? missing_tools(rootfs, {"sh", "sqlite3", "cp"}) : "";
-}
-std::string FilesReadWorkload::unsupported(const Capabilities&, const std::filesystem::path& rootfs) const {
-    return native_ ? missing_tools(rootfs, {"sh", "find", "cat", "wc"}) : "";
-}
-std::string TarExtractWorkload::unsupported(const Capabilities&, const std::filesystem::path& rootfs) const {
-    return native_ ? missing_tools(rootfs, {"sh", "tar", "find", "wc"}) : "";
-}
-
 long long count_after(const std::string& out, const std::string& verb) {
     auto pos = out.find(verb + " ");
     if (pos == std::string::npos) return -1;
@@ -99,52 +84,47 @@ long long count_after(const std::string& out, const std::string& verb) {
     }
 }
 
-std::vector<std::string> SqliteReadWorkload::param_values() const { return db_sizes(); }
-Result<std::vector<BindMount>> SqliteReadWorkload::data(const std::string& param, const std::filesystem::path& root,
-                                                        const Progress& p) const {
-    return db_mount(param, root, p);
-}
-std::vector<std::string> SqliteReadWorkload::command(const std::string&) const {
-    if (native_) return shell(kNativeSqliteRead);
-    return {kAgent, "sqlite-read", "/data/db.sqlite"};
-}
-Result<Outcome> SqliteReadWorkload::check(const ExecResult& r, const std::string&) const { return expect_count(r, "read", "rows", 1); }
+std::string IoWorkload::param_name() const { return spec_.dataset == IoWorkloadSpec::Dataset::Database ? "db" : "count"; }
 
-std::vector<std::string> SqliteWriteWorkload::param_values() const { return db_sizes(); }
-Result<std::vector<BindMount>> SqliteWriteWorkload::data(const std::string& param, const std::filesystem::path& root,
-                                                         const Progress& p) const {
-    return db_mount(param, root, p);
-}
-std::vector<std::string> SqliteWriteWorkload::command(const std::string&) const {
-    if (native_) return shell(kNativeSqliteWrite);
-    return {kAgent, "sqlite-write", "/data/db.sqlite", "/var/tmp/db.sqlite"};
-}
-Result<Outcome> SqliteWriteWorkload::check(const ExecResult& r, const std::string&) const { return expect_count(r, "wrote", "rows", 1); }
-
-std::vector<std::string> FilesReadWorkload::param_values() const { return counts(); }
-Result<std::vector<BindMount>> FilesReadWorkload::data(const std::string& param, const std::filesystem::path& root,
-                                                       const Progress& p) const {
-    return files_mount(param, root, p);
-}
-std::vector<std::string> FilesReadWorkload::command(const std::string&) const {
-    if (native_) return shell(kNativeFilesRead);
-    return {kAgent, "files-read", "/data/files"};
-}
-Result<Outcome> FilesReadWorkload::check(const ExecResult& r, const std::string& param) const {
-    return expect_count(r, "read", "files", 0, std::stoll(param));
+std::vector<std::string> IoWorkload::param_values() const {
+    return spec_.dataset == IoWorkloadSpec::Dataset::Database ? db_sizes() : counts();
 }
 
-std::vector<std::string> TarExtractWorkload::param_values() const { return counts(); }
-Result<std::vector<BindMount>> TarExtractWorkload::data(const std::string& param, const std::filesystem::path& root,
-                                                        const Progress& p) const {
-    return files_mount(param, root, p);
+Result<std::vector<BindMount>> IoWorkload::data(const std::string& param, const std::filesystem::path& root, const Progress& p) const {
+    return spec_.dataset == IoWorkloadSpec::Dataset::Database ? db_mount(param, root, p) : files_mount(param, root, p);
 }
-std::vector<std::string> TarExtractWorkload::command(const std::string&) const {
-    if (native_) return shell(kNativeTarExtract);
-    return {kAgent, "tar-extract", "/data/files.tar", "/var/tmp/extract"};
+
+std::vector<std::string> IoWorkload::command(const std::string&) const {
+    if (native_) return {"/bin/sh", "-c", spec_.native_script};
+    return spec_.agent_argv;
 }
-Result<Outcome> TarExtractWorkload::check(const ExecResult& r, const std::string& param) const {
-    return expect_count(r, "extracted", "files", 0, std::stoll(param));
+
+Result<Outcome> IoWorkload::check(const ExecResult& r, const std::string& param) const {
+    if (spec_.count_is_param) return expect_count(r, spec_.verb, spec_.unit, 0, std::stoll(param));
+    return expect_count(r, spec_.verb, spec_.unit, 1);
+}
+
+std::string IoWorkload::unsupported(const Capabilities&, const std::filesystem::path& rootfs) const {
+    return native_ ? missing_tools(rootfs, spec_.native_tools) : "";
+}
+
+std::vector<std::unique_ptr<Workload>> io_workloads() {
+    using D = IoWorkloadSpec::Dataset;
+    std::vector<IoWorkloadSpec> specs = {
+        {"sqlite-read", "select every row of every table of a TPC-C SQLite database", D::Database,
+         {kAgent, "sqlite-read", "/data/db.sqlite"}, kNativeSqliteRead, {"sh", "sqlite3", "wc"}, "read", "rows", false},
+        {"sqlite-write", "copy a TPC-C database into the container and duplicate every table", D::Database,
+         {kAgent, "sqlite-write", "/data/db.sqlite", "/var/tmp/db.sqlite"}, kNativeSqliteWrite, {"sh", "sqlite3", "cp"}, "wrote",
+         "rows", false},
+        {"files-read", "read every one of N files of 4096 random bytes", D::Files, {kAgent, "files-read", "/data/files"},
+         kNativeFilesRead, {"sh", "find", "cat", "wc"}, "read", "files", true},
+        {"tar-extract", "extract an uncompressed tar of N small files into the container", D::Files,
+         {kAgent, "tar-extract", "/data/files.tar", "/var/tmp/extract"}, kNativeTarExtract, {"sh", "tar", "find", "wc"},
+         "extracted", "files", true},
+    };
+    std::vector<std::unique_ptr<Workload>> out;
+    for (auto& s : specs) out.push_back(std::make_unique<IoWorkload>(std::move(s)));
+    return out;
 }
 
 }  // namespace ctrbench

@@ -5,61 +5,43 @@
 // print the same summary line, so the same check applies.
 #pragma once
 
+#include <memory>
+
 #include "workloads/workload.h"
 
 namespace ctrbench {
 
-class SqliteReadWorkload final : public Workload {
-public:
-    std::string name() const override { return "sqlite-read"; }
-    std::string description() const override { return "select every row of every table of a TPC-C SQLite database"; }
-    std::string param_name() const override { return "db"; }
-    std::vector<std::string> param_values() const override;
-    Result<std::vector<BindMount>> data(const std::string& param, const std::filesystem::path& root, const Progress& p) const override;
-    std::vector<std::string> command(const std::string& param) const override;
-    Result<Outcome> check(const ExecResult& r, const std::string& param) const override;
-    bool has_native_tools() const override { return true; }
-    std::string unsupported(const Capabilities& caps, const std::filesystem::path& rootfs) const override;
+// What tells one I/O workload from another: the same class runs all four.
+struct IoWorkloadSpec {
+    enum class Dataset { Database, Files };  // a TPC-C database ("db"), or N small files and their tar ("count")
+    std::string name, description;
+    Dataset dataset;
+    std::vector<std::string> agent_argv;    // the agent's command
+    const char* native_script;              // the --tools native form, run by /bin/sh -c
+    std::vector<std::string> native_tools;  // the programs that form needs in the image
+    std::string verb, unit;                 // the summary line "<verb> <n> <unit>"
+    bool count_is_param;                    // n must equal the parameter (files), else be at least 1 (rows)
 };
 
-class SqliteWriteWorkload final : public Workload {
+class IoWorkload final : public Workload {
 public:
-    std::string name() const override { return "sqlite-write"; }
-    std::string description() const override { return "copy a TPC-C database into the container and duplicate every table"; }
-    std::string param_name() const override { return "db"; }
+    explicit IoWorkload(IoWorkloadSpec spec) : spec_(std::move(spec)) {}
+    std::string name() const override { return spec_.name; }
+    std::string description() const override { return spec_.description; }
+    std::string param_name() const override;
     std::vector<std::string> param_values() const override;
     Result<std::vector<BindMount>> data(const std::string& param, const std::filesystem::path& root, const Progress& p) const override;
     std::vector<std::string> command(const std::string& param) const override;
     Result<Outcome> check(const ExecResult& r, const std::string& param) const override;
     bool has_native_tools() const override { return true; }
     std::string unsupported(const Capabilities& caps, const std::filesystem::path& rootfs) const override;
+
+private:
+    IoWorkloadSpec spec_;
 };
 
-class FilesReadWorkload final : public Workload {
-public:
-    std::string name() const override { return "files-read"; }
-    std::string description() const override { return "read every one of N files of 4096 random bytes"; }
-    std::string param_name() const override { return "count"; }
-    std::vector<std::string> param_values() const override;
-    Result<std::vector<BindMount>> data(const std::string& param, const std::filesystem::path& root, const Progress& p) const override;
-    std::vector<std::string> command(const std::string& param) const override;
-    Result<Outcome> check(const ExecResult& r, const std::string& param) const override;
-    bool has_native_tools() const override { return true; }
-    std::string unsupported(const Capabilities& caps, const std::filesystem::path& rootfs) const override;
-};
-
-class TarExtractWorkload final : public Workload {
-public:
-    std::string name() const override { return "tar-extract"; }
-    std::string description() const override { return "extract an uncompressed tar of N small files into the container"; }
-    std::string param_name() const override { return "count"; }
-    std::vector<std::string> param_values() const override;
-    Result<std::vector<BindMount>> data(const std::string& param, const std::filesystem::path& root, const Progress& p) const override;
-    std::vector<std::string> command(const std::string& param) const override;
-    Result<Outcome> check(const ExecResult& r, const std::string& param) const override;
-    bool has_native_tools() const override { return true; }
-    std::string unsupported(const Capabilities& caps, const std::filesystem::path& rootfs) const override;
-};
+// sqlite-read, sqlite-write, files-read, tar-extract.
+std::vector<std::unique_ptr<Workload>> io_workloads();
 
 // With --tools native, the image must have these programs (searched in /bin, /usr/bin).
 std::string missing_tools(const std::filesystem::path& rootfs, const std::vector<std::string>& tools);

@@ -46,10 +46,7 @@ std::vector<std::string> WorkloadRegistry::names() const {
 WorkloadRegistry builtin_workloads() {
     WorkloadRegistry r;
     r.add(std::make_unique<BootWorkload>());
-    r.add(std::make_unique<SqliteReadWorkload>());
-    r.add(std::make_unique<SqliteWriteWorkload>());
-    r.add(std::make_unique<FilesReadWorkload>());
-    r.add(std::make_unique<TarExtractWorkload>());
+    for (auto& w : io_workloads()) r.add(std::move(w));
     r.add(std::make_unique<HttpWorkload>());
     r.add(std::make_unique<PingWorkload>());
     r.add(std::make_unique<ThroughputWorkload>());
