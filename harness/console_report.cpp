@@ -13,12 +13,18 @@ std::optional<double> phase_of(const RunRecord& r, const std::string& phase) {
     if (phase == "stop") return r.stop_ms;
     if (phase == "clean") return r.clean_ms;
     if (phase == "response") return r.response_ms;
+    if (phase == "to-exec") {  // create + start + exec: a container that did its work
+        if (r.create_ms && r.start_ms && r.exec_ms) return *r.create_ms + *r.start_ms + *r.exec_ms;
+        return std::nullopt;
+    }
     if (phase == "ready") {
         if (r.create_ms && r.start_ms && r.exec_ms && r.response_ms) return *r.create_ms + *r.start_ms + *r.exec_ms + *r.response_ms;
         return std::nullopt;
     }
+    // "total": every phase the run went through, the response wait included, so that no part
+    // (ready) is ever larger than the whole.
     if (r.create_ms && r.start_ms && r.exec_ms && r.stop_ms && r.clean_ms)
-        return *r.create_ms + *r.start_ms + *r.exec_ms + *r.stop_ms + *r.clean_ms;
+        return *r.create_ms + *r.start_ms + *r.exec_ms + r.response_ms.value_or(0) + *r.stop_ms + *r.clean_ms;
     return std::nullopt;
 }
 
@@ -105,6 +111,38 @@ std::string format_summary(const std::vector<RunRecord>& records) {
                     "other programs on the host or caches; consider more --warmup runs, more --runs, or a quieter host.\n",
                     outliers);
     return out;
+}
+
+std::string unit_summary_line(const std::vector<RunRecord>& recs) {
+    if (recs.empty()) return "no runs";
+    if (recs.front().status == "skipped") return "skipped: " + recs.front().error;
+    int failed = 0;
+    std::string first_error;
+    for (const auto& r : recs)
+        if (r.status != "ok") {
+            ++failed;
+            if (first_error.empty()) first_error = r.status + ": " + r.error;
+        }
+    std::string out;
+    auto add = [&](const std::string& part) { out += (out.empty() ? "" : "; ") + part; };
+    // Each figure is the median of per-run values (a total is the median of per-run totals, never a
+    // sum of medians), over the same runs: those that succeeded.
+    const bool responds = !phase_samples(recs, "ready").empty();
+    auto ready = summarize(phase_samples(recs, responds ? "ready" : "to-exec"));
+    auto total = summarize(phase_samples(recs, "total"));
+    if (ready.n)
+        add(line("%s median %.2f ms, all phases (create..clean) median %.2f ms (n=%zu)",
+                 responds ? "ready (create..first 200)" : "create..exec", ready.median, total.median, ready.n));
+    if (auto v = summarize(value_samples(recs)); v.n) {
+        std::string unit;
+        for (const auto& r : recs)
+            if (r.value) unit = r.unit;
+        add(line("%s median %.3f (n=%zu)", unit.c_str(), v.median, v.n));
+    }
+    if (auto o = overhead(recs); o.runs > 0) add(line("harness overhead %.2f ms/run (%.2f%%)", o.mean_ms, o.percent));
+    if (failed)
+        add(std::to_string(failed) + " of " + std::to_string(recs.size()) + " failed (" + first_error.substr(0, 200) + ")");
+    return out.empty() ? "no successful run" : out;
 }
 
 nlohmann::json summary_json(const std::vector<RunRecord>& records) {

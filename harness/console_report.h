@@ -14,12 +14,13 @@ namespace ctrbench {
 // The phases of DESIGN.md plus their sum, in order.
 inline const std::vector<std::string>& phase_names() {
     // "response": t_response = tr - te (http); "ready": create + start + exec + response, the time to
-    // a container answering; "total": all five phases.
+    // a container answering; "total": every phase of the run (the five, plus response where there is one).
     static const std::vector<std::string> p = {"create", "start", "exec", "response", "stop", "clean", "ready", "total"};
     return p;
 }
 
-// Samples of one phase over the measured (not warmup) runs that succeeded.
+// Samples of one phase (a name of phase_names(), or "to-exec": create + start + exec) over the
+// measured (not warmup) runs that succeeded.
 std::vector<double> phase_samples(const std::vector<RunRecord>& records, const std::string& phase);
 
 // The harness's own time per run (outside the timed phases), over every run that has it.
@@ -28,6 +29,10 @@ struct Overhead {
     double mean_ms = 0, percent = 0;  // percent of the runs' wall time
 };
 Overhead overhead(const std::vector<RunRecord>& records);
+
+// One line per unit for a long matrix log: the time to a container that did its work (ready, for
+// a workload that answers), all phases, the workload's figure with its unit, overhead, failures.
+std::string unit_summary_line(const std::vector<RunRecord>& records);
 
 std::string format_summary(const std::vector<RunRecord>& records);
 nlohmann::json summary_json(const std::vector<RunRecord>& records);

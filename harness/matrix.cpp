@@ -50,55 +50,6 @@ std::unique_ptr<Driver> make_driver(const DriverRegistry& drivers, const Candida
     return drivers.runtimes(c.driver).empty() ? drivers.make(c.driver) : drivers.make(c.driver, c.runtime);
 }
 
-// One line per unit: what a reader scans for in a long matrix log.
-std::string unit_line(const std::vector<RunRecord>& recs) {
-    if (recs.empty()) return "no runs";
-    if (recs.front().status == "skipped") return "skipped: " + recs.front().error;
-    int failed = 0, measured = 0;
-    std::string first_error;
-    for (const auto& r : recs) {
-        measured += !r.warmup;
-        if (r.status != "ok") {
-            ++failed;
-            if (first_error.empty()) first_error = r.status + ": " + r.error;
-        }
-    }
-    char buf[512];
-    std::string out;
-    auto value = [&]() -> std::optional<Summary> {
-        std::vector<double> v;
-        for (const auto& r : recs)
-            if (!r.warmup && r.status == "ok" && r.value) v.push_back(*r.value);
-        if (v.empty()) return std::nullopt;
-        return summarize(v);
-    }();
-    // Time to a container that did its work (create + start + exec, + response for http), and all five phases.
-    std::vector<double> to_ready;
-    for (const auto& r : recs)
-        if (!r.warmup && r.status == "ok" && r.create_ms && r.start_ms && r.exec_ms)
-            to_ready.push_back(*r.create_ms + *r.start_ms + *r.exec_ms + r.response_ms.value_or(0));
-    auto ready = summarize(to_ready);
-    auto total = summarize(phase_samples(recs, "total"));
-    if (ready.n) {
-        std::snprintf(buf, sizeof buf, "create..%s median %.2f ms, total %.2f ms (n=%zu)", recs.front().response_ms ? "response" : "exec",
-                      ready.median, total.median, ready.n);
-        out = buf;
-    }
-    if (value) {
-        std::string unit;
-        for (const auto& r : recs)
-            if (r.value) unit = r.unit;
-        std::snprintf(buf, sizeof buf, "%sfigure median %.3f %s (n=%zu)", out.empty() ? "" : "; ", value->median, unit.c_str(), value->n);
-        out += buf;
-    }
-    if (auto o = overhead(recs); o.runs > 0) {
-        std::snprintf(buf, sizeof buf, "; harness overhead %.2f ms/run (%.2f%%)", o.mean_ms, o.percent);
-        out += buf;
-    }
-    if (failed) out += (out.empty() ? "" : "; ") + std::to_string(failed) + " of " + std::to_string(recs.size()) + " failed (" + first_error.substr(0, 200) + ")";
-    return out.empty() ? "no successful run" : out;
-}
-
 // Runs `playbooks/candidates/<name>.yml` against this host; its output goes to `log`.
 Status apply_playbook(const fs::path& playbooks, const std::string& candidate, const fs::path& log) {
     auto book = playbooks / "candidates" / (candidate + ".yml");
@@ -240,6 +191,7 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
     nlohmann::json meta;
     fs::path csv = o.out;
     std::map<std::string, UnitProgress> done;
+    std::map<std::string, std::vector<RunRecord>> earlier;  // a resumed run's rows per unit, for its summaries
     if (!o.resume.empty()) {
         csv = o.resume;
         auto mp = metadata_path(csv);
@@ -255,6 +207,9 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
         auto rows = read_csv(csv);
         if (!rows) return die("cannot resume: " + rows.error().message());
         done = progress_from_rows(*rows);
+        for (const auto& r : *rows)
+            if (r.at("status") != "interrupted")  // redone on resume
+                earlier[unit_key(r.at("candidate"), r.at("workload"), r.at("param"))].push_back(record_from_row(r));
     } else {
         st.selection = o.matrix;
         if (o.test_given) {
@@ -495,9 +450,18 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
                     overhead_wall += *r.wall_ms;
                 }
             }
-            std::printf("%s  %s: %s\n", e.def->name.c_str(), what.c_str(), unit_line(*recs).c_str());
+            // The unit's summary is over every row it has: those before an interruption too.
+            std::vector<RunRecord> unit_recs = std::move(earlier[unit_key(e.def->name, u.workload, u.param)]);
+            unit_recs.insert(unit_recs.end(), recs->begin(), recs->end());
+            std::printf("%s  %s: %s\n", e.def->name.c_str(), what.c_str(), unit_summary_line(unit_recs).c_str());
             std::fflush(stdout);
-            meta["results"].push_back({{"candidate", e.def->name}, {"workload", u.workload}, {"param", u.param}, {"summary", summary_json(*recs)}});
+            auto& results = meta["results"];
+            for (auto it = results.begin(); it != results.end();)  // the summary written before the interruption
+                if (it->value("candidate", "") == e.def->name && it->value("workload", "") == u.workload && it->value("param", "") == u.param)
+                    it = results.erase(it);
+                else
+                    ++it;
+            results.push_back({{"candidate", e.def->name}, {"workload", u.workload}, {"param", u.param}, {"summary", summary_json(unit_recs)}});
             if (auto s = write_json(meta_path, meta); !s) return die(s.error().message());
         }
     }

@@ -50,6 +50,42 @@ std::string csv_row(const RunRecord& r) {
     return out;
 }
 
+RunRecord record_from_row(const std::map<std::string, std::string>& row) {
+    auto get = [&](const char* k) {
+        auto it = row.find(k);
+        return it == row.end() ? std::string() : it->second;
+    };
+    auto ms = [&](const char* k) -> std::optional<double> {
+        auto v = get(k);
+        if (v.empty()) return std::nullopt;
+        try {
+            return std::stod(v);
+        } catch (const std::exception&) {
+            return std::nullopt;
+        }
+    };
+    RunRecord r;
+    r.run_id = get("run_id");
+    r.time = get("time");
+    r.host = get("host");
+    r.candidate = {get("driver"), get("runtime"), get("storage"), get("image"), get("cgroup"), get("rootless")};
+    r.workload = get("workload");
+    r.param = get("param");
+    r.iteration = std::atoi(get("iteration").c_str());
+    r.warmup = get("warmup") == "1";
+    r.create_ms = ms("create_ms");
+    r.start_ms = ms("start_ms");
+    r.exec_ms = ms("exec_ms");
+    r.stop_ms = ms("stop_ms");
+    r.clean_ms = ms("clean_ms");
+    r.response_ms = ms("response_ms");
+    r.value = ms("value");
+    r.unit = get("unit");
+    r.status = get("status");
+    r.error = get("error");
+    return r;
+}
+
 std::vector<std::string> csv_fields(const std::string& line) {
     std::vector<std::string> out(1);
     bool quoted = false;

@@ -38,6 +38,8 @@ private:
 // Reads a results CSV back: one map column -> value per row. A last line cut short (a crash while
 // writing) is cut off the file first, so that appending continues on a clean line.
 Result<std::vector<std::map<std::string, std::string>>> read_csv(const std::filesystem::path& path);
+// A row of read_csv back as a record (what the CSV holds; detail and wall time are not in it).
+RunRecord record_from_row(const std::map<std::string, std::string>& row);
 // Splits one CSV line written by csv_row (quoted fields, "" for a quote).
 std::vector<std::string> csv_fields(const std::string& line);
 

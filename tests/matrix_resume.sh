@@ -26,6 +26,7 @@ for sig in KILL INT; do
         grep -q "continue with: harness --resume" "$tmp/$sig.log" || fail "Ctrl-C does not say how to resume"
     fi
     "$H" --resume "$tmp/$sig.csv" >"$tmp/$sig.resume.log" 2>&1 || { cat "$tmp/$sig.resume.log"; fail "resume after $sig failed"; }
+    grep -q "boot: .*(n=$RUNS)" "$tmp/$sig.resume.log" || { cat "$tmp/$sig.resume.log"; fail "the resumed unit's summary line does not count all $RUNS runs"; }
     [ "$(rows 0 $sig)" = $RUNS ] || fail "after $sig + resume: $(rows 0 $sig) measured rows, not $RUNS"
     [ "$(rows 1 $sig)" = 2 ] || fail "after $sig + resume: $(rows 1 $sig) warmup rows, not 2"
     dups=$(grep ",$CAND,.*,boot,," "$tmp/$sig.csv" | grep -v ",interrupted," | cut -d, -f13,14 | sort | uniq -d | head -3)
@@ -35,6 +36,11 @@ import json, sys
 m = json.load(open(sys.argv[1]))
 assert m["resumed"], "no resume recorded"
 assert m["matrix"]["settings"]["runs"] == 400
+# The unit's summary comes from every row, before and after the interruption: once, with n = 400.
+units = [r for r in m["results"] if r["workload"] == "boot"]
+assert len(units) == 1, f"{len(units)} summaries of the boot unit, not 1"
+n = units[0]["summary"]["total_ms"]["n"]
+assert n == 400, f"the resumed unit's summary says n={n}, the CSV holds 400 measured runs"
 PY
     echo "$sig after $before rows, then resumed: $RUNS measured + 2 warmup rows, none twice"
 done

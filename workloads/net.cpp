@@ -62,7 +62,7 @@ Result<Outcome> HttpWorkload::await_response(Container& c, const std::string&, s
         if (auto res = cli.Get("/index.html")) {
             if (res->status == 200) {
                 if (res->body != kBody) return fail_msg("the server at " + *ep + " answered 200 with an unexpected body: '" + res->body.substr(0, 60) + "'");
-                return Outcome{static_cast<double>(polls), "polls", "first 200 from " + *ep + " after " + std::to_string(polls) + " polls"};
+                return Outcome{static_cast<double>(polls), "requests", "first 200 from " + *ep + " after " + std::to_string(polls) + " polls"};
             }
             last = "HTTP " + std::to_string(res->status);
         } else {

@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "drivers/lean/cgroup.h"
+#include "drivers/subprocess.h"
 
 namespace ctrbench::docker {
 namespace {
@@ -17,6 +19,38 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
+// dockerd 20.10 forgets the containerd task of a container whose start failed after the runtime's
+// create succeeded (runsc boots its sandbox at create, then fails to load a missing first process
+// at start): DELETE /containers/{id} drops docker's record, but the task stays in containerd's
+// `moby` namespace with its shim, its cgroups and the runtime's state, and `docker ps -a` shows
+// nothing. Only after such a failure, remove them with containerd's own client (it ships with
+// containerd, which dockerd runs) and the fifo directory dockerd made for the container.
+void remove_orphaned_task(const std::string& id) {
+    static const std::string ctr = find_program("ctr");
+    if (ctr.empty()) return;
+    for (const char* sock : {"/run/docker/containerd/containerd.sock", "/run/containerd/containerd.sock"}) {
+        if (!fs::exists(sock)) continue;
+        auto in_moby = [&](std::vector<std::string> args) {
+            std::vector<std::string> argv = {ctr, "-a", sock, "-n", "moby"};
+            argv.insert(argv.end(), args.begin(), args.end());
+            return run_process(argv, 30s);
+        };
+        if (auto info = in_moby({"containers", "info", id}); !info || !info->ok()) continue;
+        // The task stays CREATED while runsc's sandbox lives on (about 2 s here), and neither a
+        // delete nor a kill is accepted in that state: retry until it has stopped (or is gone).
+        const auto until = std::chrono::steady_clock::now() + 20s;
+        for (;;) {
+            auto del = in_moby({"tasks", "delete", id});
+            if (!del || del->ok() || del->err.find("not found") != std::string::npos) break;
+            if (std::chrono::steady_clock::now() > until) break;
+            std::this_thread::sleep_for(100ms);
+        }
+        (void)in_moby({"containers", "rm", id});
+    }
+    std::error_code ec;
+    fs::remove(fs::path("/run/docker/containerd") / id, ec);  // empty once the task is gone
+}
+
 class DockerContainer final : public Container {
 public:
     DockerContainer(DockerApi api, std::string id) : api_(std::move(api)), id_(std::move(id)) {}
@@ -24,7 +58,10 @@ public:
 
     Status start() override {
         auto r = api_.call("POST", "/containers/" + id_ + "/start");
-        if (!r) return fail(std::move(r.error()));
+        if (!r) {
+            start_failed_ = true;
+            return fail(std::move(r.error()));
+        }
         // The init's pid locates the container's memory cgroup, where OOM kills are counted; the
         // network settings say where published ports are and the bridge's address.
         if (auto j = api_.get_json("/containers/" + id_ + "/json")) {
@@ -81,6 +118,7 @@ public:
         auto r = api_.call("DELETE", "/containers/" + id_ + "?force=true&v=true", "", "application/json", 60s, {204, 404});
         if (!r) return fail(std::move(r.error()));
         removed_ = true;
+        if (start_failed_) remove_orphaned_task(id_);
         return {};
     }
 
@@ -89,7 +127,7 @@ private:
     std::string id_;
     json network_;  // NetworkSettings, read at start
     fs::path memory_cgroup_;
-    bool stopped_ = false, removed_ = false;
+    bool stopped_ = false, removed_ = false, start_failed_ = false;
 };
 
 std::string url_encode(const std::string& s) {

@@ -224,7 +224,7 @@ Result<std::string> pick_stage(const Config& c) {
     for (const char* cand : {"/tmp", "/run", "/mnt", "/var/tmp", "/media", "/srv", "/opt"}) {
         struct stat st;
         if (::stat(cand, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
-        bool ok = !hides(cand, c.rootfs);
+        bool ok = !hides(cand, c.rootfs) && (c.layer_dir.empty() || !hides(cand, c.layer_dir));
         for (const auto& m : c.mounts) ok = ok && !hides(cand, m.source);
         if (ok) return std::string(cand);
     }
@@ -288,6 +288,7 @@ Result<std::unique_ptr<Container>> Container::create(const Config& config, Cgrou
     in.rootfs_ref = config.rootfs.string();
     in.read_only_rootfs = config.read_only_rootfs;
     in.writable_bytes = config.writable_bytes;
+    in.layer_dir = config.layer_dir.string();
     in.hostname = config.hostname.empty() ? config.name : config.hostname;
     in.own_netns = config.own_netns;
     static const bool have_sysrq = ::access("/proc/sysrq-trigger", F_OK) == 0;

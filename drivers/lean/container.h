@@ -34,6 +34,9 @@ struct Config {
     bool own_netns = true;               // false: share the host's network (not isolated)
     bool read_only_rootfs = false;
     std::uint64_t writable_bytes = 256ULL << 20;
+    // An existing host directory for the overlay's upper and work directories (the writable layer
+    // on disk; the caller removes it after the container). Empty: on a tmpfs of writable_bytes.
+    fs::path layer_dir;
     std::vector<BindMount> mounts;
     std::vector<std::string> add_caps;
     bool inherit_stdio = false;          // first process's stdio: the caller's, or /dev/null

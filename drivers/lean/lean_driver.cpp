@@ -6,6 +6,7 @@
 #include <fstream>
 #include <optional>
 
+#include "drivers/layer.h"
 #include "drivers/lean/container.h"
 #include "drivers/veth.h"
 
@@ -14,7 +15,8 @@ namespace {
 
 class LeanContainer final : public ctrbench::Container {
 public:
-    LeanContainer(std::unique_ptr<lean::Container> c, CgroupPool* pool) : c_(std::move(c)), pool_(pool) {}
+    LeanContainer(std::unique_ptr<lean::Container> c, CgroupPool* pool, fs::path layer)
+        : c_(std::move(c)), pool_(pool), layer_(std::move(layer)) {}
     ~LeanContainer() override { (void)clean(); }
 
     Status start() override { return c_->start(); }
@@ -35,12 +37,19 @@ public:
         if (auto s = c_->kill(); !s) return s;
         Cgroup* cg = c_->cgroup();
         c_.reset();
+        // The overlay died with the mount namespace; its upper layer on disk is ours to remove.
+        if (!layer_.empty()) {
+            std::error_code ec;
+            fs::remove_all(layer_, ec);
+            if (ec) return fail(Error::sys(ec.value(), "remove the writable layer " + layer_.string()));
+        }
         return cg ? pool_->release(cg) : Status{};
     }
 
 private:
     std::unique_ptr<lean::Container> c_;
     CgroupPool* pool_;
+    fs::path layer_;  // the writable layer on disk, or empty (tmpfs, or a read-only rootfs)
     std::optional<VethLink> link_;
 };
 
@@ -57,6 +66,13 @@ std::string LeanDriver::description() const {
     return "ctrbench's own runtime: namespaces, overlay rootfs, pivot_root, pooled cgroups (seed 000)";
 }
 
+Status LeanDriver::use_storage(const std::string& storage) {
+    auto s = parse_layer_storage(name(), storage);
+    if (!s) return fail(std::move(s.error()));
+    storage_ = *s;
+    return {};
+}
+
 Capabilities LeanDriver::capabilities() const {
     Capabilities c;
     c.read_only_rootfs = true;
@@ -67,7 +83,7 @@ Capabilities LeanDriver::capabilities() const {
 Probe LeanDriver::probe() {
     Probe p;
     p.runtime = "lean";
-    p.storage = "overlay";
+    p.storage = layer_storage_name(storage_);
     utsname u{};
     ::uname(&u);
     p.versions["kernel"] = u.release;
@@ -99,6 +115,7 @@ Result<std::unique_ptr<ctrbench::Container>> LeanDriver::create(const ContainerS
             auto pool = CgroupPool::open(*layout);
             if (!pool) return fail(std::move(pool.error()).wrap("open the cgroup pool"));
             pool_ = std::move(*pool);
+            sweep_stale_layers(name());
         }
     }
     Config cfg;
@@ -113,14 +130,28 @@ Result<std::unique_ptr<ctrbench::Container>> LeanDriver::create(const ContainerS
     cfg.writable_bytes = spec.limits.writable_bytes;
     cfg.mounts = spec.mounts;
     cfg.add_caps = spec.add_caps;
+    if (storage_ == LayerStorage::Disk && !spec.read_only_rootfs) {
+        cfg.layer_dir = layer_dir(name(), spec.name);
+        std::error_code ec;
+        fs::create_directories(cfg.layer_dir, ec);
+        if (ec) return fail(Error::sys(ec.value(), "mkdir the writable layer " + cfg.layer_dir.string()));
+    }
+    auto drop_layer = [&] {
+        std::error_code ec;
+        if (!cfg.layer_dir.empty()) fs::remove_all(cfg.layer_dir, ec);
+    };
     auto cg = pool_->acquire(spec.limits);
-    if (!cg) return fail(std::move(cg.error()));
+    if (!cg) {
+        drop_layer();
+        return fail(std::move(cg.error()));
+    }
     auto c = lean::Container::create(cfg, *cg);
     if (!c) {
         (void)pool_->release(*cg);
+        drop_layer();
         return fail(std::move(c.error()));
     }
-    auto handle = std::make_unique<LeanContainer>(std::move(*c), pool_.get());
+    auto handle = std::make_unique<LeanContainer>(std::move(*c), pool_.get(), cfg.layer_dir);
     if (spec.network == NetworkMode::Own)
         if (auto s = handle->attach_link(); !s) return fail(std::move(s.error()));  // the handle cleans up
     return std::unique_ptr<ctrbench::Container>(std::move(handle));

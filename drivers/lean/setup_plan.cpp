@@ -71,10 +71,11 @@ std::vector<SetupOp> plan_setup(const PlanInput& in) {
         // cannot open a host device (docker relies on the devices cgroup for the same).
         add_readonly_bind(ops, in.rootfs_ref, root, MS_NODEV | MS_NOSUID, "rootfs");
     } else {
-        ops.push_back(mkdir_op(in.stage + "/upper", 0755, "mkdir overlay upper"));
-        ops.push_back(mkdir_op(in.stage + "/work", 0755, "mkdir overlay work"));
+        const std::string layer = in.layer_dir.empty() ? in.stage : in.layer_dir;
+        ops.push_back(mkdir_op(layer + "/upper", 0755, "mkdir overlay upper " + layer + "/upper"));
+        ops.push_back(mkdir_op(layer + "/work", 0755, "mkdir overlay work " + layer + "/work"));
         ops.push_back(mount_op("overlay", root, "overlay", MS_NODEV,
-                               "lowerdir=" + in.rootfs_ref + ",upperdir=" + in.stage + "/upper,workdir=" + in.stage + "/work",
+                               "lowerdir=" + in.rootfs_ref + ",upperdir=" + layer + "/upper,workdir=" + layer + "/work",
                                "mount overlay rootfs"));
     }
 

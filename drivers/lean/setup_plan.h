@@ -30,6 +30,9 @@ struct PlanInput {
     std::string stage = "/tmp"; // host directory the child mounts its staging tmpfs on (private mount ns)
     bool read_only_rootfs = false;
     std::uint64_t writable_bytes = 256ULL << 20;
+    // A host directory (made by the caller, removed by it) for the overlay's upper and work
+    // directories: the writable layer on disk. Empty: they live on the staging tmpfs (RAM).
+    std::string layer_dir;
     std::string hostname;
     bool own_netns = true;
     bool have_sysrq = true;  // the kernel has /proc/sysrq-trigger (CONFIG_MAGIC_SYSRQ)

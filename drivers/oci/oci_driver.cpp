@@ -10,6 +10,7 @@
 #include <fstream>
 #include <optional>
 
+#include "drivers/layer.h"
 #include "drivers/lean/cgroup.h"
 #include "drivers/oci/oci_config.h"
 #include "drivers/subprocess.h"
@@ -33,17 +34,21 @@ public:
         : prefix_(std::move(prefix)), name_(std::move(name)), bundle_(std::move(bundle)), timeout_(timeout) {}
     ~OciContainer() override { (void)clean(); }
 
-    Status mount_rootfs(const ContainerSpec& spec) {
+    // The bundle: config.json, and the rootfs an overlay over the image whose upper layer lives in
+    // the bundle, on disk (LayerStorage::Disk: the bundle is under kLayerRoot) or on a tmpfs
+    // mounted on the bundle. The same storage as the lean driver's.
+    Status mount_rootfs(const ContainerSpec& spec, LayerStorage storage) {
         std::error_code ec;
         fs::create_directories(bundle_, ec);
         if (ec) return fail(Error::sys(ec.value(), "mkdir " + bundle_.string()));
         bundle_made_ = true;
-        std::string size = "size=" + std::to_string(spec.limits.writable_bytes) + ",mode=0755";
-        if (::mount("tmpfs", bundle_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, size.c_str()) != 0)
-            return fail_sys("mount tmpfs on " + bundle_.string());
-        tmpfs_mounted_ = true;
+        if (storage == LayerStorage::Tmpfs) {
+            std::string size = "size=" + std::to_string(spec.limits.writable_bytes) + ",mode=0755";
+            if (::mount("tmpfs", bundle_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, size.c_str()) != 0)
+                return fail_sys("mount tmpfs on " + bundle_.string());
+            tmpfs_mounted_ = true;
+        }
         for (const char* d : {"upper", "work", "rootfs"}) fs::create_directory(bundle_ / d);
-        // The same storage as the lean driver: an overlay over the image with its upper layer on tmpfs.
         std::string data = "lowerdir=" + spec.rootfs.string() + ",upperdir=" + (bundle_ / "upper").string() +
                            ",workdir=" + (bundle_ / "work").string();
         if (::mount("overlay", (bundle_ / "rootfs").c_str(), "overlay", 0, data.c_str()) != 0)
@@ -174,21 +179,23 @@ private:
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
-// Containers and bundles of ctrbench processes that died without cleaning (killed, power loss).
-void sweep_stale(const std::vector<std::string>& prefix) {
+// Containers and bundles of ctrbench processes that died without cleaning (killed, power loss):
+// tmpfs bundles under kStateRoot, bundles on disk under kLayerRoot.
+void sweep_stale(const std::vector<std::string>& prefix, const std::string& runtime) {
     std::error_code ec;
-    fs::path bundles = fs::path(kStateRoot) / "bundles";
-    for (const auto& e : fs::directory_iterator(bundles, ec)) {
-        auto name = e.path().filename().string();
-        if (!name.starts_with("ctrbench-")) continue;
-        int pid = std::atoi(name.c_str() + 9);
-        if (pid_alive(pid)) continue;
-        auto del = prefix;
-        del.insert(del.end(), {"delete", "--force", name});
-        (void)run_process(del, 30s);
-        ::umount2((e.path() / "rootfs").c_str(), MNT_DETACH);
-        ::umount2(e.path().c_str(), MNT_DETACH);
-        fs::remove_all(e.path(), ec);
+    for (const auto& bundles : {fs::path(kStateRoot) / "bundles", layer_dir(runtime, "")}) {
+        for (const auto& e : fs::directory_iterator(bundles, ec)) {
+            auto name = e.path().filename().string();
+            int pid = owner_pid(name);
+            if (pid <= 0 || pid_alive(pid)) continue;
+            auto del = prefix;
+            del.insert(del.end(), {"delete", "--force", name});
+            (void)run_process(del, 30s);
+            ::umount2((e.path() / "rootfs").c_str(), MNT_DETACH);
+            ::umount2(e.path().c_str(), MNT_DETACH);
+            std::error_code rec;
+            fs::remove_all(e.path(), rec);
+        }
     }
 }
 
@@ -199,6 +206,13 @@ OciDriver::OciDriver(std::string runtime) : runtime_(std::move(runtime)) { binar
 std::string OciDriver::description() const {
     if (runtime_ == "runsc") return "gVisor's OCI runtime (user-space kernel, ptrace platform), driven by its CLI";
     return "the " + runtime_ + " OCI runtime, driven by its CLI";
+}
+
+Status OciDriver::use_storage(const std::string& storage) {
+    auto s = parse_layer_storage(runtime_, storage);
+    if (!s) return fail(std::move(s.error()));
+    storage_ = *s;
+    return {};
 }
 
 Capabilities OciDriver::capabilities() const {
@@ -221,7 +235,7 @@ std::vector<std::string> OciDriver::command_prefix(const ContainerSpec& spec) co
 Probe OciDriver::probe() {
     Probe p;
     p.runtime = runtime_;
-    p.storage = "overlay";
+    p.storage = layer_storage_name(storage_);
     if (binary_.empty()) {
         p.reason = runtime_ + " is not installed (apt-get install " + runtime_ + ")";
         return p;
@@ -256,15 +270,15 @@ Result<std::unique_ptr<Container>> OciDriver::create(const ContainerSpec& spec) 
     if (binary_.empty()) return fail_msg(runtime_ + " is not installed");
     auto prefix = command_prefix(spec);
     std::call_once(swept_, [&] {
-        sweep_stale(prefix);
+        sweep_stale(prefix, runtime_);
     });
     ConfigOptions opts;
     opts.cgroups_path = spec.name;  // relative: nested under our own cgroup, removed by delete
     auto config = make_config(spec, opts);
     if (!config) return fail(std::move(config.error()));
-    auto bundle = fs::path(kStateRoot) / "bundles" / spec.name;
+    auto bundle = storage_ == LayerStorage::Disk ? layer_dir(runtime_, spec.name) : fs::path(kStateRoot) / "bundles" / spec.name;
     auto c = std::make_unique<OciContainer>(prefix, spec.name, bundle, std::chrono::duration_cast<std::chrono::milliseconds>(kVerbTimeout));
-    if (auto s = c->mount_rootfs(spec); !s) return fail(std::move(s.error()));
+    if (auto s = c->mount_rootfs(spec, storage_); !s) return fail(std::move(s.error()));
     if (auto s = c->write_config(*config); !s) return fail(std::move(s.error()));
     if (auto s = c->runtime_create(); !s) return fail(std::move(s.error()));
     if (spec.network == NetworkMode::Own) {

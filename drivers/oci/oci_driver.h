@@ -1,10 +1,11 @@
 // The OCI runtime drivers: `crun`, `runc` and `runsc` (gVisor), one class parametrised by the
 // runtime binary, driven through the runtime's own verbs (its CLI is its interface).
-// Phases: create = tmpfs + overlay bundle rootfs, config.json, `<rt> create` (init waits);
+// Phases: create = bundle with an overlay rootfs (upper layer on disk, or on a tmpfs by choice),
+//                  config.json, `<rt> create` (init waits);
 //         start  = `<rt> start` (the idle first process runs);
 //         exec   = `<rt> exec` of the command, output and exit code collected;
 //         stop   = `<rt> kill KILL` and wait until the container's init is gone;
-//         clean  = `<rt> delete --force`, unmount the overlay and tmpfs, remove the bundle.
+//         clean  = `<rt> delete --force`, unmount the overlay (and tmpfs), remove the bundle.
 // runsc runs with --platform=ptrace (the only platform that works on these hosts, see HOST-NOTES)
 // and --network=none unless the spec shares the host network.
 #pragma once
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "drivers/driver.h"
+#include "drivers/layer.h"
 
 namespace ctrbench::oci {
 
@@ -25,6 +27,8 @@ public:
     std::string description() const override;
     Capabilities capabilities() const override;
     Probe probe() override;
+    // "overlay" (the default: the bundle and its upper layer on disk under kLayerRoot) or "tmpfs".
+    Status use_storage(const std::string& storage) override;
     Result<std::unique_ptr<Container>> create(const ContainerSpec& spec) override;
 
     // `<binary> --root <state dir> [runtime flags]`: the prefix of every call for this spec.
@@ -33,6 +37,7 @@ public:
 private:
     std::string runtime_;
     std::string binary_;
+    LayerStorage storage_ = LayerStorage::Disk;
     std::once_flag swept_;  // stale containers of dead ctrbench processes, removed once
 };
 

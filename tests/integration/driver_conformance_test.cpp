@@ -27,9 +27,11 @@ protected:
         ASSERT_TRUE(driver_) << "no driver " << GetParam();
         auto probe = driver_->probe();
         if (!probe.available) GTEST_SKIP() << "skipped: " << GetParam() << ": " << probe.reason;
-        before_ = hostcheck::snapshot();
+        // After prepare: what an engine sets up once for all its containers (podman's storage
+        // mount on first use, an imported image) is not a test's leftover.
         auto prep = driver_->prepare(spec("prepare"));
         ASSERT_TRUE(prep) << prep.error().message();
+        before_ = hostcheck::snapshot();
     }
     void TearDown() override {
         if (IsSkipped() || HasFatalFailure()) return;

@@ -4,9 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <filesystem>
+#include <ostream>
 
 #include "drivers/driver.h"
+#include "drivers/layer.h"
 #include "tests/integration/leftovers.h"
 #include "workloads/io.h"
 
@@ -21,12 +24,21 @@ const fs::path kRootfs = fs::path(CTRBENCH_IMAGES_DIR) / "minimal" / "rootfs";
 struct Case {
     std::string driver, workload, param;
     long long expect;  // the figure the agent must report (-1: at least one)
+    std::string storage = "";  // the driver's storage ("" = its default)
 };
+
+// Readable and stable in test names and failures (gtest would print the bytes of the struct).
+void PrintTo(const Case& c, std::ostream* os) {
+    *os << c.driver << (c.storage.empty() ? "" : "/" + c.storage) << " " << c.workload << " " << c.param;
+}
 
 class WorkloadTest : public ::testing::TestWithParam<Case> {
 protected:
     void SetUp() override {
         driver_ = builtin_drivers().make(GetParam().driver);
+        if (!GetParam().storage.empty()) {
+            ASSERT_TRUE(driver_->use_storage(GetParam().storage));
+        }
         auto probe = driver_->probe();
         if (!probe.available) GTEST_SKIP() << "skipped: " << probe.reason;
         workloads_ = builtin_workloads();
@@ -100,3 +112,68 @@ INSTANTIATE_TEST_SUITE_P(
             if (ch == '-') ch = '_';
         return n;
     });
+
+// The thesis's largest parameters, once each, on the drivers that build their own writable layer:
+// it is on disk like docker's and podman's (a 256 MiB tmpfs held neither 100000 files of 4 KiB nor
+// a copy of the 111.6 MB database and its duplicated tables).
+INSTANTIATE_TEST_SUITE_P(
+    Largest, WorkloadTest,
+    ::testing::Values(Case{"lean", "sqlite-read", "111.6MB", -1}, Case{"lean", "sqlite-write", "111.6MB", -1},
+                      Case{"lean", "files-read", "100000", 100000}, Case{"lean", "tar-extract", "100000", 100000},
+                      Case{"crun", "sqlite-read", "111.6MB", -1}, Case{"crun", "sqlite-write", "111.6MB", -1},
+                      Case{"crun", "files-read", "100000", 100000}, Case{"crun", "tar-extract", "100000", 100000}),
+    [](const auto& info) {
+        std::string n = info.param.driver + "_" + info.param.workload + "_" + info.param.param;
+        for (auto& ch : n)
+            if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+        return n;
+    });
+
+// tmpfs stays a named choice: the upper layer in RAM, bounded by Limits::writable_bytes, and what
+// does not fit is a clear error, not a crash.
+TEST(WritableLayer, OnDiskByDefaultAndInRamWhenAskedFor) {
+    for (const char* driver : {"lean", "crun"}) {
+        for (const std::string storage : {"overlay", "tmpfs"}) {
+            auto d = builtin_drivers().make(driver);
+            ASSERT_TRUE(d->use_storage(storage));
+            auto probe = d->probe();
+            if (!probe.available) GTEST_SKIP() << "skipped: " << driver << ": " << probe.reason;
+            EXPECT_EQ(probe.storage, storage);
+            auto before = hostcheck::snapshot();
+            ContainerSpec s;
+            s.name = "ctrbench-test-" + std::to_string(::getpid()) + "-layer";
+            s.rootfs = kRootfs;
+            s.limits.writable_bytes = 8ULL << 20;
+            {
+                auto c = d->create(s);
+                ASSERT_TRUE(c) << c.error().message();
+                ASSERT_TRUE((*c)->start());
+                const fs::path upper = layer_dir(driver, s.name) / "upper";
+                // 16 MiB: more than the 8 MiB tmpfs holds, nothing for the disk.
+                auto r = (*c)->exec({"/bin/sh", "-c", "dd if=/dev/zero of=/big bs=1M count=16 2>&1 && echo written"}, 60s);
+                ASSERT_TRUE(r) << r.error().message();
+                if (storage == "overlay") {
+                    EXPECT_TRUE(r->ok()) << r->describe() << ": " << r->out;
+                    EXPECT_EQ(fs::file_size(upper / "big"), 16u << 20) << "the file lands in the layer on disk";
+                } else {
+                    EXPECT_FALSE(r->ok()) << "16 MiB fit in an 8 MiB tmpfs layer";
+                    EXPECT_NE(r->out.find("No space left on device"), std::string::npos) << r->out;
+                    EXPECT_FALSE(fs::exists(upper)) << "a tmpfs layer has nothing on disk";
+                }
+                EXPECT_TRUE((*c)->stop());
+                EXPECT_TRUE((*c)->clean());
+                EXPECT_FALSE(fs::exists(layer_dir(driver, s.name))) << "clean removes the layer";
+            }
+            d.reset();
+            EXPECT_EQ(hostcheck::leftovers_after(before, 5000), "") << driver << " " << storage;
+        }
+    }
+}
+
+TEST(WritableLayer, AnUnknownStorageIsAClearError) {
+    auto d = builtin_drivers().make("lean");
+    auto s = d->use_storage("zfs");
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.error().message().find("overlay"), std::string::npos) << s.error().message();
+    EXPECT_NE(s.error().message().find("tmpfs"), std::string::npos) << s.error().message();
+}

@@ -1,0 +1,49 @@
+#include "drivers/layer.h"
+
+#include <signal.h>
+#include <sys/mount.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+
+namespace ctrbench {
+namespace fs = std::filesystem;
+
+const std::vector<std::string>& layer_storage_names() {
+    static const std::vector<std::string> names = {"overlay", "tmpfs"};
+    return names;
+}
+
+Result<LayerStorage> parse_layer_storage(const std::string& driver, const std::string& storage) {
+    if (storage == "overlay") return LayerStorage::Disk;
+    if (storage == "tmpfs") return LayerStorage::Tmpfs;
+    return fail_msg(driver + " has no storage '" + storage + "' (valid: overlay = upper layer on disk under " + kLayerRoot +
+                    ", tmpfs = upper layer in RAM)");
+}
+
+std::string layer_storage_name(LayerStorage storage) { return storage == LayerStorage::Disk ? "overlay" : "tmpfs"; }
+
+fs::path layer_dir(const std::string& driver, const std::string& container) { return fs::path(kLayerRoot) / driver / container; }
+
+int owner_pid(const std::string& name) {
+    for (const char* prefix : {"ctrbench-test-", "ctrbench-"}) {
+        std::string p = prefix;
+        if (name.starts_with(p) && name.size() > p.size() && std::isdigit(static_cast<unsigned char>(name[p.size()])))
+            return std::atoi(name.c_str() + p.size());
+    }
+    return 0;
+}
+
+void sweep_stale_layers(const std::string& driver) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(fs::path(kLayerRoot) / driver, ec)) {
+        int pid = owner_pid(e.path().filename().string());
+        if (pid <= 0 || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+        ::umount2((e.path() / "rootfs").c_str(), MNT_DETACH);  // an OCI bundle's overlay
+        std::error_code rec;
+        fs::remove_all(e.path(), rec);
+    }
+}
+
+}  // namespace ctrbench
