@@ -119,7 +119,9 @@ const std::vector<int>& file_counts() {
     return counts;
 }
 
-Status write_tpcc(const fs::path& path, double scale, std::uint64_t seed) {
+// `progress` hears the fraction done: items and stock are about a third of the rows, the ten
+// districts (customers, history, orders, order lines) the rest.
+Status write_tpcc(const fs::path& path, double scale, std::uint64_t seed, const std::function<void(double)>& progress) {
     std::error_code ec;
     fs::remove(path, ec);
     Db db;
@@ -145,12 +147,15 @@ Status write_tpcc(const fs::path& path, double scale, std::uint64_t seed) {
         put((*it)->row({i, rng.range(1, 10000), rng.text(14, 24), rng.money(100, 10000), rng.text(26, 50)}));
     put((*w)->row({std::int64_t{1}, rng.text(6, 10), rng.text(10, 20), rng.text(10, 20), rng.text(10, 20), rng.alnum(2),
                    rng.alnum(9), rng.money(0, 2000) / 100, 300000.0}));
+    if (progress) progress(0.15);
     for (std::int64_t i = 1; i <= items && s; ++i) {
         put((*st)->row({i, std::int64_t{1}, rng.range(10, 100), rng.alnum(24), rng.alnum(24), rng.alnum(24), rng.alnum(24),
                         rng.alnum(24), rng.alnum(24), rng.alnum(24), rng.alnum(24), rng.alnum(24), rng.alnum(24),
                         std::int64_t{0}, std::int64_t{0}, std::int64_t{0}, rng.text(26, 50)}));
     }
+    if (progress) progress(0.3);
     for (std::int64_t di = 1; di <= districts && s; ++di) {
+        if (progress && di > 1) progress(0.3 + 0.7 * static_cast<double>(di - 1) / districts);
         put((*d)->row({di, std::int64_t{1}, rng.text(6, 10), rng.text(10, 20), rng.text(10, 20), rng.text(10, 20), rng.alnum(2),
                        rng.alnum(9), rng.money(0, 2000) / 100, 30000.0, customers + 1}));
         for (std::int64_t ci = 1; ci <= customers && s; ++ci) {
@@ -240,7 +245,10 @@ Result<fs::path> ensure_tpcc(const fs::path& root, const std::string& size, std:
     std::error_code ec;
     fs::create_directories(root, ec);
     if (progress) progress("tpcc-" + size, 0);
-    if (auto s = write_tpcc(path, t->scale, seed); !s) return fail(std::move(s.error()).wrap("generate " + path.string()));
+    auto tell = [&](double f) {
+        if (progress) progress("tpcc-" + size, f);
+    };
+    if (auto s = write_tpcc(path, t->scale, seed, tell); !s) return fail(std::move(s.error()).wrap("generate " + path.string()));
     std::ofstream(stamp_file) << stamp(seed) << "\n";
     if (progress) progress("tpcc-" + size, 1);
     return path;

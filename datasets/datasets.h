@@ -31,8 +31,8 @@ const std::vector<int>& file_counts();
 
 using Progress = std::function<void(const std::string& what, double fraction)>;
 
-// Writes a TPC-C database at `scale` to `path` (replacing it).
-Status write_tpcc(const fs::path& path, double scale, std::uint64_t seed);
+// Writes a TPC-C database at `scale` to `path` (replacing it); `progress` hears the fraction done.
+Status write_tpcc(const fs::path& path, double scale, std::uint64_t seed, const std::function<void(double)>& progress = {});
 // Writes `count` files of 4096 random alphanumeric bytes, no two alike, into `dir`, and an
 // uncompressed tar of them at `tar` (libarchive; sorted names, mtime 0, owner 0).
 Status write_files(const fs::path& dir, const fs::path& tar, int count, std::uint64_t seed, const Progress& progress = {});

@@ -24,6 +24,10 @@ Status validate(const ContainerSpec& spec) {
     for (char c : spec.name)
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
             return fail_msg("container name '" + spec.name + "' may only hold letters, digits, '-', '_' and '.'");
+    const auto& host = spec.hostname.empty() ? spec.name : spec.hostname;
+    if (host.size() > 64)  // HOST_NAME_MAX: sethostname(2) refuses more
+        return fail_msg("hostname '" + host.substr(0, 20) + "…' is longer than 64 characters (" + std::to_string(host.size()) +
+                        "; the container's name is its hostname unless one is given)");
     if (spec.init.empty()) return fail_msg("no first process given");
     if (spec.limits.cpus < 0) return fail_msg("cpu limit must not be negative");
     if (spec.limits.memory_bytes != 0 && spec.limits.memory_bytes < (4ULL << 20))

@@ -13,6 +13,42 @@ std::string join(const std::vector<std::string>& v) {
     return out;
 }
 
+// CLI11's own range checks speak of "Value abc not in range 1 to 1000000" and print a positive
+// range as 2.2e-308 to 1.8e308 in full: say what the option takes instead.
+CLI::Validator whole_number(long long lo, long long hi) {
+    return CLI::Validator(
+        [lo, hi](std::string& v) -> std::string {
+            std::size_t used = 0;
+            long long n = 0;
+            try {
+                n = std::stoll(v, &used);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+            if (used == 0 || used != v.size()) return "'" + v + "' is not a whole number";
+            if (n < lo || n > hi) return v + " is out of range (" + std::to_string(lo) + " to " + std::to_string(hi) + ")";
+            return "";
+        },
+        "INT in [" + std::to_string(lo) + " - " + std::to_string(hi) + "]");
+}
+
+CLI::Validator positive_seconds() {
+    return CLI::Validator(
+        [](std::string& v) -> std::string {
+            std::size_t used = 0;
+            double s = 0;
+            try {
+                s = std::stod(v, &used);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+            if (used == 0 || used != v.size()) return "'" + v + "' is not a number of seconds";
+            if (!(s > 0) || s > 86400) return v + " is out of range (more than 0, at most 86400 seconds)";
+            return "";
+        },
+        "SECONDS > 0");
+}
+
 }  // namespace
 
 ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistry& drivers,
@@ -36,16 +72,19 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
                  "harness"};
     app.add_flag("--list", o.list, "list drivers (with availability here) and workloads, then exit");
     app.add_option("--driver", o.driver, "driver to run: " + join(drivers.names()));
-    app.add_option("--runtime", o.runtime, "OCI runtime under a manager driver: docker with runc, crun or runsc");
+    app.add_option("--runtime", o.runtime, "OCI runtime under a manager driver: docker with runc, crun or runsc; podman with crun or runc");
+    app.add_option("--storage", o.storage,
+                   "the writable layer's storage: lean, crun, runc, runsc: overlay (upper layer on disk, the default) or "
+                   "tmpfs (in RAM); podman: overlay, vfs or btrfs; docker's is its daemon's (see --matrix storage=...)");
     app.add_option("--test", o.test, "workload to run: " + join(workloads.names()))->capture_default_str();
     app.add_option("--param", o.params, "workload parameter KEY=VALUE (repeatable); none = every value");
-    app.add_option("--runs", o.runs, "measured runs per workload and parameter (throughput: 3 windows)")->capture_default_str()->check(CLI::Range(1, 1'000'000));
+    app.add_option("--runs", o.runs, "measured runs per workload and parameter (throughput: 3 windows)")->capture_default_str()->check(whole_number(1, 1'000'000));
     app.add_option("--warmup", o.warmup, "unrecorded-in-summary warmup runs before the measured ones")
         ->capture_default_str()
-        ->check(CLI::Range(0, 1'000'000));
+        ->check(whole_number(0, 1'000'000));
     app.add_option("--timeout", o.timeout_s, "seconds a workload command may run before it is killed")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(positive_seconds());
     app.add_option("--tools", o.tools,
                    "agent: every image runs ctrbench's static agent; native: the image's own sqlite3, tar, find and cat "
                    "(sqlite-read, sqlite-write, files-read, tar-extract)")
@@ -101,6 +140,7 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
         if (!o.driver.empty()) return error("--driver and --matrix exclude each other (a candidate names its driver)");
         if (!o.runtime.empty()) return error("--runtime is for --driver; with --matrix, filter: --matrix runtime=" + o.runtime);
         if (o.image_given) return error("--image is for --driver; with --matrix, filter: --matrix image=" + o.image);
+        if (!o.storage.empty()) return error("--storage is for --driver; with --matrix, filter: --matrix storage=" + o.storage);
         if (!o.resume.empty() && (!o.matrix.empty() || o.quick || o.runs_given || o.warmup_given || o.test_given ||
                                   !o.params.empty() || o.tools_given || o.timeout_given))
             return error("--resume continues a run with its own options: give it alone (with --out, --no-setup at most)");

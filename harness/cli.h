@@ -22,6 +22,7 @@ struct Options {
     std::string tools = "agent";                    // agent | native (the image's own sqlite3, tar, find, cat)
     double timeout_s = 60;
     std::string image = "minimal";
+    std::string storage;  // the driver's storage (lean, OCI: overlay | tmpfs; podman: overlay | vfs | btrfs); "" = its default
     std::filesystem::path out;  // empty = results/<run id>.csv
     std::filesystem::path images_dir;
     std::filesystem::path data_dir;

@@ -1,7 +1,10 @@
 #include "harness/console_report.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <map>
+#include <memory>
 
 namespace ctrbench {
 namespace {
@@ -65,6 +68,44 @@ Overhead overhead(const std::vector<RunRecord>& records) {
         o.percent = wall > 0 ? 100 * outside / wall : 0;
     }
     return o;
+}
+
+std::function<void(const std::string&, double)> dataset_progress_printer(bool tty) {
+    struct State {
+        std::chrono::steady_clock::time_point start;
+        int quarter = 0;
+    };
+    auto st = std::make_shared<State>();
+    return [tty, st](const std::string& what, double f) {
+        if (f <= 0) {
+            st->start = std::chrono::steady_clock::now();
+            st->quarter = 0;
+            std::fprintf(stderr, "%sgenerating dataset %s (once; cached for later runs)\n", tty ? "\r\033[K" : "", what.c_str());
+            return;
+        }
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - st->start).count();
+        if (f >= 1) {
+            std::fprintf(stderr, "%sgenerated dataset %s in %.1f s\n", tty ? "\r\033[K" : "", what.c_str(), s);
+        } else if (tty) {
+            std::fprintf(stderr, "\r\033[Kgenerating %s: %3.0f%% (%.0f s)", what.c_str(), f * 100, s);
+        } else if (static_cast<int>(f * 4) > st->quarter) {
+            st->quarter = static_cast<int>(f * 4);
+            std::fprintf(stderr, "generating %s: %3.0f%% (%.0f s)\n", what.c_str(), f * 100, s);
+        }
+    };
+}
+
+std::function<void(int, int, bool)> run_progress_printer(bool tty, std::string label) {
+    auto start = std::make_shared<std::chrono::steady_clock::time_point>();
+    return [tty, label = std::move(label), start](int k, int n, bool warm) {
+        if (k == 1) *start = std::chrono::steady_clock::now();
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - *start).count();
+        char rate[64] = "";
+        if (k > 1 && s > 0) std::snprintf(rate, sizeof rate, ", %.1f runs/s", (k - 1) / s);
+        const int step = std::max(1, (n + 9) / 10);
+        if (tty) std::fprintf(stderr, "\r\033[K%s: run %d/%d%s%s", label.c_str(), k, n, warm ? " (warmup)" : "", rate);
+        else if (k % step == 0 || k == n) std::fprintf(stderr, "%s: run %d/%d%s%s\n", label.c_str(), k, n, warm ? " (warmup)" : "", rate);
+    };
 }
 
 std::string format_summary(const std::vector<RunRecord>& records) {

@@ -1,6 +1,7 @@
 // The summary printed on the terminal after a workload, hyperfine-style, and the same numbers as JSON.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,14 @@ Overhead overhead(const std::vector<RunRecord>& records);
 // One line per unit for a long matrix log: the time to a container that did its work (ready, for
 // a workload that answers), all phases, the workload's figure with its unit, overhead, failures.
 std::string unit_summary_line(const std::vector<RunRecord>& records);
+
+// Prints a dataset's generation as it goes: on a terminal one line redrawn with the percentage,
+// otherwise a line at the start, at each quarter and at the end with the time it took.
+std::function<void(const std::string& what, double fraction)> dataset_progress_printer(bool tty);
+
+// Prints "label: run k/n" as runs go: on a terminal one line redrawn every run, otherwise about
+// ten lines at a steady step (every ceil(n/10) runs, and the last), each with the rate so far.
+std::function<void(int k, int n, bool warmup)> run_progress_printer(bool tty, std::string label);
 
 std::string format_summary(const std::vector<RunRecord>& records);
 nlohmann::json summary_json(const std::vector<RunRecord>& records);

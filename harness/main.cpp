@@ -63,8 +63,13 @@ int main(int argc, char** argv) {
     if (o.matrix_mode()) return run_matrix(o, drivers, workloads, argc, argv);
 
     auto driver = drivers.make(o.driver, o.runtime);
+    if (!o.storage.empty())
+        if (auto s = driver->use_storage(o.storage); !s) return die(s.error().message(), 2);
     Probe probe = driver->probe();
     if (!probe.available) return die("driver " + o.driver + " is not available on this host: " + probe.reason);
+    if (!o.storage.empty() && probe.storage != o.storage)
+        return die("driver " + o.driver + " uses storage " + probe.storage + ", not " + o.storage +
+                   ": it is set by the engine's configuration (harness --matrix storage=" + o.storage + " runs its playbook)");
     Workload* workload = workloads.find_mutable(o.test);
     workload->set_native_tools(o.tools == "native");
     if (auto rootfs = image_rootfs(o.images_dir, o.image); !rootfs) return die(rootfs.error().message());
@@ -112,16 +117,8 @@ int main(int argc, char** argv) {
     for (const auto& param : params) {
         std::string label = o.driver + " " + workload->name() + (param.empty() ? "" : " " + param);
         Progress progress;
-        progress.on_run = [&](int k, int n, bool warm) {
-            if (tty) std::fprintf(stderr, "\r\033[K%s: run %d/%d%s", label.c_str(), k, n, warm ? " (warmup)" : "");
-            else if (k == 1 || k == n || k % std::max(1, n / 10) == 0)
-                std::fprintf(stderr, "%s: run %d/%d%s\n", label.c_str(), k, n, warm ? " (warmup)" : "");
-        };
-        progress.on_data = [&](const std::string& what, double f) {
-            if (f == 0) std::fprintf(stderr, "generating dataset %s in %s\n", what.c_str(), o.data_dir.c_str());
-            else if (tty) std::fprintf(stderr, "\r\033[Kgenerating %s: %3.0f%%%s", what.c_str(), f * 100, f >= 1 ? "\n" : "");
-            else if (f >= 1) std::fprintf(stderr, "generated %s\n", what.c_str());
-        };
+        progress.on_run = run_progress_printer(tty, label);
+        progress.on_data = dataset_progress_printer(tty);
         auto records = run_workload(*driver, probe, *workload, param, ro, *sink, progress);
         if (tty) std::fprintf(stderr, "\r\033[K");
         if (!records) return die(records.error().message());

@@ -194,6 +194,7 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
     std::map<std::string, std::vector<RunRecord>> earlier;  // a resumed run's rows per unit, for its summaries
     if (!o.resume.empty()) {
         csv = o.resume;
+        if (!fs::exists(csv)) return die("cannot resume " + csv.string() + ": no such file", 2);
         auto mp = metadata_path(csv);
         std::ifstream in(mp);
         if (!in) return die("cannot resume " + csv.string() + ": its metadata " + mp.string() + " is missing");
@@ -434,9 +435,7 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
                 if (tty) std::fprintf(stderr, "\r\033[K%s", buf);
                 else if (k == 1) std::fprintf(stderr, "%s\n", buf);
             };
-            progress.on_data = [&](const std::string& data, double f) {
-                if (f == 0) std::fprintf(stderr, "%sgenerating dataset %s\n", tty ? "\r\033[K" : "", data.c_str());
-            };
+            progress.on_data = dataset_progress_printer(tty);
             auto recs = run_workload(*driver, probe, *w, u.param, ro, *sink, progress);
             if (tty) std::fprintf(stderr, "\r\033[K");
             if (!recs) return die(recs.error().message());

@@ -39,6 +39,9 @@ sed 's/{name: docker-runc-vfs-minimal-v1-rootful, manager: docker, runtime: runc
 err=$("$H" --matrix all --dry-run --candidates "$tmp/bad.yml" 2>&1 >/dev/null); rc=$?
 [ "$rc" = 1 ] || fail "bad candidates file exited $rc"
 echo "$err" | grep -q "candidate docker-runc-vfs-minimal-v1-rootful: unknown runtime 'youki'" || fail "bad file: $err"
-err=$("$H" --resume "$tmp/none.csv" 2>&1 >/dev/null); rc=$?
-[ "$rc" = 1 ] && echo "$err" | grep -q "metadata .* is missing" || fail "resume of a missing file: $rc $err"
+# Resuming a file that is not there names the file, not its metadata; one whose metadata is gone says so.
+check_error "cannot resume $tmp/none.csv: no such file" --resume "$tmp/none.csv"
+touch "$tmp/nometa.csv"
+err=$("$H" --resume "$tmp/nometa.csv" 2>&1 >/dev/null); rc=$?
+[ "$rc" = 1 ] && echo "$err" | grep -q "metadata .* is missing" || fail "resume without metadata: $rc $err"
 echo "ok: every candidate listed; reasons and errors as expected"

@@ -262,7 +262,8 @@ Status check_config(const Config& c) {
     }
     if (!found) return fail_msg("command " + c.argv[0] + " not found in rootfs " + c.rootfs.string());
     if (c.workdir.empty() || c.workdir.front() != '/') return fail_msg("working directory must be absolute: '" + c.workdir + "'");
-    if (c.hostname.size() > 64) return fail_msg("hostname longer than 64 characters");
+    if ((c.hostname.empty() ? c.name : c.hostname).size() > 64)
+        return fail_msg("hostname longer than 64 characters (the name is the hostname unless one is given)");
     for (const auto& m : c.mounts) {
         if (m.target.empty() || m.target.front() != '/' || m.target.find("..") != std::string::npos)
             return fail_msg("mount target must be an absolute path without '..': '" + m.target + "'");

@@ -191,6 +191,8 @@ TEST_F(ToolsTest, StartLeanContainerBadInput) {
     expect_one_line_error(run({START_BIN, "c", "/nonexistent-rootfs", "/bin/true"}), 2, "/nonexistent-rootfs");
     expect_one_line_error(run({START_BIN, "c", kRootfs}), 2, "usage:");
     expect_one_line_error(run({START_BIN, "bad/name", kRootfs, "/bin/true"}), 2, "may only hold");
+    // The name is the hostname, which the kernel caps at 64 bytes: refused as input, not at sethostname.
+    expect_one_line_error(run({START_BIN, std::string(100, 'n'), kRootfs, "/bin/true"}), 2, "longer than 64 characters");
     expect_one_line_error(run(as_nobody({START_BIN, "c", kRootfs, "/bin/true"})), 1, "must run as root");
 }
 

@@ -119,3 +119,30 @@ TEST(Cli, RunsGivenOrLeftToTheWorkload) {
     EXPECT_TRUE(g.options.runs_given);
     EXPECT_EQ(g.options.runs, 5);
 }
+
+TEST(Cli, NumbersAreCheckedWithAMessageThatSaysWhatTheOptionTakes) {
+    auto r = parse({"--driver", "lean", "--runs", "abc"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.message.find("'abc' is not a whole number"), std::string::npos) << r.message;
+    r = parse({"--driver", "lean", "--runs", "0"});
+    EXPECT_NE(r.message.find("0 is out of range (1 to 1000000)"), std::string::npos) << r.message;
+    r = parse({"--driver", "lean", "--timeout", "0"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.message.find("0 is out of range (more than 0, at most 86400 seconds)"), std::string::npos) << r.message;
+    EXPECT_LT(r.message.size(), 120u) << "one short line, no 309-digit bound: " << r.message;
+    r = parse({"--driver", "lean", "--timeout", "2.5"});
+    EXPECT_TRUE(r.proceed) << r.message;
+    EXPECT_DOUBLE_EQ(r.options.timeout_s, 2.5);
+}
+
+TEST(Cli, StorageIsForOneDriverAndHelpTellsEveryManagersRuntime) {
+    auto r = parse({"--driver", "lean", "--storage", "tmpfs"});
+    ASSERT_TRUE(r.proceed) << r.message;
+    EXPECT_EQ(r.options.storage, "tmpfs");
+    r = parse({"--matrix", "all", "--storage", "tmpfs"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.message, "--storage is for --driver; with --matrix, filter: --matrix storage=tmpfs");
+    r = parse({"--help"});
+    EXPECT_NE(r.message.find("podman with crun or runc"), std::string::npos) << r.message;
+    EXPECT_NE(r.message.find("--storage"), std::string::npos);
+}

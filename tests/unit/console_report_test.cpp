@@ -73,3 +73,26 @@ TEST(PhaseSamples, TotalIncludesTheResponseWait) {
     ASSERT_EQ(v.size(), 1u);
     EXPECT_DOUBLE_EQ(v[0], 15.0);
 }
+
+// Off a terminal, progress is about ten lines at a steady step, not 1, 2, 4, 6, …
+TEST(RunProgress, SteadyStepOffATerminal) {
+    auto print = run_progress_printer(false, "lean boot");
+    ::testing::internal::CaptureStderr();
+    for (int k = 1; k <= 23; ++k) print(k, 23, false);
+    auto out = ::testing::internal::GetCapturedStderr();
+    std::vector<int> shown;
+    for (auto pos = out.find("run "); pos != std::string::npos; pos = out.find("run ", pos + 1)) shown.push_back(std::stoi(out.substr(pos + 4)));
+    EXPECT_EQ(shown, (std::vector<int>{3, 6, 9, 12, 15, 18, 21, 23})) << out;
+    EXPECT_NE(out.find("runs/s"), std::string::npos) << "a rate: " << out;
+}
+
+TEST(DatasetProgress, SaysHowFarAlongOffATerminal) {
+    auto print = dataset_progress_printer(false);
+    ::testing::internal::CaptureStderr();
+    for (double f : {0.0, 0.1, 0.3, 0.55, 0.8, 1.0}) print("files-100000", f);
+    auto out = ::testing::internal::GetCapturedStderr();
+    EXPECT_NE(out.find("generating dataset files-100000"), std::string::npos) << out;
+    EXPECT_NE(out.find("generating files-100000:  30%"), std::string::npos) << out;
+    EXPECT_NE(out.find("generating files-100000:  55%"), std::string::npos) << out;
+    EXPECT_NE(out.find("generated dataset files-100000 in"), std::string::npos) << out;
+}
