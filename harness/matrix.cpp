@@ -68,6 +68,23 @@ Status apply_playbook(const fs::path& playbooks, const std::string& candidate, c
 
 }  // namespace
 
+std::string skipped_by_reason(const std::vector<MatrixEntry>& skipped) {
+    std::vector<std::pair<std::string, std::vector<std::string>>> groups;  // in order of first appearance
+    for (const auto& e : skipped) {
+        auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == e.skip; });
+        if (it == groups.end()) groups.push_back({e.skip, {e.def->name}});
+        else it->second.push_back(e.def->name);
+    }
+    std::stable_sort(groups.begin(), groups.end(), [](const auto& a, const auto& b) { return a.second.size() > b.second.size(); });
+    std::string out;
+    for (const auto& [why, names] : groups) {
+        out += "  " + std::to_string(names.size()) + " skipped: " + why + " (" + names.front();
+        if (names.size() > 1) out += names.size() == 2 ? ", " + names[1] : ", " + names[1] + ", …";
+        out += ")\n";
+    }
+    return out;
+}
+
 std::string format_duration(double s) {
     if (s < 0) s = 0;
     long t = std::lround(s);
@@ -266,7 +283,8 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
         }
         std::printf("order: ");
         for (std::size_t i = 0; i < plan.runnable.size(); ++i) std::printf("%s%s", i ? ", " : "", plan.runnable[i].def->name.c_str());
-        std::printf("\nplan: %zu runnable, %zu skipped; %zu workload/parameter units, %zu runs%s; expected duration ~%s\n",
+        std::printf("\nskipped, by reason:\n%s", skipped_by_reason(plan.skipped).c_str());
+        std::printf("plan: %zu runnable, %zu skipped; %zu workload/parameter units, %zu runs%s; expected duration ~%s\n",
                     plan.runnable.size(), plan.skipped.size(), unit_count, run_count, st.quick ? " (quick)" : "",
                     format_duration(plan.estimate_s).c_str());
         return 0;
@@ -305,6 +323,7 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
     std::printf("matrix %s: %zu candidates runnable, %zu skipped; %zu units, %zu runs; expected ~%s%s\n", st.selection.c_str(),
                 plan.runnable.size(), plan.skipped.size(), unit_count, run_count, format_duration(plan.estimate_s).c_str(),
                 o.resume.empty() ? "" : " (before what the resumed file holds)");
+    if (!plan.skipped.empty()) std::printf("%s", skipped_by_reason(plan.skipped).c_str());
     std::printf("results: %s\n", sink->path().c_str());
     std::fflush(stdout);
 

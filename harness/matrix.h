@@ -72,6 +72,8 @@ std::map<std::string, UnitProgress> progress_from_rows(const std::vector<std::ma
 std::string unit_key(const std::string& candidate, const std::string& workload, const std::string& param);
 
 // "1h02m", "4m05s", "12s"
+// The skipped candidates grouped by reason, most common first: "  12 skipped: why (a, b, …)" a line.
+std::string skipped_by_reason(const std::vector<MatrixEntry>& skipped);
 std::string format_duration(double seconds);
 
 // Runs the whole `harness --matrix` / `--resume` command; returns the process's exit code.
