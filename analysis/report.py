@@ -21,6 +21,7 @@ import sys
 import matplotlib
 
 matplotlib.use("Agg")
+matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text in the SVGs: searchable, and checked by the tests
 import matplotlib.pyplot as plt  # noqa: E402
 from scipy import stats  # noqa: E402
 
@@ -112,14 +113,19 @@ def fmt(v):
     return f"{v:.0f}" if abs(v) >= 100 else f"{v:.3g}"
 
 
-def draw_series(ax, series, xlabel, ylabel, logy=True, logx2=False):
+def draw_series(ax, series, xlabel, ylabel, logy=True, lower=True):
     """Lines of y by parameter, one per candidate (distinct colour and marker); with a single
     parameter value, horizontal bars sorted by value, which read better than a column of dots."""
+    if not series:  # this host did not run the workload
+        ax.text(0.5, 0.5, "no runs", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return
     xs = {p[1] for pts in series.values() for p in pts}
     if len(xs) <= 1:
-        cands = sorted(series, key=lambda c: series[c][0][2])
+        cands = sorted(series, key=lambda c: series[c][0][2] * (1 if lower else -1))
         vals = [series[c][0][2] for c in cands]
         ax.barh(cands, vals, color="#4C72B0")
+        ax.invert_yaxis()  # best on top, as in every figure
         for y, v in enumerate(vals):
             ax.annotate(" " + fmt(v), (v, y), va="center", fontsize=7)
         ax.set_xlim(0, max(vals) * 1.18)
@@ -149,29 +155,64 @@ def host_columns(hosts):
     return n, max(1, n)
 
 
+FAST_GROUP = 10  # a second panel for candidates more than this many times slower than the fastest
+
+
+def split_fast_slow(cands, total):
+    """Candidates in one sort order (fastest first), split into a fast and a slow group when they
+    span more than FAST_GROUP times, so that the fast ones' bars are not slivers beside the slow."""
+    cands = sorted(cands, key=lambda c: total[c])
+    if not cands:
+        return []
+    fastest = max(total[cands[0]], 1e-9)
+    fast = [c for c in cands if total[c] <= FAST_GROUP * fastest]
+    slow = [c for c in cands if c not in fast]
+    return [fast, slow] if slow else [fast]
+
+
 def plot_boot(ok, hosts, out, made):
+    """Stacked create/start/exec bars per candidate. The bar's length and its label are the median of
+    the per-run create+start+exec sums, the figure the table shows; the bar is split by the phases'
+    median shares. Fastest first; a second panel for the slow group."""
     data = {h: {} for h in hosts}
     for (h, cand, w, p), runs in ok.items():
         if w == "boot":
-            data[h][cand] = {ph: statistics.median([num(r[ph + "_ms"]) for r in runs]) for ph in PHASES}
+            med = {ph: statistics.median([num(r[ph + "_ms"]) for r in runs]) for ph in PHASES}
+            data[h][cand] = (statistics.median([ready_ms(r) for r in runs]), med)
     if not any(data.values()):
         return
-    height = max(2.5, 0.32 * max(len(v) for v in data.values()) + 1.2)
-    fig, axes = plt.subplots(1, len(hosts), figsize=(7.5 * len(hosts), height), squeeze=False)
-    for ax, h in zip(axes[0], hosts):
-        cands = sorted(data[h], key=lambda c: -sum(data[h][c].values()))
-        left = [0.0] * len(cands)
-        for ph in PHASES:
-            vals = [data[h][c][ph] for c in cands]
-            ax.barh(cands, vals, left=left, color=COLORS[ph], label=f"t_{ph}")
-            left = [a + b for a, b in zip(left, vals)]
-        for y, total in enumerate(left):
-            ax.annotate(f" {total:.1f} ms", (total, y), va="center", fontsize=7)
-        ax.set_xlim(0, max(left) * 1.18)
-        ax.set_xlabel("median time (ms)")
-        ax.set_title(f"boot: create, start, exec of /bin/echo — {h}")
-        ax.tick_params(axis="y", labelsize=8)
-        ax.legend(loc="upper right", fontsize=8)
+    groups = {h: split_fast_slow(data[h], {c: v[0] for c, v in data[h].items()}) for h in hosts}
+    rows = max(len(g) for g in groups.values())
+    heights = [max(1.6, 0.3 * max((len(g[i]) for g in groups.values() if len(g) > i), default=1) + 1.0) for i in range(rows)]
+    fig, axes = plt.subplots(rows, len(hosts), figsize=(7.5 * len(hosts), sum(heights) + 0.6), squeeze=False,
+                             gridspec_kw={"height_ratios": heights})
+    for j, h in enumerate(hosts):
+        for i in range(rows):
+            ax = axes[i][j]
+            if i >= len(groups[h]):
+                ax.set_axis_off()
+                continue
+            cands = groups[h][i]
+            totals = [data[h][c][0] for c in cands]
+            left = [0.0] * len(cands)
+            for ph in PHASES:
+                shares = [data[h][c][1][ph] / max(sum(data[h][c][1].values()), 1e-9) for c in cands]
+                vals = [t * sh for t, sh in zip(totals, shares)]
+                ax.barh(cands, vals, left=left, color=COLORS[ph], label=f"t_{ph}")
+                left = [a + b for a, b in zip(left, vals)]
+            for y, total in enumerate(totals):
+                ax.annotate(f" {total:.1f} ms", (total, y), va="center", fontsize=7)
+            ax.set_xlim(0, max(totals) * 1.2)
+            ax.invert_yaxis()  # fastest on top, as in every figure
+            ax.tick_params(axis="y", labelsize=8)
+            which = "" if len(groups[h]) == 1 else (" (fast group)" if i == 0 else f" (more than {FAST_GROUP}x the fastest)")
+            ax.set_title(f"boot: create, start, exec of /bin/echo — {h}{which}", fontsize=9)
+            if i == 0:
+                ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7)
+            ax.set_xlabel("ms", fontsize=8)
+    fig.tight_layout()
+    fig.text(0.01, -0.02, "Bar and label: the median of per-run create+start+exec (the table's figure), "
+                          "split by the phases' median shares. Fastest on top.", fontsize=8)
     save(fig, out, "boot_phases", made)
 
 
@@ -207,9 +248,15 @@ def plot_bars(ok, hosts, out, made, workload, name, value_of, xlabel, title):
     height = max(2.5, 0.32 * max(len(v) for v in data.values()) + 1.2)
     fig, axes = plt.subplots(1, len(hosts), figsize=(7.5 * len(hosts), height), squeeze=False)
     for ax, h in zip(axes[0], hosts):
-        cands = sorted(data[h], key=lambda c: data[h][c])
+        if not data[h]:
+            ax.text(0.5, 0.5, "no runs", ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
+            continue
+        # Best first, on top: lowest for times, highest for rates.
+        cands = sorted(data[h], key=lambda c: data[h][c] * (1 if LOWER_IS_BETTER.get(workload, True) else -1))
         vals = [data[h][c] for c in cands]
         ax.barh(cands, vals, color="#4C72B0")
+        ax.invert_yaxis()
         for y, v in enumerate(vals):
             ax.annotate(" " + fmt(v), (v, y), va="center", fontsize=7)
         ax.set_xlim(0, max(vals) * 1.18)
@@ -229,13 +276,21 @@ def plot_throughput(ok, hosts, out, made):
         for (hh, cand, w, p), runs in ok.items():
             if hh == h and w == "throughput":
                 series[cand].append((int(p), p, statistics.median([num(r["value"]) for r in runs])))
-        draw_series(ax, series, "concurrent starts", "containers per second (median)")
+        draw_series(ax, series, "concurrent starts", "containers per second (median)", lower=False)
         ax.set_title(f"throughput — {h}")
     save(fig, out, "throughput", made)
 
 
+MIN_RUNS = 3  # fewer measured runs than this give no verdict: one sample says nothing of the noise
+
+
 def fastest(groups, lower, rng):
     """The best candidate of one workload/parameter on one host, and how sure that is."""
+    if min(len(s) for s in groups.values()) < MIN_RUNS and len(groups) > 1:
+        m = {c: statistics.median(s) for c, s in groups.items()}
+        best = min(m, key=lambda c: m[c] * (1 if lower else -1))
+        return (0, best, m[best], None, None, groups[best]), None, \
+            f"not enough runs to decide (n < {MIN_RUNS} for some candidates)"
     ranked = []
     for cand, samples in groups.items():
         m, lo, hi = median_ci(samples, rng)
@@ -247,14 +302,79 @@ def fastest(groups, lower, rng):
     second = ranked[1]
     overlap = not (math.isnan(best[3]) or math.isnan(second[3])) and (
         (best[4] >= second[3]) if lower else (best[3] <= second[4]))
-    if len(best[5]) < 2 or len(second[5]) < 2:
-        return best, second, "too few runs to tell (n < 2)"
     if math.isnan(best[3]) or overlap:
         alt = "less" if lower else "greater"
         p = stats.mannwhitneyu(best[5], second[5], alternative=alt).pvalue
         verdict = "clearly" if p < 0.05 else "not clearly"
         return best, second, f"{verdict} ahead of {second[1]} (Mann-Whitney U, one-sided p = {p:.3g})"
     return best, second, f"ahead of {second[1]}: the 95 % confidence intervals of the medians do not overlap"
+
+
+N_BOOT = 1000
+
+
+def mean_ranks(pairs, cands, pick):
+    """Mean rank of each candidate over the pairs, with `pick(samples)` the value compared; tied
+    values share their mean rank (1 = best)."""
+    total = dict.fromkeys(cands, 0.0)
+    for _, _, lower, groups in pairs:
+        vals = {c: pick(groups[c]) * (1 if lower else -1) for c in cands}
+        order = sorted(cands, key=lambda c: vals[c])
+        i = 0
+        while i < len(order):
+            j = i
+            while j + 1 < len(order) and vals[order[j + 1]] == vals[order[i]]:
+                j += 1
+            for c in order[i:j + 1]:
+                total[c] += (i + j) / 2 + 1
+            i = j + 1
+    return {c: total[c] / len(pairs) for c in cands}
+
+
+def best_configuration(host, pairs, rng):
+    """The verdict for one host: the best mean rank over the pairs every competitor ran with n >= MIN_RUNS,
+    and how often it stays first when the runs are resampled."""
+    if not pairs:
+        return f"On **{host}**: no workload ran."
+    cover = collections.Counter(c for _, _, _, g in pairs for c in g)
+    most = max(cover.values())
+    cands = sorted(c for c, n in cover.items() if n == most)
+    pairs = [p for p in pairs if all(c in p[3] for c in cands)]
+    decidable = [p for p in pairs if min(len(p[3][c]) for c in cands) >= MIN_RUNS]
+    few = len(pairs) - len(decidable)
+    if len(cands) < 2:
+        return f"On **{host}**: only {cands[0]} ran every workload; nothing to compare it with."
+    if not decidable:
+        return (f"On **{host}**: not enough runs to decide: every one of the {len(pairs)} workload/parameter pairs has a "
+                f"candidate with fewer than {MIN_RUNS} measured runs (run the full matrix, or more --runs).")
+    point = mean_ranks(decidable, cands, statistics.median)
+    wins = collections.Counter()
+    boot = collections.defaultdict(list)
+    for _ in range(N_BOOT):
+        r = mean_ranks(decidable, cands, lambda s: statistics.median(rng.choices(s, k=len(s))))
+        best = min(r.values())
+        leaders = [c for c in cands if r[c] == best]
+        for c in leaders:  # a tie for first shares the resample
+            wins[c] += 1 / len(leaders)
+        for c in cands:
+            boot[c].append(r[c])
+    ordered = sorted(cands, key=lambda c: (-wins[c], point[c]))
+    top = ordered[0]
+
+    def interval(c):
+        v = sorted(boot[c])
+        return f"{v[int(0.025 * N_BOOT)]:.2f}–{v[int(0.975 * N_BOOT) - 1]:.2f}"
+
+    share = wins[top] / N_BOOT
+    rest = ", ".join(f"{c} ({100 * wins[c] / N_BOOT:.0f} %, mean rank {point[c]:.2f})" for c in ordered[1:4] if wins[c] > 0)
+    basis = f"over {len(decidable)} workload/parameter pair(s)" + (
+        f"; {few} more with fewer than {MIN_RUNS} runs left out: not enough runs to decide them" if few else "")
+    if share >= 0.95:
+        head = f"**{top}**, first in {100 * share:.0f} % of {N_BOOT} resamples (mean rank {point[top]:.2f}, 95 % interval {interval(top)})"
+    else:
+        head = (f"no clear winner: **{top}** is first in {100 * share:.0f} % of {N_BOOT} resamples (mean rank {point[top]:.2f}, "
+                f"95 % interval {interval(top)})" + (f"; also first: {rest}" if rest else ""))
+    return f"On **{host}**: {head}; {basis}."
 
 
 def main():
@@ -301,7 +421,7 @@ def main():
         by_workload[(w, p)][h][cand] = runs
     figures_for = {"boot": "boot_phases", "sqlite-read": "io_sqlite", "sqlite-write": "io_sqlite", "files-read": "io_files",
                    "tar-extract": "io_files", "http": "http", "ping": "ping", "throughput": "throughput"}
-    ranks = collections.defaultdict(lambda: collections.defaultdict(list))
+    rank_inputs = collections.defaultdict(list)  # host -> [(workload, param, lower is better, {candidate: samples})]
     shown = set()
     order = ["boot", "sqlite-read", "sqlite-write", "files-read", "tar-extract", "http", "ping", "throughput"]
     keys = sorted(by_workload, key=lambda k: (order.index(k[0]) if k[0] in order else 99, param_key(k[1])))
@@ -324,10 +444,13 @@ def main():
                 m, lo, hi = median_ci(groups[c], rng)
                 ci = "—" if math.isnan(lo) else f"{lo:.3f} – {hi:.3f}"
                 md.append(f"| {h} | {c} | {len(groups[c])} | {m:.3f} | {p95(groups[c]):.3f} | {ci} |")
-                ranks[h][c].append(i + 1)
+            rank_inputs[h].append((w, p, lower, groups))
             best, second, how = fastest(groups, lower, rng)
-            md += ["", f"Fastest on {h}: **{best[1]}** ({best[2]:.3f}; {how})." if lower else
-                   f"Best on {h}: **{best[1]}** ({best[2]:.3f}; {how}).", ""]
+            if second is None and len(groups) > 1:  # too few runs: the lowest median, no verdict
+                md += ["", f"{'Lowest' if lower else 'Highest'} median on {h}: {best[1]} ({best[2]:.3f}); {how}.", ""]
+            else:
+                md += ["", f"Fastest on {h}: **{best[1]}** ({best[2]:.3f}; {how})." if lower else
+                       f"Best on {h}: **{best[1]}** ({best[2]:.3f}; {how}).", ""]
     if skipped:
         md += ["", "## Skipped", "", "| host | candidate | workload | why |", "|---|---|---|---|"]
         for (h, c, w), why in sorted(skipped.items()):
@@ -339,15 +462,12 @@ def main():
     md += ["", "## The best configuration", ""]
     md.append("The thesis's question — which configuration gives a ready container the fastest, and runs the work "
               "inside it best — answered per host by the mean rank over every workload and parameter a candidate ran "
-              "(1 = best). Only candidates that ran everything their host's best-covered candidate ran compete.")
+              f"(1 = best), counting only workload/parameter pairs where every candidate has at least {MIN_RUNS} measured "
+              f"runs. The ranking is redone on {N_BOOT} bootstrap resamples of the runs: the share of resamples a "
+              "candidate comes first in is how sure the verdict is (95 % or more: a clear winner). Only candidates that "
+              "ran everything their host's best-covered candidate ran compete.")
     for h in hosts:
-        if not ranks[h]:
-            continue
-        most = max(len(v) for v in ranks[h].values())
-        full = {c: sum(v) / len(v) for c, v in ranks[h].items() if len(v) == most}
-        best = sorted(full.items(), key=lambda kv: kv[1])
-        md += ["", f"On **{h}**: **{best[0][0]}** (mean rank {best[0][1]:.2f} over {most} workload/parameter pairs)" +
-               (f", then {best[1][0]} ({best[1][1]:.2f})" if len(best) > 1 else "") + "."]
+        md += ["", best_configuration(h, rank_inputs[h], rng)]
     (out / "report.md").write_text("\n".join(md) + "\n")
     print(f"report: {out / 'report.md'}; figures: " + ", ".join(f"{n}.png/.svg" for n in made))
 
