@@ -41,8 +41,9 @@ build() {
 # The engines (crun, runc, runsc, docker, podman) through the Ansible playbooks: installed,
 # configured, daemons started. An engine that fails to set up is skipped by the harness with a reason.
 setup_engines() {
-    (cd playbooks && ansible-playbook site.yml >/tmp/ctrbench-ansible.log 2>&1) ||
-        echo "ctrbench.sh: engine setup failed (see /tmp/ctrbench-ansible.log); drivers that cannot run will be skipped" >&2
+    mkdir -p build
+    (cd playbooks && ansible-playbook site.yml >../build/ansible.log 2>&1) ||
+        echo "ctrbench.sh: engine setup failed (see build/ansible.log); drivers that cannot run will be skipped" >&2
 }
 
 setup() {

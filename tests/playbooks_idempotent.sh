@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../playbooks"
 command -v ansible-playbook >/dev/null || { echo "skipped: ansible-playbook not installed"; exit 77; }
 [ "$(id -u)" -eq 0 ] || { echo "skipped: needs root"; exit 77; }
+logs=$(mktemp -d); trap 'rm -rf "$logs"' EXIT
 mounted_before=$(findmnt -n --mountpoint /var/lib/ctrbench/btrfs >/dev/null && echo yes || echo no)
 twice() {
-    local book=$1 log=/tmp/ctrbench-playbook-$(basename "$1" .yml)
+    local book=$1 log=$logs/$(basename "$1" .yml)
     ansible-playbook "$book" >"$log-1.log" 2>&1 || { tail -20 "$log-1.log"; exit 1; }
     ansible-playbook "$book" >"$log-2.log" 2>&1 || { tail -20 "$log-2.log"; exit 1; }
     local recap

@@ -12,7 +12,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 btrfs_before=$(findmnt -n --mountpoint /var/lib/ctrbench/btrfs >/dev/null && echo yes || echo no)
 start=$(date +%s)
 (cd "$SRC/playbooks" && ansible-playbook -i inventory/localhost.ini run-matrix.yml -e "matrix_flags=--quick" \
-    -e "results_dir=$tmp" >"$tmp/run.log" 2>&1) || { tail -40 "$tmp/run.log"; fail "run-matrix.yml failed"; }
+    -e "results_dir=$tmp" -e "host_results_dir=$tmp/host" >"$tmp/run.log" 2>&1) || { tail -40 "$tmp/run.log"; fail "run-matrix.yml failed"; }
 elapsed=$(( $(date +%s) - start ))
 grep -A8 "Show how it went" "$tmp/run.log" | sed -n '1,10p'
 csv=$(ls "$tmp"/localhost/matrix-*-localhost.csv 2>/dev/null | head -1)
@@ -28,6 +28,10 @@ report=$(ls "$tmp"/report/*/report.md 2>/dev/null | head -1)
 m=$(/usr/bin/python3 -c "import json; m=json.load(open('${csv%.csv}.json')); o=m.get('harness_overhead',{}); print(round(m['elapsed_s']), round(o.get('percent_of_run',0),3))")
 echo "run-matrix.yml --quick: ${elapsed}s in all (matrix itself $(echo $m | cut -d' ' -f1)s), $ok ok runs, harness overhead $(echo $m | cut -d' ' -f2)% of run time"
 [ "$(echo $m | cut -d' ' -f1)" -lt 900 ] || fail "the quick matrix took longer than 15 minutes"
+# Nothing written into the user's results/ or left in /tmp by the test.
+ls "$SRC"/results/*"$(basename "${csv%-localhost.csv}")"* 2>/dev/null && fail "the test wrote into $SRC/results/"
+ls /tmp/ctrbench-ansible.log /tmp/ctrbench-playbook-* 2>/dev/null && fail "logs left in /tmp"
+rm -rf "$SRC/build/last-quick-matrix-report"; cp -r "$(dirname "$report")" "$SRC/build/last-quick-matrix-report" 2>/dev/null || true  # for a look after the test
 # The host as found: docker on its storage, no btrfs loop mount the matrix made.
 [ "$btrfs_before" = yes ] || ! findmnt -n --mountpoint /var/lib/ctrbench/btrfs >/dev/null || fail "the btrfs loop mount was left"
 echo ok
