@@ -91,6 +91,7 @@ struct Capabilities {
     bool checkpoint = false;       // CRIU checkpoint/restore
     bool port_publishing = false;  // publishes a port on 127.0.0.1
     bool own_network = false;      // supports NetworkMode::Own
+    std::string no_network_why;    // when !own_network: why, in words a user acts on
     bool read_only_rootfs = false; // supports ContainerSpec::read_only_rootfs
 };
 

@@ -184,7 +184,8 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
     };
     // A workload this driver or image cannot run is one skipped row with the reason, never a fake figure.
     if (auto why = workload.unsupported(driver.capabilities(), *rootfs); !why.empty())
-        return single("skipped", driver.name() + " cannot run " + workload.name() + ": " + why);
+        return single("skipped", driver.name() + (cand.runtime != driver.name() ? " with " + cand.runtime : "") + " cannot run " +
+                                     workload.name() + ": " + why);
     // The dataset (untimed). If it cannot be made, that is one error row and the caller goes on.
     auto mounts = workload.data(param, opts.data_dir, progress.on_data);
     if (!mounts) return single("error", mounts.error().message());

@@ -9,7 +9,8 @@ namespace ctrbench {
 namespace {
 
 std::string no_network_reason(const Capabilities& caps) {
-    return caps.own_network ? "" : "the driver gives containers no network of their own (NetworkMode::Own)";
+    if (caps.own_network) return "";
+    return caps.no_network_why.empty() ? "the driver gives its containers no network link of their own" : caps.no_network_why;
 }
 
 }  // namespace

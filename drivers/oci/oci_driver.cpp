@@ -220,6 +220,7 @@ Capabilities OciDriver::capabilities() const {
     c.read_only_rootfs = true;
     // runsc runs with --network=none here (its sandbox network fails on this kind of host, HOST-NOTES).
     c.own_network = runtime_ != "runsc";
+    if (!c.own_network) c.no_network_why = "runsc runs with --network=none (gVisor's sandbox network fails on this kind of host)";
     return c;
 }
 

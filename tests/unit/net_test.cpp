@@ -55,7 +55,9 @@ TEST(Ping, AsksForItsOwnLinkAndNetRawOnly) {
     EXPECT_EQ(argv.back(), "{host}");  // the host end of the container's link, nothing else
     EXPECT_FALSE(w.prepare(spec, "0"));
     Capabilities none;
-    EXPECT_EQ(w.unsupported(none, "/"), "the driver gives containers no network of their own (NetworkMode::Own)");
+    EXPECT_EQ(w.unsupported(none, "/"), "the driver gives its containers no network link of their own");
+    none.no_network_why = "runsc runs with --network=none";
+    EXPECT_EQ(w.unsupported(none, "/"), "runsc runs with --network=none");
 }
 
 TEST(Http, PublishesItsPortOnTheContainersOwnNetwork) {

@@ -172,7 +172,7 @@ TEST_F(RunnerTest, AWorkloadTheDriverCannotRunIsOneSkippedRowWithTheReason) {
     ASSERT_TRUE(recs);
     ASSERT_EQ(recs->size(), 1u);
     EXPECT_EQ((*recs)[0].status, "skipped");
-    EXPECT_EQ((*recs)[0].error, "fake cannot run fake-net: no network of its own");
+    EXPECT_EQ((*recs)[0].error, "fake with fakert cannot run fake-net: no network of its own");
     EXPECT_FALSE((*recs)[0].create_ms);
     EXPECT_EQ(d.creates, 0);  // nothing was created, nothing faked
 }
