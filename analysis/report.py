@@ -133,8 +133,11 @@ def draw_series(ax, series, xlabel, ylabel, logy=True, lower=True):
         ax.tick_params(axis="y", labelsize=7)
         return
     cmap = plt.get_cmap("tab20")
-    for i, (cand, pts) in enumerate(sorted(series.items())):
+    for pts in series.values():
         pts.sort()
+    # The legend in the one order of every figure: best first, by the value at the largest parameter.
+    best_first = sorted(series.items(), key=lambda kv: (-kv[1][-1][0][0], kv[1][-1][2] * (1 if lower else -1)))
+    for i, (cand, pts) in enumerate(best_first):
         ax.plot([p[1] for p in pts], [p[2] for p in pts], marker=MARKERS[i % len(MARKERS)], color=cmap(i % 20), label=cand)
     if logy:
         ax.set_yscale("log")
