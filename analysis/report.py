@@ -161,16 +161,17 @@ def host_columns(hosts):
 FAST_GROUP = 10  # a second panel for candidates more than this many times slower than the fastest
 
 
-def split_fast_slow(cands, total):
-    """Candidates in one sort order (fastest first), split into a fast and a slow group when they
-    span more than FAST_GROUP times, so that the fast ones' bars are not slivers beside the slow."""
-    cands = sorted(cands, key=lambda c: total[c])
-    if not cands:
-        return []
-    fastest = max(total[cands[0]], 1e-9)
-    fast = [c for c in cands if total[c] <= FAST_GROUP * fastest]
-    slow = [c for c in cands if c not in fast]
-    return [fast, slow] if slow else [fast]
+def split_fast_slow(cands, total, most=3):
+    """Candidates in one sort order (fastest first), in panels that each span at most FAST_GROUP
+    times their fastest (up to `most` panels; the last takes the rest), so that no bar is a sliver
+    beside one ten times longer."""
+    groups = []
+    for c in sorted(cands, key=lambda c: total[c]):
+        if not groups or (total[c] > FAST_GROUP * max(total[groups[-1][0]], 1e-9) and len(groups) < most):
+            groups.append([c])
+        else:
+            groups[-1].append(c)
+    return groups
 
 
 def plot_boot(ok, hosts, out, made):
@@ -208,7 +209,7 @@ def plot_boot(ok, hosts, out, made):
             ax.set_xlim(0, max(totals) * 1.2)
             ax.invert_yaxis()  # fastest on top, as in every figure
             ax.tick_params(axis="y", labelsize=8)
-            which = "" if len(groups[h]) == 1 else (" (fast group)" if i == 0 else f" (more than {FAST_GROUP}x the fastest)")
+            which = "" if len(groups[h]) == 1 else f" ({i + 1} of {len(groups[h])}, by time)"
             ax.set_title(f"boot: create, start, exec of /bin/echo — {h}{which}", fontsize=9)
             if i == 0:
                 ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7)
