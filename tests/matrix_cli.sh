@@ -14,6 +14,9 @@ echo "$out" | grep -qE "^  lean-lean-overlay-minimal-v1-rootful +runnable" || fa
 echo "$out" | grep -qE "^  docker-runc-zfs-minimal-v1-rootful +skipped: storage zfs needs the zfs filesystem" || fail "zfs reason"
 echo "$out" | grep -qE "^  lxd-lxc-dir-minimal-v1-rootful +skipped: ctrbench has no lxd driver yet" || fail "lxd reason"
 echo "$out" | grep -qE "^plan: [0-9]+ runnable, [0-9]+ skipped; .* expected duration ~" || fail "no plan line"
+# Skipped candidates also grouped by reason, with a count, each reason once.
+echo "$out" | grep -qE "^  [0-9]+ skipped: storage zfs needs the zfs filesystem, which this kernel lacks \(docker-runc-zfs" || fail "no grouped skip line"
+[ "$(echo "$out" | sed -n '/^skipped, by reason:/,/^plan:/p' | grep -c 'skipped: storage zfs needs')" = 1 ] || fail "a reason is listed twice"
 # --quick is a fraction of the full plan.
 q=$("$H" --matrix all --dry-run --quick 2>/dev/null | grep '^plan:')
 echo "$q" | grep -q "(quick)" || fail "quick plan: $q"

@@ -67,6 +67,11 @@ for r in rows:
     cand, median = r[2].strip(), float(r[4])
     label = f"{median:.1f} ms"
     assert label in svg, f"{cand}: table median {median} but no label '{label}' in the plot"
+# Fastest first, as the table; panels of at most 10x each, so the fast stacks are not slivers.
+for panel in svg.split('<g id="axes_')[1:]:
+    labels = [float(m) for m in re.findall(r">\s*(\d+\.\d) ms<", panel)]
+    assert labels == sorted(labels), f"bars not fastest first: {labels}"
+assert "(1 of " in svg and "by time)" in svg, "lean (7 ms) and docker (600 ms) share one linear panel"
 PY
 # Bad input: a clear message, non-zero.
 echo "a,b" >"$tmp/bad.csv"
