@@ -20,7 +20,7 @@ const std::string kRootfs = std::string(CTRBENCH_IMAGES_DIR) + "/minimal/rootfs"
 
 void lean_create_exit(benchmark::State& state, bool net) {
     if (::geteuid() != 0) return state.SkipWithError("needs root");
-    auto layout = lean::discover_cgroups();
+    auto layout = discover_cgroups();
     if (!layout) return state.SkipWithError(layout.error().message().c_str());
     auto pool = lean::CgroupPool::open(*layout);
     if (!pool) return state.SkipWithError(pool.error().message().c_str());

@@ -1,5 +1,10 @@
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdlib>
 
 #include "drivers/driver.h"
 
@@ -8,6 +13,20 @@ namespace ctrbench {
 // The idle first process every driver starts unless the spec names another. It forks nothing, so it
 // does not compete with the exec phase for the CPU (an idle shell forking `sleep` did, measurably).
 const std::vector<std::string> kIdleInit = {"/bin/sleep", "infinity"};
+
+std::string owned_name(const std::string& what) { return "ctrbench-" + std::to_string(::getpid()) + "-" + what; }
+
+int owner_pid(const std::string& name) {
+    for (std::string prefix : {"ctrbench-test-", "ctrbench-"})
+        if (name.starts_with(prefix) && name.size() > prefix.size() && std::isdigit(static_cast<unsigned char>(name[prefix.size()])))
+            return std::atoi(name.c_str() + prefix.size());
+    return 0;
+}
+
+bool owner_gone(const std::string& name) {
+    int pid = owner_pid(name);
+    return pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
+}
 
 bool adds_capability(const ContainerSpec& spec, const std::string& name) {
     auto norm = [](std::string s) {

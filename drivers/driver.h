@@ -63,6 +63,14 @@ struct ContainerSpec {
     std::chrono::milliseconds timeout{60'000};  // per exec; also bounds start
 };
 
+// How ctrbench names what it leaves on a host while it runs (containers, bundles, writable layers,
+// cgroup pool roots): "ctrbench-<pid>-<what>", <pid> being the process that made it ("ctrbench-test-
+// <pid>-<what>" in the tests). Every driver sweeps, once per process, what a process killed before it
+// could clean left behind: the things whose owner_gone().
+std::string owned_name(const std::string& what);  // "ctrbench-<getpid()>-<what>"
+int owner_pid(const std::string& name);           // the <pid> of such a name; 0 when it has none
+bool owner_gone(const std::string& name);         // the name has an owner, and that process is gone
+
 // Checks a spec before any engine sees it: one message naming the first problem.
 Status validate(const ContainerSpec& spec);
 

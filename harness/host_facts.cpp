@@ -3,7 +3,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "drivers/subprocess.h"
+#include "drivers/common/subprocess.h"
 #include "harness/host_info.h"
 #include "harness/runner.h"
 

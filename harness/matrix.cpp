@@ -13,7 +13,7 @@
 #include <iostream>
 #include <set>
 
-#include "drivers/subprocess.h"
+#include "drivers/common/subprocess.h"
 #include "harness/console_report.h"
 #include "harness/host_facts.h"
 #include "harness/host_info.h"

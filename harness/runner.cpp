@@ -191,7 +191,7 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
     if (!mounts) return single("error", mounts.error().message());
     {
         ContainerSpec base;
-        base.name = "ctrbench-" + std::to_string(::getpid()) + "-prepare";
+        base.name = owned_name("prepare");
         base.image = opts.image;
         base.rootfs = *rootfs;
         if (auto s = driver.prepare(base); !s) return fail(std::move(s.error()).wrap("prepare " + driver.name()));
@@ -205,7 +205,7 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
         auto t_begin = Clock::now();
         if (progress.on_run) progress.on_run(k + 1, total, warm);
         ContainerSpec spec;
-        spec.name = "ctrbench-" + std::to_string(::getpid()) + "-" + std::to_string(k);
+        spec.name = owned_name(std::to_string(k));
         spec.image = opts.image;
         spec.rootfs = *rootfs;
         spec.timeout = opts.timeout;

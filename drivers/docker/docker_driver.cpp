@@ -9,8 +9,9 @@
 #include <sstream>
 #include <thread>
 
-#include "drivers/lean/cgroup.h"
-#include "drivers/subprocess.h"
+#include "drivers/common/cgroupfs.h"
+#include "drivers/common/managed_engine.h"
+#include "drivers/common/subprocess.h"
 
 namespace ctrbench::docker {
 namespace {
@@ -66,21 +67,21 @@ public:
         // network settings say where published ports are and the bridge's address.
         if (auto j = api_.get_json("/containers/" + id_ + "/json")) {
             if ((*j)["State"]["Pid"].is_number())
-                if (auto cg = lean::memory_cgroup_of((*j)["State"]["Pid"].get<int>())) memory_cgroup_ = *cg;
+                if (auto cg = memory_cgroup_of((*j)["State"]["Pid"].get<int>())) memory_cgroup_ = *cg;
             network_ = (*j)["NetworkSettings"];
         }
         return {};
     }
 
-    Result<std::string> endpoint(int port) override { return DockerDriver::published_endpoint(network_, port); }
-    Result<std::string> host_end() override { return DockerDriver::gateway(network_); }
+    Result<std::string> endpoint(int port) override { return published_endpoint(network_, port); }
+    Result<std::string> host_end() override { return bridge_gateway(network_); }
 
     Result<ExecResult> exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) override {
         auto created = api_.post_json("/containers/" + id_ + "/exec",
                                       {{"AttachStdout", true}, {"AttachStderr", true}, {"Tty", false}, {"Cmd", argv}});
         if (!created) return fail(std::move(created.error()));
         std::string exec_id = (*created)["Id"];
-        std::uint64_t oom0 = lean::oom_kill_count(memory_cgroup_);
+        std::uint64_t oom0 = oom_kill_count(memory_cgroup_);
         ExecResult r;
         // The reply is the command's output, multiplexed, until it exits and Docker closes the stream.
         auto started = api_.call("POST", "/exec/" + exec_id + "/start", json{{"Detach", false}, {"Tty", false}}.dump(),
@@ -95,11 +96,8 @@ public:
         if (!info) return fail(std::move(info.error()));
         if ((*info)["Running"].get<bool>()) r.timed_out = true;
         else r.exit_code = (*info)["ExitCode"].get<int>();
-        // Docker reports a signal death as 128 + signal.
-        if (r.exit_code > 128 && r.exit_code < 128 + 65) {
-            r.signal = r.exit_code - 128;
-        }
-        r.oom_killed = lean::oom_kill_count(memory_cgroup_) > oom0;
+        decode_signal_exit(r);
+        r.oom_killed = oom_kill_count(memory_cgroup_) > oom0;
         return r;
     }
 
@@ -191,32 +189,6 @@ Probe DockerDriver::probe() {
     return p;
 }
 
-Result<std::string> DockerDriver::published_endpoint(const json& net, int port) {
-    auto key = std::to_string(port) + "/tcp";
-    if (!net.is_object() || !net.contains("Ports") || !net["Ports"].is_object() || !net["Ports"].contains(key) ||
-        !net["Ports"][key].is_array() || net["Ports"][key].empty())
-        return fail_msg("no host port is published for container port " + key + " (create with NetworkMode::Own and publish)");
-    const auto& b = net["Ports"][key][0];
-    std::string ip = b.value("HostIp", std::string());
-    std::string hp = b.value("HostPort", std::string());
-    if (hp.empty()) return fail_msg("container port " + key + " has no host port");
-    return (ip.empty() || ip == "0.0.0.0" ? std::string("127.0.0.1") : ip) + ":" + hp;
-}
-
-Result<std::string> DockerDriver::gateway(const json& net) {
-    std::string gw = net.is_object() ? net.value("Gateway", std::string()) : "";
-    if (gw.empty()) return fail_msg("the container has no gateway: create it with NetworkMode::Own (the engine's bridge)");
-    return gw;
-}
-
-Result<std::string> DockerDriver::image_ref(const ContainerSpec& spec) {
-    auto sha_file = spec.rootfs.parent_path() / (spec.image + ".sha256");
-    std::ifstream in(sha_file);
-    std::string sha;
-    if (!(in >> sha) || sha.size() < 16) return fail_msg("image " + spec.image + " has no checksum at " + sha_file.string());
-    return "ctrbench/" + spec.image + ":" + sha.substr(0, 16);
-}
-
 json DockerDriver::create_body(const ContainerSpec& spec, const std::string& image, const std::string& runtime) {
     json host = {
         {"Runtime", runtime},
@@ -265,7 +237,7 @@ json DockerDriver::create_body(const ContainerSpec& spec, const std::string& ima
 }
 
 Status DockerDriver::prepare(const ContainerSpec& spec) {
-    auto ref = image_ref(spec);
+    auto ref = image_tag(spec);
     if (!ref) return fail(std::move(ref.error()));
     if (api_.call("GET", "/images/" + *ref + "/json")) return {};
     auto tar_path = spec.rootfs.parent_path() / (spec.image + ".tar");
@@ -281,7 +253,7 @@ Status DockerDriver::prepare(const ContainerSpec& spec) {
 
 Result<std::unique_ptr<Container>> DockerDriver::create(const ContainerSpec& spec) {
     if (auto s = validate(spec); !s) return fail(std::move(s.error()));
-    auto ref = image_ref(spec);
+    auto ref = image_tag(spec);
     if (!ref) return fail(std::move(ref.error()));
     std::call_once(swept_, [&] {
         // Containers of ctrbench processes that died without cleaning (bucketbench's sweep by prefix).
@@ -290,8 +262,7 @@ Result<std::unique_ptr<Container>> DockerDriver::create(const ContainerSpec& spe
             for (const auto& c : *list)
                 for (const auto& n : c["Names"]) {
                     std::string name = n.get<std::string>();
-                    int pid = name.starts_with("/ctrbench-") ? std::atoi(name.c_str() + 10) : 0;
-                    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH)
+                    if (owner_gone(name.substr(name.starts_with("/") ? 1 : 0)))
                         (void)api_.call("DELETE", "/containers/" + c["Id"].get<std::string>() + "?force=true&v=true", "",
                                         "application/json", 60s, {204, 404});
                 }

@@ -29,15 +29,8 @@ public:
     Status prepare(const ContainerSpec& spec) override;
     Result<std::unique_ptr<Container>> create(const ContainerSpec& spec) override;
 
-    // "ctrbench/minimal:<first 16 hex of the image tar's sha256>": a new tag whenever the image changes.
-    static Result<std::string> image_ref(const ContainerSpec& spec);
     // The body of POST /containers/create for a spec.
     static nlohmann::json create_body(const ContainerSpec& spec, const std::string& image, const std::string& runtime);
-
-    // From an inspect's NetworkSettings (Docker's and Podman's have the same shape): "127.0.0.1:PORT"
-    // where container port `port`/tcp is published, and the gateway on the host.
-    static Result<std::string> published_endpoint(const nlohmann::json& network_settings, int port);
-    static Result<std::string> gateway(const nlohmann::json& network_settings);
 
 private:
     std::string runtime_;

@@ -1,19 +1,11 @@
-// Capabilities a container keeps, the same on every driver: Docker's default set (moby
-// oci/caps/defaults.go) without NET_RAW, as Podman has it, plus any the spec adds.
+// Applying a capability mask (drivers/common/capabilities.h) in the lean container's child.
 #pragma once
 
 #include <cstdint>
-#include <string>
-#include <vector>
 
-#include "drivers/error.h"
+#include "drivers/common/capabilities.h"
 
 namespace ctrbench::lean {
-
-// Bit i set = capability i kept.
-Result<std::uint64_t> capability_mask(const std::vector<std::string>& add);
-// "CAP_CHOWN,CAP_KILL,..." for messages and tests.
-std::string describe_mask(std::uint64_t mask);
 
 // Drops every capability outside `keep` from the bounding, inheritable, permitted and effective sets
 // and the ambient set. Async-signal-safe (raw syscalls), for the child before exec.

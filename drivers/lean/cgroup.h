@@ -10,30 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "drivers/common/cgroupfs.h"
 #include "drivers/driver.h"
 
 namespace ctrbench::lean {
 
 namespace fs = std::filesystem;
-
-enum class CgroupVersion { V1, V2 };
-
-// Where this process's cgroups are: for v1 one directory per controller we use (cpu, memory, pids),
-// for v2 the single unified directory. Each directory is this process's own cgroup, so ctrbench
-// nests under whatever the host put it in instead of escaping to the root.
-struct CgroupLayout {
-    CgroupVersion version = CgroupVersion::V1;
-    std::vector<fs::path> bases;  // v1: one per controller, in kV1Controllers order; v2: one
-    std::string describe() const; // "v1 (cpu, memory, pids)" or "v2"
-};
-
-// The controllers the v1 implementation needs, in the order of CgroupLayout::bases.
-inline constexpr const char* kV1Controllers[] = {"cpu", "memory", "pids"};
-
-// Reads mountinfo and /proc/self/cgroup. The unified hierarchy wins when it is mounted at the
-// cgroup root (pure v2); on a hybrid host (v2 beside v1) the v1 controllers are used.
-Result<CgroupLayout> discover_cgroups(const fs::path& mountinfo = "/proc/self/mountinfo",
-                                      const fs::path& self_cgroup = "/proc/self/cgroup");
 
 // One cgroup, which on v1 is a directory in each controller's hierarchy.
 class Cgroup {
@@ -82,11 +64,6 @@ private:
     std::mutex mu_;  // acquire and release may come from concurrent workers (throughput)
     std::vector<Slot> all_;
 };
-
-// The memory cgroup directory of a running process (another engine's container init), and the OOM
-// kills counted there so far (0 when unknown): how every driver reports ExecResult::oom_killed.
-Result<fs::path> memory_cgroup_of(int pid);
-std::uint64_t oom_kill_count(const fs::path& memory_cgroup);
 
 // Removes ctrbench-<pid> pool roots below `base` whose process is gone (bucketbench's sweep by prefix).
 void sweep_stale_pools(const fs::path& base);

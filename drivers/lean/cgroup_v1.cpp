@@ -1,7 +1,8 @@
 // cgroup v1: one hierarchy per controller (cpu, memory, pids), the mode of this project's hosts.
 #include <cmath>
 
-#include "drivers/lean/cgroup_common.h"
+#include "drivers/common/cgroupfs.h"
+#include "drivers/lean/cgroup_dirs.h"
 
 namespace ctrbench::lean {
 namespace {

@@ -1,7 +1,8 @@
 // cgroup v2: one unified hierarchy.
 #include <cmath>
 
-#include "drivers/lean/cgroup_common.h"
+#include "drivers/common/cgroupfs.h"
+#include "drivers/lean/cgroup_dirs.h"
 
 namespace ctrbench::lean {
 namespace {

@@ -6,9 +6,9 @@
 #include <fstream>
 #include <optional>
 
-#include "drivers/layer.h"
+#include "drivers/common/layer.h"
 #include "drivers/lean/container.h"
-#include "drivers/veth.h"
+#include "drivers/common/veth.h"
 
 namespace ctrbench::lean {
 namespace {

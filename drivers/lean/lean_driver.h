@@ -11,7 +11,7 @@
 #include <mutex>
 
 #include "drivers/driver.h"
-#include "drivers/layer.h"
+#include "drivers/common/layer.h"
 #include "drivers/lean/cgroup.h"
 
 namespace ctrbench::lean {

@@ -3,7 +3,7 @@
 #include <cctype>
 #include <cmath>
 
-#include "drivers/lean/capabilities.h"
+#include "drivers/common/capabilities.h"
 
 namespace ctrbench::oci {
 namespace {
@@ -13,7 +13,7 @@ using json = nlohmann::json;
 // The runtime spec's names are upper case: "CAP_CHOWN".
 json capability_names(std::uint64_t mask) {
     json names = json::array();
-    std::string all = lean::describe_mask(mask) + ",";
+    std::string all = describe_mask(mask) + ",";
     std::string cur;
     for (char c : all) {
         if (c == ',') {
@@ -34,7 +34,7 @@ json mount(const std::string& dest, const std::string& type, const std::string& 
 
 Result<json> make_config(const ContainerSpec& spec, const ConfigOptions& options) {
     if (auto s = validate(spec); !s) return fail(std::move(s.error()));
-    auto caps = lean::capability_mask(spec.add_caps);
+    auto caps = capability_mask(spec.add_caps);
     if (!caps) return fail(std::move(caps.error()));
     json capset = capability_names(*caps);
 

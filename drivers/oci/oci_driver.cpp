@@ -10,11 +10,11 @@
 #include <fstream>
 #include <optional>
 
-#include "drivers/layer.h"
-#include "drivers/lean/cgroup.h"
+#include "drivers/common/layer.h"
+#include "drivers/common/cgroupfs.h"
 #include "drivers/oci/oci_config.h"
-#include "drivers/subprocess.h"
-#include "drivers/veth.h"
+#include "drivers/common/subprocess.h"
+#include "drivers/common/veth.h"
 
 namespace ctrbench::oci {
 namespace {
@@ -24,7 +24,6 @@ using namespace std::chrono_literals;
 
 constexpr auto kVerbTimeout = 60s;  // runsc's delete alone takes over a second here (HOST-NOTES)
 
-bool pid_alive(int pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
 
 // Everything create() made, undone in reverse by remove(): the bundle's tmpfs and overlay mounts,
 // the bundle directory, and the runtime's container.
@@ -165,7 +164,7 @@ private:
         all.insert(all.end(), args.begin(), args.end());
         return all;
     }
-    std::uint64_t oom_kills() const { return lean::oom_kill_count(memory_cgroup_); }
+    std::uint64_t oom_kills() const { return oom_kill_count(memory_cgroup_); }
 
     std::vector<std::string> prefix_;
     std::string name_;
@@ -186,8 +185,7 @@ void sweep_stale(const std::vector<std::string>& prefix, const std::string& runt
     for (const auto& bundles : {fs::path(kStateRoot) / "bundles", layer_dir(runtime, "")}) {
         for (const auto& e : fs::directory_iterator(bundles, ec)) {
             auto name = e.path().filename().string();
-            int pid = owner_pid(name);
-            if (pid <= 0 || pid_alive(pid)) continue;
+            if (!owner_gone(name)) continue;
             auto del = prefix;
             del.insert(del.end(), {"delete", "--force", name});
             (void)run_process(del, 30s);
@@ -289,7 +287,7 @@ Result<std::unique_ptr<Container>> OciDriver::create(const ContainerSpec& spec) 
     // Where the runtime put the container's cgroup differs (runc nests a relative path under its own
     // cgroup, crun under the root): read it from the container's init.
     if (c->init_pid() > 0)
-        if (auto where = lean::memory_cgroup_of(c->init_pid())) c->set_memory_cgroup(*where);
+        if (auto where = memory_cgroup_of(c->init_pid())) c->set_memory_cgroup(*where);
     return std::unique_ptr<Container>(std::move(c));
 }
 

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "drivers/driver.h"
-#include "drivers/layer.h"
+#include "drivers/common/layer.h"
 
 namespace ctrbench::oci {
 

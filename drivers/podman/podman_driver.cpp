@@ -10,9 +10,9 @@
 #include <filesystem>
 #include <sstream>
 
-#include "drivers/docker/docker_driver.h"
-#include "drivers/lean/cgroup.h"
-#include "drivers/subprocess.h"
+#include "drivers/common/cgroupfs.h"
+#include "drivers/common/managed_engine.h"
+#include "drivers/common/subprocess.h"
 
 namespace ctrbench::podman {
 namespace {
@@ -37,20 +37,20 @@ public:
         // (published ports, the bridge's gateway), in one inspect.
         auto info = run_process(cmd({"inspect", "--format", "{{.State.Pid}} {{json .NetworkSettings}}", name_}), kVerbTimeout);
         if (info && info->ok()) {
-            if (auto cg = lean::memory_cgroup_of(std::atoi(info->out.c_str()))) memory_cgroup_ = *cg;
+            if (auto cg = memory_cgroup_of(std::atoi(info->out.c_str()))) memory_cgroup_ = *cg;
             auto sp = info->out.find(' ');
             if (sp != std::string::npos) network_ = nlohmann::json::parse(info->out.substr(sp + 1), nullptr, false);
         }
         return {};
     }
 
-    Result<std::string> endpoint(int port) override { return docker::DockerDriver::published_endpoint(network_, port); }
-    Result<std::string> host_end() override { return docker::DockerDriver::gateway(network_); }
+    Result<std::string> endpoint(int port) override { return published_endpoint(network_, port); }
+    Result<std::string> host_end() override { return bridge_gateway(network_); }
 
     Result<ExecResult> exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) override {
         auto args = cmd({"exec", name_});
         args.insert(args.end(), argv.begin(), argv.end());
-        std::uint64_t oom0 = lean::oom_kill_count(memory_cgroup_);
+        std::uint64_t oom0 = oom_kill_count(memory_cgroup_);
         auto r = run_process(args, timeout);
         if (!r) return fail(std::move(r.error()));
         // podman exec's own failures: 125 (podman), 126 (not executable), 127 (not found).
@@ -61,8 +61,8 @@ public:
         e.err = std::move(r->err);
         e.timed_out = r->timed_out;
         e.exit_code = r->exit_code;
-        if (e.exit_code > 128 && e.exit_code < 128 + 65) e.signal = e.exit_code - 128;
-        e.oom_killed = lean::oom_kill_count(memory_cgroup_) > oom0;
+        decode_signal_exit(e);
+        e.oom_killed = oom_kill_count(memory_cgroup_) > oom0;
         return e;
     }
 
@@ -200,7 +200,7 @@ Probe PodmanDriver::probe() {
 }
 
 Status PodmanDriver::prepare(const ContainerSpec& spec) {
-    auto ref = docker::DockerDriver::image_ref(spec);  // the same tag scheme as docker
+    auto ref = image_tag(spec);  // the same tag scheme as docker
     if (!ref) return fail(std::move(ref.error()));
     auto b = base();
     auto exists = b;
@@ -215,7 +215,7 @@ Status PodmanDriver::prepare(const ContainerSpec& spec) {
 Result<std::unique_ptr<Container>> PodmanDriver::create(const ContainerSpec& spec) {
     if (auto s = validate(spec); !s) return fail(std::move(s.error()));
     if (binary_.empty()) return fail_msg("podman is not installed");
-    auto ref = docker::DockerDriver::image_ref(spec);
+    auto ref = image_tag(spec);
     if (!ref) return fail(std::move(ref.error()));
     auto b = base();
     std::call_once(swept_, [&] {
@@ -225,8 +225,7 @@ Result<std::unique_ptr<Container>> PodmanDriver::create(const ContainerSpec& spe
         if (auto r = run_process(ps, 60s); r && r->ok()) {
             std::istringstream in(r->out);
             for (std::string name; std::getline(in, name);) {
-                int pid = name.starts_with("ctrbench-") ? std::atoi(name.c_str() + 9) : 0;
-                if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) {
+                if (owner_gone(name)) {
                     auto rm = b;
                     rm.insert(rm.end(), {"rm", "--force", name});
                     (void)run_process(rm, 60s);

@@ -96,7 +96,7 @@ TEST_F(LeanTest, OwnPidNamespaceWithTheFirstProcessAsPid1) {
 
 TEST_F(LeanTest, RunModeCommandIsPid1) {
     // start_lean_container's mode: the command itself is the first process.
-    auto layout = lean::discover_cgroups();
+    auto layout = discover_cgroups();
     ASSERT_TRUE(layout);
     auto pool = lean::CgroupPool::open(*layout);
     ASSERT_TRUE(pool);
@@ -263,7 +263,7 @@ TEST_F(LeanTest, CgroupLimitsAreApplied) {
     // Inside: a cgroup namespace rooted at the container's cgroup.
     EXPECT_NE(r->out.find(":memory:/\n"), std::string::npos) << r->out;
     // Outside: the pooled cgroup the container runs in carries the limits.
-    auto layout = lean::discover_cgroups();
+    auto layout = discover_cgroups();
     ASSERT_TRUE(layout);
     bool found = false;
     for (const auto& e : fs::recursive_directory_iterator(layout->bases[1])) {
@@ -297,7 +297,7 @@ TEST_F(LeanTest, CgroupLimitsAreApplied) {
 
 TEST_F(LeanTest, CgroupsAreReusedFromThePool) {
     for (int i = 0; i < 5; ++i) EXPECT_TRUE(run(spec("-" + std::to_string(i)), {"/bin/true"}).ok());
-    auto layout = lean::discover_cgroups();
+    auto layout = discover_cgroups();
     int pools = 0;
     for (const auto& e : fs::directory_iterator(layout->bases[0]))
         if (e.path().filename() == "ctrbench-" + std::to_string(::getpid()))

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <thread>
 
-#include "drivers/subprocess.h"
+#include "drivers/common/subprocess.h"
 
 namespace ctrbench::hostcheck {
 namespace fs = std::filesystem;

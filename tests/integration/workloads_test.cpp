@@ -9,7 +9,7 @@
 #include <ostream>
 
 #include "drivers/driver.h"
-#include "drivers/layer.h"
+#include "drivers/common/layer.h"
 #include "tests/integration/leftovers.h"
 #include "workloads/io.h"
 

@@ -4,8 +4,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "drivers/common/cgroupfs.h"
 #include "drivers/lean/cgroup.h"
-#include "drivers/lean/cgroup_common.h"
+#include "drivers/lean/cgroup_dirs.h"
 
 using namespace ctrbench;
 using namespace ctrbench::lean;

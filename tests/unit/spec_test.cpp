@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include "drivers/driver.h"
 
 using namespace ctrbench;
@@ -60,4 +62,18 @@ TEST(Spec, ExecResultDescribes) {
     r = {};
     r.timed_out = true;
     EXPECT_FALSE(r.ok());
+}
+
+// The naming scheme every driver's sweep relies on (drivers/driver.h).
+TEST(Naming, OwnedNamesCarryTheirOwnersPid) {
+    auto mine = owned_name("7");
+    EXPECT_EQ(mine, "ctrbench-" + std::to_string(::getpid()) + "-7");
+    EXPECT_EQ(owner_pid(mine), ::getpid());
+    EXPECT_EQ(owner_pid("ctrbench-test-4242-net"), 4242);
+    EXPECT_EQ(owner_pid("ctrbench-31"), 31);  // a cgroup pool root
+    EXPECT_EQ(owner_pid("ctrbench-bench"), 0);
+    EXPECT_EQ(owner_pid("other-12-3"), 0);
+    EXPECT_FALSE(owner_gone(mine)) << "this process runs";
+    EXPECT_FALSE(owner_gone("ctrbench-bench")) << "no owner: never swept";
+    EXPECT_TRUE(owner_gone("ctrbench-" + std::to_string(1 << 22 | 12345) + "-0")) << "beyond pid_max: gone";
 }

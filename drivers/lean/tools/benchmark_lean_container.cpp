@@ -47,7 +47,7 @@ struct Tally {
 
 // One worker: containers back to back for `seconds`, a seed-format line each second.
 Result<Tally> run_lean(const lean::Config& cfg, double seconds, const std::string& prefix) {
-    auto layout = lean::discover_cgroups();
+    auto layout = discover_cgroups();
     if (!layout) return fail(std::move(layout.error()));
     auto pool = lean::CgroupPool::open(*layout);
     if (!pool) return fail(std::move(pool.error()));

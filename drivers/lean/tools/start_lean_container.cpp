@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
     sa.sa_handler = on_signal;
     for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
 
-    auto layout = lean::discover_cgroups();
+    auto layout = discover_cgroups();
     if (!layout) return std::fprintf(stderr, "start_lean_container: %s\n", layout.error().message().c_str()), 1;
     auto pool = lean::CgroupPool::open(*layout);
     if (!pool) return std::fprintf(stderr, "start_lean_container: %s\n", pool.error().message().c_str()), 1;

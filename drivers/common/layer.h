@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "drivers/error.h"
+#include "drivers/driver.h"
 
 namespace ctrbench {
 
@@ -27,10 +27,6 @@ std::string layer_storage_name(LayerStorage storage);
 
 // Where one container's layer lives on disk: kLayerRoot/<driver>/<container name>.
 std::filesystem::path layer_dir(const std::string& driver, const std::string& container);
-
-// The pid of the ctrbench process a container name belongs to ("ctrbench-<pid>-…",
-// "ctrbench-test-<pid>-…"), or 0 when the name does not say.
-int owner_pid(const std::string& container_name);
 
 // Removes the layers under kLayerRoot/<driver> of ctrbench processes that are gone (killed with
 // SIGKILL before they could clean). Mounts on them are detached first.

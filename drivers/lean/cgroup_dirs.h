@@ -1,22 +1,5 @@
-// File helpers shared by the v1 and v2 cgroup implementations.
+// What the v1 and v2 cgroup implementations of the lean runtime share.
 #pragma once
-
-#include <filesystem>
-#include <string>
-
-#include "drivers/error.h"
-
-namespace ctrbench::lean {
-
-Status write_file(const std::filesystem::path& path, const std::string& value);
-Result<std::string> read_file(const std::filesystem::path& path);
-// Reads "key N" from a flat-keyed file such as memory.events or memory.oom_control; 0 if absent.
-Result<std::uint64_t> read_keyed(const std::filesystem::path& path, const std::string& key);
-Result<std::vector<int>> read_pids(const std::filesystem::path& procs);
-Status make_dir(const std::filesystem::path& dir);
-Result<int> open_procs(const std::filesystem::path& dir);
-
-}  // namespace ctrbench::lean
 
 #include <vector>
 

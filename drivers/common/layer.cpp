@@ -1,11 +1,6 @@
-#include "drivers/layer.h"
+#include "drivers/common/layer.h"
 
-#include <signal.h>
 #include <sys/mount.h>
-
-#include <cctype>
-#include <cerrno>
-#include <cstdlib>
 
 namespace ctrbench {
 namespace fs = std::filesystem;
@@ -26,20 +21,10 @@ std::string layer_storage_name(LayerStorage storage) { return storage == LayerSt
 
 fs::path layer_dir(const std::string& driver, const std::string& container) { return fs::path(kLayerRoot) / driver / container; }
 
-int owner_pid(const std::string& name) {
-    for (const char* prefix : {"ctrbench-test-", "ctrbench-"}) {
-        std::string p = prefix;
-        if (name.starts_with(p) && name.size() > p.size() && std::isdigit(static_cast<unsigned char>(name[p.size()])))
-            return std::atoi(name.c_str() + p.size());
-    }
-    return 0;
-}
-
 void sweep_stale_layers(const std::string& driver) {
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(fs::path(kLayerRoot) / driver, ec)) {
-        int pid = owner_pid(e.path().filename().string());
-        if (pid <= 0 || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+        if (!owner_gone(e.path().filename().string())) continue;
         ::umount2((e.path() / "rootfs").c_str(), MNT_DETACH);  // an OCI bundle's overlay
         std::error_code rec;
         fs::remove_all(e.path(), rec);

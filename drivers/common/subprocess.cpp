@@ -1,4 +1,4 @@
-#include "drivers/subprocess.h"
+#include "drivers/common/subprocess.h"
 
 #include <fcntl.h>
 #include <poll.h>

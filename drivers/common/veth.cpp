@@ -1,4 +1,4 @@
-#include "drivers/veth.h"
+#include "drivers/common/veth.h"
 
 #include <fcntl.h>
 #include <net/if.h>

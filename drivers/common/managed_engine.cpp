@@ -1,0 +1,37 @@
+#include "drivers/common/managed_engine.h"
+
+#include <fstream>
+
+namespace ctrbench {
+
+Result<std::string> published_endpoint(const nlohmann::json& net, int port) {
+    auto key = std::to_string(port) + "/tcp";
+    if (!net.is_object() || !net.contains("Ports") || !net["Ports"].is_object() || !net["Ports"].contains(key) ||
+        !net["Ports"][key].is_array() || net["Ports"][key].empty())
+        return fail_msg("no host port is published for container port " + key + " (create with NetworkMode::Own and publish)");
+    const auto& b = net["Ports"][key][0];
+    std::string ip = b.value("HostIp", std::string());
+    std::string hp = b.value("HostPort", std::string());
+    if (hp.empty()) return fail_msg("container port " + key + " has no host port");
+    return (ip.empty() || ip == "0.0.0.0" ? std::string("127.0.0.1") : ip) + ":" + hp;
+}
+
+Result<std::string> bridge_gateway(const nlohmann::json& net) {
+    std::string gw = net.is_object() ? net.value("Gateway", std::string()) : "";
+    if (gw.empty()) return fail_msg("the container has no gateway: create it with NetworkMode::Own (the engine's bridge)");
+    return gw;
+}
+
+Result<std::string> image_tag(const ContainerSpec& spec) {
+    auto sha_file = spec.rootfs.parent_path() / (spec.image + ".sha256");
+    std::ifstream in(sha_file);
+    std::string sha;
+    if (!(in >> sha) || sha.size() < 16) return fail_msg("image " + spec.image + " has no checksum at " + sha_file.string());
+    return "ctrbench/" + spec.image + ":" + sha.substr(0, 16);
+}
+
+void decode_signal_exit(ExecResult& r) {
+    if (r.exit_code > 128 && r.exit_code < 128 + 65) r.signal = r.exit_code - 128;
+}
+
+}  // namespace ctrbench
