@@ -101,6 +101,9 @@ struct Capabilities {
     bool own_network = false;      // supports NetworkMode::Own
     std::string no_network_why;    // when !own_network: why, in words a user acts on
     bool read_only_rootfs = false; // supports ContainerSpec::read_only_rootfs
+    // The host's memory cgroup sees the container's OOM kills (ExecResult::oom_killed); false where
+    // a kernel of the sandbox's own accounts memory (gVisor, a VM): its limit holds, unseen by the host.
+    bool host_sees_oom = true;
 };
 
 struct Probe {

@@ -6,6 +6,5 @@ namespace ctrbench {
 
 void install_interrupt_handlers();
 bool interrupted();
-int interrupt_signal();  // the signal received, 0 if none
 
 }  // namespace ctrbench

@@ -144,7 +144,7 @@ MatrixPlan make_plan(const CandidateFile& file, const std::vector<const Candidat
             for (const auto& p : params) {
                 MatrixUnit u{w->name(), p, 0, 0};
                 if (st.quick) {
-                    u.runs = w->name() == "boot" ? 3 : 1;  // the headline gets a median; the rest one run each
+                    u.runs = w->quick_runs();
                     u.warmup = 0;
                 } else {
                     u.runs = st.runs > 0 ? st.runs : w->default_runs() > 0 ? w->default_runs() : 20;

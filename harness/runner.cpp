@@ -145,7 +145,6 @@ void install_interrupt_handlers() {
 }
 
 bool interrupted() { return g_signal != 0; }
-int interrupt_signal() { return g_signal; }
 
 Result<std::filesystem::path> image_rootfs(const std::filesystem::path& images_dir, const std::string& image) {
     auto rootfs = images_dir / image / "rootfs";

@@ -65,6 +65,8 @@ public:
     // Runs per parameter when the user gives no --runs (0: the harness's default).
     virtual int default_runs() const { return 0; }
     virtual int default_warmup() const { return -1; }  // -1: the harness's default
+    // Runs in the quick matrix (--quick), of the smallest parameter only, no warmup.
+    virtual int quick_runs() const { return 1; }
 
     // --tools native: run the image's own tools (sqlite3, tar, cat) instead of the agent, where the
     // workload has such a form (the thesis's base-image comparison).

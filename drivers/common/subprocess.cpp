@@ -77,14 +77,24 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, std::chr
         return fail_sys("run " + argv[0], rc);
     }
     int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd < 0) {  // without it the exit is never seen and every command would end as a timeout
+        int e = errno;
+        ::kill(-pid, SIGKILL);
+        while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+        }
+        ::close(out[0]), ::close(err[0]);
+        return fail_sys("pidfd_open for " + argv[0], e);
+    }
     ProcessResult r;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     bool out_open = true, err_open = true, exited = false;
+    // One read: true while the pipe may hold more (data read, or a signal cut the read short).
     auto drain = [](int fd, std::string& into) {
         char buf[16384];
         ssize_t n = ::read(fd, buf, sizeof buf);
+        const int e = n < 0 ? errno : 0;  // taken at once, before anything else can change errno
         if (n > 0 && into.size() < ExecResult::kMaxOutput) into.append(buf, static_cast<std::size_t>(n));
-        return n > 0 || (n < 0 && errno == EINTR);
+        return n > 0 || e == EINTR;
     };
     int poll_errno = 0;
     while (!exited || out_open || err_open) {
@@ -95,12 +105,9 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, std::chr
         }
         pollfd fds[3] = {{exited ? -1 : pidfd, POLLIN, 0}, {out_open ? out[0] : -1, POLLIN, 0}, {err_open ? err[0] : -1, POLLIN, 0}};
         int n = ::poll(fds, 3, static_cast<int>(left.count()) + 1);
-        if (n < 0) {
-            if (errno == EINTR) {
-                poll_errno = EINTR;
-                break;
-            }
-            continue;
+        if (n < 0) {  // EINTR: a signal (Ctrl-C) for the harness; anything else would repeat forever
+            poll_errno = errno;
+            break;
         }
         if (fds[1].revents) out_open = drain(out[0], r.out);
         if (fds[2].revents) err_open = drain(err[0], r.err);

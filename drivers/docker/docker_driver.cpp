@@ -150,6 +150,7 @@ Capabilities DockerDriver::capabilities() const {
     c.read_only_rootfs = true;
     // Docker's bridge, with ports published on 127.0.0.1; runsc is registered with --network=none.
     c.own_network = runtime_ != "runsc";
+    c.host_sees_oom = runtime_ != "runsc";  // gVisor's own kernel accounts the memory
     if (!c.own_network)
         c.no_network_why = "runsc is registered in Docker with --network=none (gVisor's sandbox network fails on this kind of host)";
     return c;

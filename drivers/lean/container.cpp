@@ -22,7 +22,6 @@ namespace {
 // Child -> parent messages on the status pipe.
 constexpr char kReady = 'R';
 constexpr char kError = 'E';
-constexpr char kStatus = 'S';
 constexpr char kGo = 'G';
 
 struct ErrorRecord {

@@ -61,7 +61,6 @@ public:
     Result<ExecResult> wait(std::optional<std::chrono::milliseconds> timeout = std::nullopt);
     Status kill();
     pid_t pid() const { return pid_; }
-    bool running() const { return pid_ > 0; }
     Cgroup* cgroup() const { return cgroup_; }
 
 private:

@@ -218,6 +218,7 @@ Capabilities OciDriver::capabilities() const {
     c.read_only_rootfs = true;
     // runsc runs with --network=none here (its sandbox network fails on this kind of host, HOST-NOTES).
     c.own_network = runtime_ != "runsc";
+    c.host_sees_oom = runtime_ != "runsc";  // gVisor's own kernel accounts the memory
     if (!c.own_network) c.no_network_why = "runsc runs with --network=none (gVisor's sandbox network fails on this kind of host)";
     return c;
 }

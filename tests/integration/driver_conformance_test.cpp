@@ -92,7 +92,7 @@ TEST_P(DriverTest, MemoryLimitKillsAnOverAllocatingProcess) {
     EXPECT_FALSE(r.ok());
     EXPECT_EQ(r.out.find("allocated 512"), std::string::npos) << "the limit did not hold";
     // gVisor and VMs account memory inside their own kernel: the host's OOM counter does not move.
-    if (!driver_->capabilities().vm && GetParam().find("runsc") == std::string::npos) {
+    if (driver_->capabilities().host_sees_oom) {
         EXPECT_TRUE(r.oom_killed) << r.describe();
     }
 }

@@ -260,34 +260,36 @@ TEST_F(LeanTest, CgroupLimitsAreApplied) {
     ASSERT_TRUE((*c)->start());
     auto r = (*c)->exec({"/bin/sh", "-c", "cat /proc/self/cgroup"}, 10s);
     ASSERT_TRUE(r && r->ok());
-    // Inside: a cgroup namespace rooted at the container's cgroup.
-    EXPECT_NE(r->out.find(":memory:/\n"), std::string::npos) << r->out;
-    // Outside: the pooled cgroup the container runs in carries the limits.
     auto layout = discover_cgroups();
     ASSERT_TRUE(layout);
-    bool found = false;
-    for (const auto& e : fs::recursive_directory_iterator(layout->bases[1])) {
-        // Only this process's pool ("ctrbench-<pid>/c<n>"): other cgroups on the host may be named c… too.
-        if (e.path().filename() != "memory.limit_in_bytes" || e.path().parent_path().filename().string()[0] != 'c' ||
-            e.path().parent_path().parent_path().filename() != "ctrbench-" + std::to_string(::getpid()))
-            continue;
-        std::ifstream procs(e.path().parent_path() / "cgroup.procs");
-        std::string pid;
-        if (!(procs >> pid)) continue;
-        std::ifstream lim(e.path());
+    const bool v1 = layout->version == CgroupVersion::V1;
+    // Inside: a cgroup namespace rooted at the container's cgroup.
+    EXPECT_NE(r->out.find(v1 ? ":memory:/\n" : "0::/\n"), std::string::npos) << r->out;
+    // Outside: the pooled cgroup the container runs in (this process's pool, "ctrbench-<pid>/c<n>":
+    // other cgroups on the host may be named c… too) carries the limits, in v1's or v2's files.
+    auto read = [](const fs::path& f) {
+        std::ifstream in(f);
         std::string v;
-        lim >> v;
-        EXPECT_EQ(v, std::to_string(200ULL << 20));
-        auto rel = e.path().parent_path().lexically_relative(layout->bases[1]);
-        std::ifstream pm(layout->bases[2] / rel / "pids.max");
-        pm >> v;
-        EXPECT_EQ(v, "77");
-        std::ifstream quota(layout->bases[0] / rel / "cpu.cfs_quota_us"), period(layout->bases[0] / rel / "cpu.cfs_period_us");
-        std::string q, per;
-        quota >> q;
-        period >> per;
-        EXPECT_EQ(q, "50000");  // 0.5 CPU
-        EXPECT_EQ(per, "100000");
+        std::getline(in, v);
+        return v;
+    };
+    const fs::path& memory_base = v1 ? layout->bases[1] : layout->bases[0];
+    const fs::path pool = memory_base / ("ctrbench-" + std::to_string(::getpid()));
+    bool found = false;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(pool, ec)) {
+        if (!e.is_directory() || read(e.path() / "cgroup.procs").empty()) continue;
+        const auto rel = e.path().lexically_relative(memory_base);
+        if (v1) {
+            EXPECT_EQ(read(e.path() / "memory.limit_in_bytes"), std::to_string(200ULL << 20));
+            EXPECT_EQ(read(layout->bases[2] / rel / "pids.max"), "77");
+            EXPECT_EQ(read(layout->bases[0] / rel / "cpu.cfs_quota_us"), "50000");  // 0.5 CPU
+            EXPECT_EQ(read(layout->bases[0] / rel / "cpu.cfs_period_us"), "100000");
+        } else {
+            EXPECT_EQ(read(e.path() / "memory.max"), std::to_string(200ULL << 20));
+            EXPECT_EQ(read(e.path() / "pids.max"), "77");
+            EXPECT_EQ(read(e.path() / "cpu.max"), "50000 100000");
+        }
         found = true;
     }
     EXPECT_TRUE(found) << "no pooled cgroup holds the container";

@@ -108,7 +108,13 @@ HostSnapshot snapshot() {
         std::istringstream in(line);
         std::string id, parent, dev, root, point;
         in >> id >> parent >> dev >> root >> point;
-        s.mounts.insert(point);
+        // Podman's storage driver bind-mounts its own home (<root>/storage/overlay, …) while a
+        // podman command or its asynchronous `container cleanup` has the store open, and unmounts it
+        // when the last one closes it: engine-wide state that comes and goes, not a container's.
+        static const char* const kStoreHomes[] = {"/storage/overlay", "/storage/vfs", "/storage/btrfs"};
+        bool store_home = false;
+        for (const char* h : kStoreHomes) store_home = store_home || point.ends_with(h);
+        if (!store_home) s.mounts.insert(point);
     }
     find_cgroups("/sys/fs/cgroup", 0, s.cgroups);
     std::error_code lec;

@@ -8,9 +8,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -36,8 +38,25 @@ std::string slurp(const fs::path& p) {
     return {std::istreambuf_iterator<char>(in), {}};
 }
 
-// Runs argv with stdout/stderr to files; `signal_after` sends SIGINT after that long.
-Ran run(std::vector<std::string> argv, std::chrono::milliseconds signal_after = 0ms) {
+int lines_in(const fs::path& file) {
+    std::ifstream in(file);
+    return static_cast<int>(std::count(std::istreambuf_iterator<char>(in), {}, '\n'));
+}
+
+// Whether a process whose command line starts with `name` (its path's last part) runs.
+bool process_running(const std::string& name) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/proc", ec)) {
+        std::ifstream cl(e.path() / "cmdline");
+        std::string argv0;
+        if (std::getline(cl, argv0, '\0') && fs::path(argv0).filename() == name) return true;
+    }
+    return false;
+}
+
+// Runs argv with stdout/stderr to files; with `interrupt_when`, sends SIGINT once it holds (checked
+// every 10 ms, at most 60 s): a condition, not a fixed sleep, so a slow host does not change the test.
+Ran run(std::vector<std::string> argv, const std::function<bool()>& interrupt_when = {}) {
     static int n = 0;
     auto base = fs::temp_directory_path() / ("ctrbench-tools-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
     posix_spawn_file_actions_t fa;
@@ -51,8 +70,8 @@ Ran run(std::vector<std::string> argv, std::chrono::milliseconds signal_after = 
     pid_t pid;
     EXPECT_EQ(posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ), 0);
     posix_spawn_file_actions_destroy(&fa);
-    if (signal_after.count()) {
-        std::this_thread::sleep_for(signal_after);
+    if (interrupt_when) {
+        for (int i = 0; i < 6000 && !interrupt_when(); ++i) std::this_thread::sleep_for(10ms);
         ::kill(pid, SIGINT);
     }
     int st = 0;
@@ -160,7 +179,9 @@ TEST_F(ToolsTest, HarnessBootWritesCsvAndJson) {
 
 TEST_F(ToolsTest, HarnessCtrlCKeepsResultsAndCleansUp) {
     auto csv = dir_ / "int.csv";
-    auto r = run({HARNESS_BIN, "--driver", "lean", "--runs", "100000", "--warmup", "0", "--out", csv.string()}, 1500ms);
+    // Ctrl-C once ten runs are written.
+    auto r = run({HARNESS_BIN, "--driver", "lean", "--runs", "100000", "--warmup", "0", "--out", csv.string()},
+                 [&] { return lines_in(csv) > 10; });
     EXPECT_EQ(r.code, 130) << r.err;
     EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
     std::ifstream in(csv);
@@ -197,7 +218,8 @@ TEST_F(ToolsTest, StartLeanContainerBadInput) {
 }
 
 TEST_F(ToolsTest, StartLeanContainerCtrlCKillsTheContainer) {
-    auto r = run({START_BIN, "c", kRootfs, "/usr/bin/ctrbench-agent", "hang"}, 500ms);
+    // Ctrl-C once the container's command runs.
+    auto r = run({START_BIN, "c", kRootfs, "/usr/bin/ctrbench-agent", "hang"}, [] { return process_running("ctrbench-agent"); });
     EXPECT_EQ(r.code, 130);
     EXPECT_NE(r.err.find("interrupted"), std::string::npos);
 }
