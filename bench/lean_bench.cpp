@@ -2,12 +2,11 @@
 // -> wait -> cgroup back to the pool, against the same clone + exec + wait without a container, and
 // with the container's namespaces but nothing else.
 // Needs root and the minimal image. Run: build/bench/lean_bench
+#include <benchmark/benchmark.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <benchmark/benchmark.h>
 
 #include "drivers/lean/cgroup.h"
 #include "drivers/lean/container.h"
@@ -40,8 +39,12 @@ void lean_create_exit(benchmark::State& state, bool net) {
     }
 }
 
-void BM_LeanCreateExit(benchmark::State& state) { lean_create_exit(state, false); }
-void BM_LeanCreateExitWithNetns(benchmark::State& state) { lean_create_exit(state, true); }
+void BM_LeanCreateExit(benchmark::State& state) {
+    lean_create_exit(state, false);
+}
+void BM_LeanCreateExitWithNetns(benchmark::State& state) {
+    lean_create_exit(state, true);
+}
 
 int bare_child(void* arg) {
     char* const argv[] = {const_cast<char*>("true"), nullptr};
@@ -63,7 +66,9 @@ void clone_exec_wait(benchmark::State& state, int ns_flags) {
     }
 }
 
-void BM_BareCloneExecWait(benchmark::State& state) { clone_exec_wait(state, 0); }
+void BM_BareCloneExecWait(benchmark::State& state) {
+    clone_exec_wait(state, 0);
+}
 void BM_NamespacedCloneExecWait(benchmark::State& state) {
     if (::geteuid() != 0) return state.SkipWithError("needs root");
     clone_exec_wait(state, lean::namespace_flags(false) | CLONE_NEWCGROUP);

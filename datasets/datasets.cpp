@@ -22,7 +22,9 @@ struct Rng {
         z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
         return z ^ (z >> 31);
     }
-    std::int64_t range(std::int64_t lo, std::int64_t hi) { return lo + static_cast<std::int64_t>(next() % static_cast<std::uint64_t>(hi - lo + 1)); }
+    std::int64_t range(std::int64_t lo, std::int64_t hi) {
+        return lo + static_cast<std::int64_t>(next() % static_cast<std::uint64_t>(hi - lo + 1));
+    }
     std::string alnum(std::size_t n) {
         static const char k[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
         std::string out(n, ' ');
@@ -30,7 +32,9 @@ struct Rng {
         return out;
     }
     std::string text(std::int64_t lo, std::int64_t hi) { return alnum(static_cast<std::size_t>(range(lo, hi))); }
-    double money(std::int64_t lo_cents, std::int64_t hi_cents) { return static_cast<double>(range(lo_cents, hi_cents)) / 100.0; }
+    double money(std::int64_t lo_cents, std::int64_t hi_cents) {
+        return static_cast<double>(range(lo_cents, hi_cents)) / 100.0;
+    }
 };
 
 struct Db {
@@ -54,8 +58,10 @@ struct Insert {
     Status row(std::initializer_list<std::variant<std::int64_t, double, std::string>> values) {
         int i = 1;
         for (const auto& v : values) {
-            if (auto* n = std::get_if<std::int64_t>(&v)) sqlite3_bind_int64(st, i, *n);
-            else if (auto* d = std::get_if<double>(&v)) sqlite3_bind_double(st, i, *d);
+            if (auto* n = std::get_if<std::int64_t>(&v))
+                sqlite3_bind_int64(st, i, *n);
+            else if (auto* d = std::get_if<double>(&v))
+                sqlite3_bind_double(st, i, *d);
             else {
                 const auto& s = std::get<std::string>(v);
                 sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
@@ -108,9 +114,11 @@ constexpr std::int64_t kEpoch = 1590969600;  // 2020-06-01: fixed dates keep the
 }  // namespace
 
 const std::vector<TpccSize>& tpcc_sizes() {
-    static const std::vector<TpccSize> sizes = {
-        {"151.6kB", 151'600, 0.00105}, {"536.6kB", 536'600, 0.0056}, {"2.6MB", 2'600'000, 0.0305},
-        {"11.9MB", 11'900'000, 0.1425}, {"111.6MB", 111'600'000, 1.344}};
+    static const std::vector<TpccSize> sizes = {{"151.6kB", 151'600, 0.00105},
+                                                {"536.6kB", 536'600, 0.0056},
+                                                {"2.6MB", 2'600'000, 0.0305},
+                                                {"11.9MB", 11'900'000, 0.1425},
+                                                {"111.6MB", 111'600'000, 1.344}};
     return sizes;
 }
 
@@ -149,30 +157,48 @@ Status write_tpcc(const fs::path& path, double scale, std::uint64_t seed, const 
                    rng.alnum(9), rng.money(0, 2000) / 100, 300000.0}));
     if (progress) progress(0.15);
     for (std::int64_t i = 1; i <= items && s; ++i) {
-        put((*st)->row({i, std::int64_t{1}, rng.range(10, 100), rng.alnum(24), rng.alnum(24), rng.alnum(24), rng.alnum(24),
+        put((*st)->row({i, std::int64_t{1}, rng.range(10, 100), rng.alnum(24), rng.alnum(24), rng.alnum(24),
                         rng.alnum(24), rng.alnum(24), rng.alnum(24), rng.alnum(24), rng.alnum(24), rng.alnum(24),
-                        std::int64_t{0}, std::int64_t{0}, std::int64_t{0}, rng.text(26, 50)}));
+                        rng.alnum(24), std::int64_t{0}, std::int64_t{0}, std::int64_t{0}, rng.text(26, 50)}));
     }
     if (progress) progress(0.3);
     for (std::int64_t di = 1; di <= districts && s; ++di) {
         if (progress && di > 1) progress(0.3 + 0.7 * static_cast<double>(di - 1) / districts);
-        put((*d)->row({di, std::int64_t{1}, rng.text(6, 10), rng.text(10, 20), rng.text(10, 20), rng.text(10, 20), rng.alnum(2),
-                       rng.alnum(9), rng.money(0, 2000) / 100, 30000.0, customers + 1}));
+        put((*d)->row({di, std::int64_t{1}, rng.text(6, 10), rng.text(10, 20), rng.text(10, 20), rng.text(10, 20),
+                       rng.alnum(2), rng.alnum(9), rng.money(0, 2000) / 100, 30000.0, customers + 1}));
         for (std::int64_t ci = 1; ci <= customers && s; ++ci) {
-            put((*c)->row({ci, di, std::int64_t{1}, rng.text(8, 16), std::string("OE"), rng.text(8, 16), rng.text(10, 20),
-                           rng.text(10, 20), rng.text(10, 20), rng.alnum(2), rng.alnum(9), rng.alnum(16), kEpoch,
-                           std::string(rng.range(0, 9) ? "GC" : "BC"), 50000.0, rng.money(0, 5000) / 100, -10.0, 10.0,
-                           std::int64_t{1}, std::int64_t{0}, rng.text(300, 500)}));
+            put((*c)->row({ci,
+                           di,
+                           std::int64_t{1},
+                           rng.text(8, 16),
+                           std::string("OE"),
+                           rng.text(8, 16),
+                           rng.text(10, 20),
+                           rng.text(10, 20),
+                           rng.text(10, 20),
+                           rng.alnum(2),
+                           rng.alnum(9),
+                           rng.alnum(16),
+                           kEpoch,
+                           std::string(rng.range(0, 9) ? "GC" : "BC"),
+                           50000.0,
+                           rng.money(0, 5000) / 100,
+                           -10.0,
+                           10.0,
+                           std::int64_t{1},
+                           std::int64_t{0},
+                           rng.text(300, 500)}));
             put((*h)->row({ci, di, std::int64_t{1}, di, std::int64_t{1}, kEpoch, 10.0, rng.text(12, 24)}));
         }
         for (std::int64_t oi = 1; oi <= customers && s; ++oi) {
             std::int64_t lines = rng.range(5, 15);
             bool delivered = oi <= customers * 7 / 10;
-            put((*o)->row({oi, di, std::int64_t{1}, rng.range(1, customers), kEpoch, delivered ? rng.range(1, 10) : std::int64_t{0},
-                           lines, std::int64_t{1}}));
+            put((*o)->row({oi, di, std::int64_t{1}, rng.range(1, customers), kEpoch,
+                           delivered ? rng.range(1, 10) : std::int64_t{0}, lines, std::int64_t{1}}));
             for (std::int64_t n = 1; n <= lines && s; ++n)
-                put((*ol)->row({oi, di, std::int64_t{1}, n, rng.range(1, items), std::int64_t{1}, delivered ? kEpoch : std::int64_t{0},
-                                std::int64_t{5}, delivered ? 0.0 : rng.money(1, 999999), rng.alnum(24)}));
+                put((*ol)->row({oi, di, std::int64_t{1}, n, rng.range(1, items), std::int64_t{1},
+                                delivered ? kEpoch : std::int64_t{0}, std::int64_t{5},
+                                delivered ? 0.0 : rng.money(1, 999999), rng.alnum(24)}));
             if (!delivered) put((*no)->row({oi, di, std::int64_t{1}}));
         }
     }
@@ -215,7 +241,8 @@ Status write_files(const fs::path& dir, const fs::path& tar, int count, std::uin
         if (progress && (i + 1) % 5000 == 0) progress("files-" + std::to_string(count), double(i + 1) / count);
     }
     archive_entry_free(e);
-    if (archive_write_close(a) != ARCHIVE_OK && s) s = fail_msg("libarchive close " + tar.string() + ": " + archive_error_string(a));
+    if (archive_write_close(a) != ARCHIVE_OK && s)
+        s = fail_msg("libarchive close " + tar.string() + ": " + archive_error_string(a));
     archive_write_free(a);
     return s;
 }
@@ -223,7 +250,9 @@ Status write_files(const fs::path& dir, const fs::path& tar, int count, std::uin
 namespace {
 
 // "<generator version> <seed>": a dataset is reused only when it was made the same way.
-std::string stamp(std::uint64_t seed) { return std::to_string(kGeneratorVersion) + " " + std::to_string(seed); }
+std::string stamp(std::uint64_t seed) {
+    return std::to_string(kGeneratorVersion) + " " + std::to_string(seed);
+}
 
 bool up_to_date(const fs::path& stamp_file, std::uint64_t seed) {
     std::ifstream in(stamp_file);
@@ -234,7 +263,8 @@ bool up_to_date(const fs::path& stamp_file, std::uint64_t seed) {
 
 }  // namespace
 
-Result<fs::path> ensure_tpcc(const fs::path& root, const std::string& size, std::uint64_t seed, const Progress& progress) {
+Result<fs::path> ensure_tpcc(const fs::path& root, const std::string& size, std::uint64_t seed,
+                             const Progress& progress) {
     const TpccSize* t = nullptr;
     for (const auto& s : tpcc_sizes())
         if (s.name == size) t = &s;
@@ -248,7 +278,8 @@ Result<fs::path> ensure_tpcc(const fs::path& root, const std::string& size, std:
     auto tell = [&](double f) {
         if (progress) progress("tpcc-" + size, f);
     };
-    if (auto s = write_tpcc(path, t->scale, seed, tell); !s) return fail(std::move(s.error()).wrap("generate " + path.string()));
+    if (auto s = write_tpcc(path, t->scale, seed, tell); !s)
+        return fail(std::move(s.error()).wrap("generate " + path.string()));
     std::ofstream(stamp_file) << stamp(seed) << "\n";
     if (progress) progress("tpcc-" + size, 1);
     return path;

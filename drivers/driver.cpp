@@ -1,3 +1,5 @@
+#include "drivers/driver.h"
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -6,19 +8,20 @@
 #include <cerrno>
 #include <cstdlib>
 
-#include "drivers/driver.h"
-
 namespace ctrbench {
 
 // The idle first process every driver starts unless the spec names another. It forks nothing, so it
 // does not compete with the exec phase for the CPU (an idle shell forking `sleep` did, measurably).
 const std::vector<std::string> kIdleInit = {"/bin/sleep", "infinity"};
 
-std::string owned_name(const std::string& what) { return "ctrbench-" + std::to_string(::getpid()) + "-" + what; }
+std::string owned_name(const std::string& what) {
+    return "ctrbench-" + std::to_string(::getpid()) + "-" + what;
+}
 
 int owner_pid(const std::string& name) {
     for (std::string prefix : {"ctrbench-test-", "ctrbench-"})
-        if (name.starts_with(prefix) && name.size() > prefix.size() && std::isdigit(static_cast<unsigned char>(name[prefix.size()])))
+        if (name.starts_with(prefix) && name.size() > prefix.size() &&
+            std::isdigit(static_cast<unsigned char>(name[prefix.size()])))
             return std::atoi(name.c_str() + prefix.size());
     return 0;
 }
@@ -45,8 +48,8 @@ Status validate(const ContainerSpec& spec) {
             return fail_msg("container name '" + spec.name + "' may only hold letters, digits, '-', '_' and '.'");
     const auto& host = spec.hostname.empty() ? spec.name : spec.hostname;
     if (host.size() > 64)  // HOST_NAME_MAX: sethostname(2) refuses more
-        return fail_msg("hostname '" + host.substr(0, 20) + "…' is longer than 64 characters (" + std::to_string(host.size()) +
-                        "; the container's name is its hostname unless one is given)");
+        return fail_msg("hostname '" + host.substr(0, 20) + "…' is longer than 64 characters (" +
+                        std::to_string(host.size()) + "; the container's name is its hostname unless one is given)");
     if (spec.init.empty()) return fail_msg("no first process given");
     if (spec.limits.cpus < 0) return fail_msg("cpu limit must not be negative");
     if (spec.limits.memory_bytes != 0 && spec.limits.memory_bytes < (4ULL << 20))
@@ -55,15 +58,19 @@ Status validate(const ContainerSpec& spec) {
     if (spec.timeout.count() <= 0) return fail_msg("timeout must be positive");
     if (spec.workdir.empty() || spec.workdir.front() != '/') return fail_msg("working directory must be absolute");
     for (const auto& m : spec.mounts)
-        if (m.target.empty() || m.target.front() != '/') return fail_msg("mount target '" + m.target + "' is not absolute");
+        if (m.target.empty() || m.target.front() != '/')
+            return fail_msg("mount target '" + m.target + "' is not absolute");
     return {};
 }
 
 std::string ExecResult::describe() const {
     std::string s;
-    if (timed_out) s = "timed out";
-    else if (signal) s = "killed by signal " + std::to_string(signal);
-    else s = "exit " + std::to_string(exit_code);
+    if (timed_out)
+        s = "timed out";
+    else if (signal)
+        s = "killed by signal " + std::to_string(signal);
+    else
+        s = "exit " + std::to_string(exit_code);
     if (oom_killed) s += " (out of memory)";
     return s;
 }

@@ -47,13 +47,13 @@ extern const std::vector<std::string> kIdleInit;
 
 // What to run, independent of the engine. Every driver runs the same spec.
 struct ContainerSpec {
-    std::string name;                   // unique per run; drivers use it as-is with their prefix
-    std::string image = "minimal";      // logical image: "minimal" or "full"
-    std::filesystem::path rootfs;       // the image's rootfs directory, for drivers that take one
+    std::string name;                           // unique per run; drivers use it as-is with their prefix
+    std::string image = "minimal";              // logical image: "minimal" or "full"
+    std::filesystem::path rootfs;               // the image's rootfs directory, for drivers that take one
     std::vector<std::string> init = kIdleInit;  // the first process, started by start()
     std::vector<std::string> env = {"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"};
     std::string workdir = "/";
-    std::string hostname;               // empty = the name
+    std::string hostname;  // empty = the name
     Limits limits;
     NetworkMode network = NetworkMode::None;
     std::vector<BindMount> mounts;
@@ -78,12 +78,12 @@ Status validate(const ContainerSpec& spec);
 bool adds_capability(const ContainerSpec& spec, const std::string& name);
 
 struct ExecResult {
-    int exit_code = -1;   // valid when signal == 0 and !timed_out
-    int signal = 0;       // the signal that killed the command, 0 if it exited
+    int exit_code = -1;  // valid when signal == 0 and !timed_out
+    int signal = 0;      // the signal that killed the command, 0 if it exited
     bool timed_out = false;
     bool oom_killed = false;  // the container's memory limit killed a process during this exec
-    std::string out;      // stdout, capped at ExecResult::kMaxOutput
-    std::string err;      // stderr, capped likewise
+    std::string out;          // stdout, capped at ExecResult::kMaxOutput
+    std::string err;          // stderr, capped likewise
     static constexpr std::size_t kMaxOutput = 1 << 20;
 
     bool ok() const { return !timed_out && signal == 0 && exit_code == 0; }
@@ -93,14 +93,14 @@ struct ExecResult {
 
 // What an engine can do; the harness asks these, never the driver's name (fio's capability flags).
 struct Capabilities {
-    bool daemon = false;           // needs a running daemon (docker, lxd)
-    bool vm = false;               // each sandbox is a virtual machine (kata, microvm)
-    bool rootless = false;         // can run without root
-    bool checkpoint = false;       // CRIU checkpoint/restore
-    bool port_publishing = false;  // publishes a port on 127.0.0.1
-    bool own_network = false;      // supports NetworkMode::Own
-    std::string no_network_why;    // when !own_network: why, in words a user acts on
-    bool read_only_rootfs = false; // supports ContainerSpec::read_only_rootfs
+    bool daemon = false;            // needs a running daemon (docker, lxd)
+    bool vm = false;                // each sandbox is a virtual machine (kata, microvm)
+    bool rootless = false;          // can run without root
+    bool checkpoint = false;        // CRIU checkpoint/restore
+    bool port_publishing = false;   // publishes a port on 127.0.0.1
+    bool own_network = false;       // supports NetworkMode::Own
+    std::string no_network_why;     // when !own_network: why, in words a user acts on
+    bool read_only_rootfs = false;  // supports ContainerSpec::read_only_rootfs
     // The host's memory cgroup sees the container's OOM kills (ExecResult::oom_killed); false where
     // a kernel of the sandbox's own accounts memory (gVisor, a VM): its limit holds, unseen by the host.
     bool host_sees_oom = true;
@@ -108,10 +108,10 @@ struct Capabilities {
 
 struct Probe {
     bool available = false;
-    std::string reason;                          // one line, why not (empty when available)
-    std::map<std::string, std::string> versions; // engine component -> version, for the metadata
-    std::string runtime;                         // the candidate's runtime column, e.g. "runc"
-    std::string storage;                         // the candidate's storage column, e.g. "overlay2"
+    std::string reason;                           // one line, why not (empty when available)
+    std::map<std::string, std::string> versions;  // engine component -> version, for the metadata
+    std::string runtime;                          // the candidate's runtime column, e.g. "runc"
+    std::string storage;                          // the candidate's storage column, e.g. "overlay2"
 };
 
 // One sandbox in its lifecycle. Returned by Driver::create in state "created". The destructor stops

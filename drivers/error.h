@@ -35,7 +35,9 @@ template <typename T>
 using Result = std::expected<T, Error>;
 using Status = std::expected<void, Error>;
 
-inline std::unexpected<Error> fail(Error e) { return std::unexpected<Error>(std::move(e)); }
+inline std::unexpected<Error> fail(Error e) {
+    return std::unexpected<Error>(std::move(e));
+}
 inline std::unexpected<Error> fail_sys(std::string what, int err = errno) {
     return std::unexpected<Error>(Error::sys(err, std::move(what)));
 }

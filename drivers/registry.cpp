@@ -1,5 +1,5 @@
-#include "drivers/driver.h"
 #include "drivers/docker/docker_driver.h"
+#include "drivers/driver.h"
 #include "drivers/lean/lean_driver.h"
 #include "drivers/oci/oci_driver.h"
 #include "drivers/podman/podman_driver.h"

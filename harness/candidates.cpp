@@ -1,9 +1,9 @@
 #include "harness/candidates.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <fstream>
 #include <sstream>
-
-#include <yaml-cpp/yaml.h>
 
 namespace ctrbench {
 namespace {
@@ -49,7 +49,8 @@ std::string check(const CandidateFile& f, const CandidateDef& d) {
     if (!f.storage.contains(c.storage)) return "unknown storage '" + c.storage + "'";
     if (!known(f.images, c.image)) return "unknown image '" + c.image + "' (valid: " + join(f.images) + ")";
     if (!known(f.cgroups, c.cgroup)) return "unknown cgroup '" + c.cgroup + "' (valid: " + join(f.cgroups) + ")";
-    if (!known(f.rootless, c.rootless)) return "unknown rootless '" + c.rootless + "' (valid: " + join(f.rootless) + ")";
+    if (!known(f.rootless, c.rootless))
+        return "unknown rootless '" + c.rootless + "' (valid: " + join(f.rootless) + ")";
     if (!m->second.runtimes.contains(c.runtime))
         return c.driver + " cannot run runtime " + c.runtime + " (it runs: " + join(m->second.runtimes) + ")";
     if (!m->second.storage.contains(c.storage))
@@ -64,7 +65,8 @@ std::string check(const CandidateFile& f, const CandidateDef& d) {
     }
     std::string expected;
     for (const auto& k : kKeys) expected += (expected.empty() ? "" : "-") + component(c, k);
-    if (d.name != expected) return "its name should be " + expected + " (manager-runtime-storage-image-cgroup-rootless)";
+    if (d.name != expected)
+        return "its name should be " + expected + " (manager-runtime-storage-image-cgroup-rootless)";
     return "";
 }
 
@@ -98,7 +100,8 @@ Result<CandidateFile> parse_candidates(const std::string& text) {
         for (const auto& kv : doc["managers"]) {
             const auto name = kv.first.as<std::string>();
             where = "manager " + name;
-            f.managers[name] = {string_set(kv.second["runtimes"], "runtimes"), string_set(kv.second["storage"], "storage"),
+            f.managers[name] = {string_set(kv.second["runtimes"], "runtimes"),
+                                string_set(kv.second["storage"], "storage"),
                                 string_set(kv.second["rootless"], "rootless")};
         }
         where = "runtimes";
@@ -116,12 +119,15 @@ Result<CandidateFile> parse_candidates(const std::string& text) {
             for (const auto& r : doc["rules"]) {
                 Rule rule;
                 for (const auto& kv : r["when"]) rule.when[kv.first.as<std::string>()] = kv.second.as<std::string>();
-                for (const auto& kv : r["require"]) rule.require[kv.first.as<std::string>()] = string_set(kv.second, "require");
+                for (const auto& kv : r["require"])
+                    rule.require[kv.first.as<std::string>()] = string_set(kv.second, "require");
                 rule.why = r["why"] ? r["why"].as<std::string>() : "";
                 for (const auto& [k, v] : rule.when)
-                    if (std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end()) return fail_msg("rules: unknown key '" + k + "'");
+                    if (std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end())
+                        return fail_msg("rules: unknown key '" + k + "'");
                 for (const auto& [k, v] : rule.require)
-                    if (std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end()) return fail_msg("rules: unknown key '" + k + "'");
+                    if (std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end())
+                        return fail_msg("rules: unknown key '" + k + "'");
                 f.rules.push_back(std::move(rule));
             }
         where = "estimate";
@@ -181,30 +187,36 @@ std::string evaluate(const CandidateFile& file, const CandidateDef& cand, const 
     for (const auto& [k, v] : host.drivers) has_driver = has_driver || k == c.driver || k.starts_with(c.driver + "/");
     if (!has_driver) return "ctrbench has no " + c.driver + " driver yet";
     if (c.cgroup != host.cgroup && !host.cgroup_switch.empty())
-        return "needs cgroup " + c.cgroup + "; this host has " + host.cgroup + " and cannot switch: " + host.cgroup_switch;
+        return "needs cgroup " + c.cgroup + "; this host has " + host.cgroup +
+               " and cannot switch: " + host.cgroup_switch;
     const Requirement& st = file.storage.at(c.storage);
     if (!st.filesystem.empty() && !host.filesystems.contains(st.filesystem))
         return "storage " + c.storage + " needs the " + st.filesystem + " filesystem, which this kernel lacks";
     if (!st.device.empty() && !host.devices.contains(st.device))
         return "storage " + c.storage + " needs " + st.device + " (device-mapper), which this kernel lacks";
     if (!st.program.empty() && !host.programs.contains(st.program))
-        return "storage " + c.storage + " needs " + st.program + " (ansible-playbook playbooks/candidates/" + cand.name + ".yml)";
+        return "storage " + c.storage + " needs " + st.program + " (ansible-playbook playbooks/candidates/" +
+               cand.name + ".yml)";
     const Requirement& rt = file.runtimes.at(c.runtime);
     if (!rt.program.empty() && !host.programs.contains(rt.program))
-        return "runtime " + c.runtime + " needs " + rt.program + ", which is not installed" + (rt.missing.empty() ? "" : " (" + rt.missing + ")");
+        return "runtime " + c.runtime + " needs " + rt.program + ", which is not installed" +
+               (rt.missing.empty() ? "" : " (" + rt.missing + ")");
     if (c.rootless == "rootless" && !host.rootless_drivers.contains(c.driver))
         return "ctrbench's " + c.driver + " driver runs rootful only (rootless is not implemented yet)";
     auto d = host.drivers.find(key);
     if (d == host.drivers.end()) return "ctrbench's " + c.driver + " driver cannot use runtime " + c.runtime;
     if (!d->second.empty()) return d->second;
     if (!host.images.contains(c.image))
-        return "image " + c.image + " is not built (cmake --build build --target " + (c.image == "full" ? "image-full" : "images") + ")";
+        return "image " + c.image + " is not built (cmake --build build --target " +
+               (c.image == "full" ? "image-full" : "images") + ")";
     return "";
 }
 
 Result<std::vector<const CandidateDef*>> select_candidates(const CandidateFile& file, const std::string& spec) {
     std::vector<const CandidateDef*> out;
-    if (spec.empty()) return fail_msg("--matrix needs a selection: all, a filter like driver=docker,storage=btrfs, or candidate names");
+    if (spec.empty())
+        return fail_msg(
+            "--matrix needs a selection: all, a filter like driver=docker,storage=btrfs, or candidate names");
     if (spec == "all") {
         for (const auto& c : file.candidates) out.push_back(&c);
         return out;
@@ -217,7 +229,9 @@ Result<std::vector<const CandidateDef*>> select_candidates(const CandidateFile& 
     if (!filter) {
         for (const auto& p : parts) {
             const auto* c = file.find(p);
-            if (!c) return fail_msg("unknown candidate '" + p + "' in --matrix (harness --matrix all --dry-run lists them)");
+            if (!c)
+                return fail_msg("unknown candidate '" + p +
+                                "' in --matrix (harness --matrix all --dry-run lists them)");
             if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
         }
         return out;
@@ -225,11 +239,13 @@ Result<std::vector<const CandidateDef*>> select_candidates(const CandidateFile& 
     std::map<std::string, std::set<std::string>> want;
     for (const auto& p : parts) {
         auto eq = p.find('=');
-        if (eq == std::string::npos) return fail_msg("--matrix filter part '" + p + "' is not KEY=VALUE (mix of names and a filter?)");
+        if (eq == std::string::npos)
+            return fail_msg("--matrix filter part '" + p + "' is not KEY=VALUE (mix of names and a filter?)");
         auto key = p.substr(0, eq);
         if (key == "driver") key = "manager";
         if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end())
-            return fail_msg("unknown key '" + p.substr(0, eq) + "' in --matrix (valid: driver, manager, runtime, storage, image, cgroup, rootless)");
+            return fail_msg("unknown key '" + p.substr(0, eq) +
+                            "' in --matrix (valid: driver, manager, runtime, storage, image, cgroup, rootless)");
         std::stringstream vs(p.substr(eq + 1));
         for (std::string v; std::getline(vs, v, '|');) {
             bool exists = false;

@@ -59,8 +59,8 @@ std::string component(const Candidate& c, const std::string& key);
 
 // What is known about a host, gathered once (host_facts.h) or written by hand in tests.
 struct HostFacts {
-    std::string cgroup = "v1";        // the hierarchy containers get: v1 (incl. hybrid) or v2
-    std::string cgroup_switch;        // why the host cannot switch cgroup version; empty = it can
+    std::string cgroup = "v1";          // the hierarchy containers get: v1 (incl. hybrid) or v2
+    std::string cgroup_switch;          // why the host cannot switch cgroup version; empty = it can
     std::set<std::string> filesystems;  // /proc/filesystems
     std::set<std::string> programs;     // found on PATH
     std::set<std::string> devices;      // device nodes present

@@ -1,8 +1,7 @@
 #include "harness/cli.h"
 
-#include <sstream>
-
 #include <CLI/CLI.hpp>
+#include <sstream>
 
 namespace ctrbench {
 namespace {
@@ -26,7 +25,8 @@ CLI::Validator whole_number(long long lo, long long hi) {
                 used = 0;
             }
             if (used == 0 || used != v.size()) return "'" + v + "' is not a whole number";
-            if (n < lo || n > hi) return v + " is out of range (" + std::to_string(lo) + " to " + std::to_string(hi) + ")";
+            if (n < lo || n > hi)
+                return v + " is out of range (" + std::to_string(lo) + " to " + std::to_string(hi) + ")";
             return "";
         },
         "INT in [" + std::to_string(lo) + " - " + std::to_string(hi) + "]");
@@ -59,52 +59,67 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
     o.data_dir = CTRBENCH_DATA_DIR;
     o.candidates = std::filesystem::path(CTRBENCH_SOURCE_DIR) / "candidates.yml";
     o.playbooks = std::filesystem::path(CTRBENCH_SOURCE_DIR) / "playbooks";
-    CLI::App app{"ctrbench harness: time to a ready, isolated container, phase by phase (create, start, exec,\n"
-                 "stop, clean), for each container stack this host can run.\n\n"
-                 "  harness --driver lean --test boot      boot benchmark on the lean runtime\n"
-                 "  harness --driver docker --runtime crun --test sqlite-read --param db=11.9MB\n"
-                 "  harness --list                         drivers and workloads, and whether this host can run them\n"
-                 "  harness --matrix all --dry-run         every candidate of candidates.yml: runnable or skipped, and why\n"
-                 "  harness --matrix all                   every runnable candidate through every workload (hours)\n"
-                 "  harness --matrix all --quick           the same with fewer runs and the smallest parameters (minutes)\n"
-                 "  harness --matrix driver=docker,storage=btrfs|vfs --test boot\n"
-                 "  harness --resume results/X.csv         continue an interrupted matrix run",
-                 "harness"};
+    CLI::App app{
+        "ctrbench harness: time to a ready, isolated container, phase by phase (create, start, exec,\n"
+        "stop, clean), for each container stack this host can run.\n\n"
+        "  harness --driver lean --test boot      boot benchmark on the lean runtime\n"
+        "  harness --driver docker --runtime crun --test sqlite-read --param db=11.9MB\n"
+        "  harness --list                         drivers and workloads, and whether this host can run them\n"
+        "  harness --matrix all --dry-run         every candidate of candidates.yml: runnable or skipped, and why\n"
+        "  harness --matrix all                   every runnable candidate through every workload (hours)\n"
+        "  harness --matrix all --quick           the same with fewer runs and the smallest parameters (minutes)\n"
+        "  harness --matrix driver=docker,storage=btrfs|vfs --test boot\n"
+        "  harness --resume results/X.csv         continue an interrupted matrix run",
+        "harness"};
     app.add_flag("--list", o.list, "list drivers (with availability here) and workloads, then exit");
     app.add_option("--driver", o.driver, "driver to run: " + join(drivers.names()));
-    app.add_option("--runtime", o.runtime, "OCI runtime under a manager driver: docker with runc, crun or runsc; podman with crun or runc");
-    app.add_option("--storage", o.storage,
-                   "the writable layer's storage: lean, crun, runc, runsc: overlay (upper layer on disk, the default) or "
-                   "tmpfs (in RAM); podman: overlay, vfs or btrfs; docker's is its daemon's (see --matrix storage=...)");
+    app.add_option("--runtime", o.runtime,
+                   "OCI runtime under a manager driver: docker with runc, crun or runsc; podman with crun or runc");
+    app.add_option(
+        "--storage", o.storage,
+        "the writable layer's storage: lean, crun, runc, runsc: overlay (upper layer on disk, the default) or "
+        "tmpfs (in RAM); podman: overlay, vfs or btrfs; docker's is its daemon's (see --matrix storage=...)");
     app.add_option("--test", o.test, "workload to run: " + join(workloads.names()))->capture_default_str();
     app.add_option("--param", o.params, "workload parameter KEY=VALUE (repeatable); none = every value");
-    app.add_option("--runs", o.runs, "measured runs per workload and parameter (throughput: 3 windows)")->capture_default_str()->check(whole_number(1, 1'000'000));
+    app.add_option("--runs", o.runs, "measured runs per workload and parameter (throughput: 3 windows)")
+        ->capture_default_str()
+        ->check(whole_number(1, 1'000'000));
     app.add_option("--warmup", o.warmup, "unrecorded-in-summary warmup runs before the measured ones")
         ->capture_default_str()
         ->check(whole_number(0, 1'000'000));
     app.add_option("--timeout", o.timeout_s, "seconds a workload command may run before it is killed")
         ->capture_default_str()
         ->check(positive_seconds());
-    app.add_option("--tools", o.tools,
-                   "agent: every image runs ctrbench's static agent; native: the image's own sqlite3, tar, find and cat "
-                   "(sqlite-read, sqlite-write, files-read, tar-extract)")
+    app.add_option(
+           "--tools", o.tools,
+           "agent: every image runs ctrbench's static agent; native: the image's own sqlite3, tar, find and cat "
+           "(sqlite-read, sqlite-write, files-read, tar-extract)")
         ->capture_default_str();
-    app.add_option("--image", o.image, "image: minimal (busybox-static) or full (Debian minbase)")->capture_default_str();
-    app.add_option("--out", o.out, "CSV results file, appended to (JSON metadata beside it); default results/<run id>.csv");
+    app.add_option("--image", o.image, "image: minimal (busybox-static) or full (Debian minbase)")
+        ->capture_default_str();
+    app.add_option("--out", o.out,
+                   "CSV results file, appended to (JSON metadata beside it); default results/<run id>.csv");
     app.add_option("--images", o.images_dir, "directory holding the built images")->capture_default_str();
     app.add_option("--data", o.data_dir, "directory where generated datasets are cached")->capture_default_str();
-    app.add_option("--matrix", o.matrix,
-                   "run candidates of candidates.yml: all, a filter KEY=V[|V],... (keys: driver, runtime, storage, image, "
-                   "cgroup, rootless), or names joined by ','; with --test, only those workloads (names joined by ',')");
-    app.add_flag("--dry-run", o.dry_run, "with --matrix: print every candidate as runnable or skipped with the reason, "
-                                         "and the plan's expected duration; run nothing");
-    app.add_flag("--quick", o.quick, "with --matrix: no warmup, 3 boot runs and 1 run of the smallest parameter of each other workload (CI)");
-    app.add_flag("!--no-setup", o.setup, "with --matrix: never run a candidate's playbook; candidates that need an "
-                                         "engine reconfigured are skipped");
-    app.add_option("--resume", o.resume, "continue the matrix run whose CSV this is, with its options, without "
-                                         "redoing finished runs");
+    app.add_option(
+        "--matrix", o.matrix,
+        "run candidates of candidates.yml: all, a filter KEY=V[|V],... (keys: driver, runtime, storage, image, "
+        "cgroup, rootless), or names joined by ','; with --test, only those workloads (names joined by ',')");
+    app.add_flag("--dry-run", o.dry_run,
+                 "with --matrix: print every candidate as runnable or skipped with the reason, "
+                 "and the plan's expected duration; run nothing");
+    app.add_flag(
+        "--quick", o.quick,
+        "with --matrix: no warmup, 3 boot runs and 1 run of the smallest parameter of each other workload (CI)");
+    app.add_flag("!--no-setup", o.setup,
+                 "with --matrix: never run a candidate's playbook; candidates that need an "
+                 "engine reconfigured are skipped");
+    app.add_option("--resume", o.resume,
+                   "continue the matrix run whose CSV this is, with its options, without "
+                   "redoing finished runs");
     app.add_option("--candidates", o.candidates, "the candidate file")->capture_default_str();
-    app.add_option("--playbooks", o.playbooks, "the Ansible playbooks directory (candidates/<name>.yml)")->capture_default_str();
+    app.add_option("--playbooks", o.playbooks, "the Ansible playbooks directory (candidates/<name>.yml)")
+        ->capture_default_str();
     app.set_version_flag("--version", std::string("ctrbench ") + CTRBENCH_VERSION);
 
     std::vector<std::string> rev(args.rbegin(), args.rend());  // CLI11 takes them reversed
@@ -138,12 +153,15 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
     }
     if (o.matrix_mode()) {
         if (!o.driver.empty()) return error("--driver and --matrix exclude each other (a candidate names its driver)");
-        if (!o.runtime.empty()) return error("--runtime is for --driver; with --matrix, filter: --matrix runtime=" + o.runtime);
+        if (!o.runtime.empty())
+            return error("--runtime is for --driver; with --matrix, filter: --matrix runtime=" + o.runtime);
         if (o.image_given) return error("--image is for --driver; with --matrix, filter: --matrix image=" + o.image);
-        if (!o.storage.empty()) return error("--storage is for --driver; with --matrix, filter: --matrix storage=" + o.storage);
+        if (!o.storage.empty())
+            return error("--storage is for --driver; with --matrix, filter: --matrix storage=" + o.storage);
         if (!o.resume.empty() && (!o.matrix.empty() || o.quick || o.runs_given || o.warmup_given || o.test_given ||
                                   !o.params.empty() || o.tools_given || o.timeout_given))
-            return error("--resume continues a run with its own options: give it alone (with --out, --no-setup at most)");
+            return error(
+                "--resume continues a run with its own options: give it alone (with --out, --no-setup at most)");
         if (!o.resume.empty() && o.dry_run) return error("--dry-run and --resume exclude each other");
         if (!o.resume.empty() && !o.out.empty()) return error("--resume appends to the file it continues: drop --out");
         std::vector<std::string> tests;
@@ -154,7 +172,8 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
         }
         if (!o.params.empty() && tests.size() != 1) return error("--param needs exactly one --test");
         if (o.quick && o.runs_given) return error("--quick sets the runs itself: drop --runs or --quick");
-        if (o.tools != "agent" && o.tools != "native") return error("unknown --tools '" + o.tools + "' (valid: agent, native)");
+        if (o.tools != "agent" && o.tools != "native")
+            return error("unknown --tools '" + o.tools + "' (valid: agent, native)");
         if (tests.size() != 1 || (o.tools == "native" && !workloads.find(tests.front())->has_native_tools())) {
             res.proceed = true;  // several workloads: each is checked when the plan is made
             return res;
@@ -175,8 +194,9 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
     if (!o.matrix_mode() && !o.runtime.empty() && !drivers.make(o.driver, o.runtime)) {
         auto rts = drivers.runtimes(o.driver);
         res.exit_code = 2;
-        res.message = rts.empty() ? "driver " + o.driver + " takes no --runtime (it is its own runtime)"
-                                  : "unknown runtime '" + o.runtime + "' for " + o.driver + " (valid: " + join(rts) + ")";
+        res.message = rts.empty()
+                          ? "driver " + o.driver + " takes no --runtime (it is its own runtime)"
+                          : "unknown runtime '" + o.runtime + "' for " + o.driver + " (valid: " + join(rts) + ")";
         return res;
     }
     const Workload* w = workloads.find(o.test);
@@ -210,7 +230,8 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
     }
     if (o.tools == "native" && !w->has_native_tools()) {
         res.exit_code = 2;
-        res.message = "test '" + o.test + "' has no native-tools form (--tools native: sqlite-read, sqlite-write, files-read, tar-extract)";
+        res.message = "test '" + o.test +
+                      "' has no native-tools form (--tools native: sqlite-read, sqlite-write, files-read, tar-extract)";
         return res;
     }
     if (o.image != "minimal" && o.image != "full") {

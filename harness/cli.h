@@ -22,18 +22,19 @@ struct Options {
     std::string tools = "agent";                    // agent | native (the image's own sqlite3, tar, find, cat)
     double timeout_s = 60;
     std::string image = "minimal";
-    std::string storage;  // the driver's storage (lean, OCI: overlay | tmpfs; podman: overlay | vfs | btrfs); "" = its default
+    std::string
+        storage;  // the driver's storage (lean, OCI: overlay | tmpfs; podman: overlay | vfs | btrfs); "" = its default
     std::filesystem::path out;  // empty = results/<run id>.csv
     std::filesystem::path images_dir;
     std::filesystem::path data_dir;
     // The candidate matrix (harness --matrix): a selection of candidates.yml, run one after another.
-    std::string matrix;               // "all", a filter "driver=docker,storage=btrfs", or names
-    bool dry_run = false;             // print each candidate runnable or skipped, and the plan's duration
-    bool quick = false;               // fewer runs, the smallest parameter of each workload
-    bool setup = true;                // may run a candidate's playbook to reconfigure an engine
-    std::filesystem::path resume;     // a matrix CSV to continue
-    std::filesystem::path candidates; // candidates.yml
-    std::filesystem::path playbooks;  // playbooks/ (for playbooks/candidates/<name>.yml)
+    std::string matrix;                // "all", a filter "driver=docker,storage=btrfs", or names
+    bool dry_run = false;              // print each candidate runnable or skipped, and the plan's duration
+    bool quick = false;                // fewer runs, the smallest parameter of each workload
+    bool setup = true;                 // may run a candidate's playbook to reconfigure an engine
+    std::filesystem::path resume;      // a matrix CSV to continue
+    std::filesystem::path candidates;  // candidates.yml
+    std::filesystem::path playbooks;   // playbooks/ (for playbooks/candidates/<name>.yml)
     bool test_given = false, timeout_given = false, tools_given = false, image_given = false;
     bool matrix_mode() const { return !matrix.empty() || !resume.empty(); }
 };
@@ -41,7 +42,7 @@ struct Options {
 struct ParseOutcome {
     bool proceed = false;  // false: print `message` and exit with `exit_code`
     int exit_code = 0;
-    std::string message;   // help text (exit 0, stdout) or one error line (exit 2, stderr)
+    std::string message;  // help text (exit 0, stdout) or one error line (exit 2, stderr)
     Options options;
 };
 

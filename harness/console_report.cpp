@@ -21,7 +21,8 @@ std::optional<double> phase_of(const RunRecord& r, const std::string& phase) {
         return std::nullopt;
     }
     if (phase == "ready") {
-        if (r.create_ms && r.start_ms && r.exec_ms && r.response_ms) return *r.create_ms + *r.start_ms + *r.exec_ms + *r.response_ms;
+        if (r.create_ms && r.start_ms && r.exec_ms && r.response_ms)
+            return *r.create_ms + *r.start_ms + *r.exec_ms + *r.response_ms;
         return std::nullopt;
     }
     // "total": every phase the run went through, the response wait included, so that no part
@@ -80,7 +81,8 @@ std::function<void(const std::string&, double)> dataset_progress_printer(bool tt
         if (f <= 0) {
             st->start = std::chrono::steady_clock::now();
             st->quarter = 0;
-            std::fprintf(stderr, "%sgenerating dataset %s (once; cached for later runs)\n", tty ? "\r\033[K" : "", what.c_str());
+            std::fprintf(stderr, "%sgenerating dataset %s (once; cached for later runs)\n", tty ? "\r\033[K" : "",
+                         what.c_str());
             return;
         }
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - st->start).count();
@@ -103,8 +105,10 @@ std::function<void(int, int, bool)> run_progress_printer(bool tty, std::string l
         char rate[64] = "";
         if (k > 1 && s > 0) std::snprintf(rate, sizeof rate, ", %.1f runs/s", (k - 1) / s);
         const int step = std::max(1, (n + 9) / 10);
-        if (tty) std::fprintf(stderr, "\r\033[K%s: run %d/%d%s%s", label.c_str(), k, n, warm ? " (warmup)" : "", rate);
-        else if (k % step == 0 || k == n) std::fprintf(stderr, "%s: run %d/%d%s%s\n", label.c_str(), k, n, warm ? " (warmup)" : "", rate);
+        if (tty)
+            std::fprintf(stderr, "\r\033[K%s: run %d/%d%s%s", label.c_str(), k, n, warm ? " (warmup)" : "", rate);
+        else if (k % step == 0 || k == n)
+            std::fprintf(stderr, "%s: run %d/%d%s%s\n", label.c_str(), k, n, warm ? " (warmup)" : "", rate);
     };
 }
 
@@ -137,20 +141,21 @@ std::string format_summary(const std::vector<RunRecord>& records) {
         std::string unit;
         for (const auto& r : records)
             if (r.value) unit = r.unit;
-        out += line("  %-7s %12.3f %s (mean)   median %.3f   [min %.3f … max %.3f]\n", "figure", s.mean, unit.c_str(), s.median,
-                    s.min, s.max);
+        out += line("  %-7s %12.3f %s (mean)   median %.3f   [min %.3f … max %.3f]\n", "figure", s.mean, unit.c_str(),
+                    s.median, s.min, s.max);
     }
     if (auto o = overhead(records); o.runs > 0)
-        out += line("  harness overhead (outside the timed phases): %.3f ms per run, %.2f%% of the run time\n", o.mean_ms,
-                    o.percent);
+        out += line("  harness overhead (outside the timed phases): %.3f ms per run, %.2f%% of the run time\n",
+                    o.mean_ms, o.percent);
     if (failed) {
         out += line("  %d of %zu runs failed:\n", failed, records.size());
         for (const auto& [msg, n] : errors) out += line("    %dx %s\n", n, msg.substr(0, 300).c_str());
     }
     if (outliers)
-        out += line("  Warning: %zu statistical outlier(s) in the total (modified Z-score > 3.5). They can come from "
-                    "other programs on the host or caches; consider more --warmup runs, more --runs, or a quieter host.\n",
-                    outliers);
+        out += line(
+            "  Warning: %zu statistical outlier(s) in the total (modified Z-score > 3.5). They can come from "
+            "other programs on the host or caches; consider more --warmup runs, more --runs, or a quieter host.\n",
+            outliers);
     return out;
 }
 
@@ -182,7 +187,8 @@ std::string unit_summary_line(const std::vector<RunRecord>& recs) {
     }
     if (auto o = overhead(recs); o.runs > 0) add(line("harness overhead %.2f ms/run (%.2f%%)", o.mean_ms, o.percent));
     if (failed)
-        add(std::to_string(failed) + " of " + std::to_string(recs.size()) + " failed (" + first_error.substr(0, 200) + ")");
+        add(std::to_string(failed) + " of " + std::to_string(recs.size()) + " failed (" + first_error.substr(0, 200) +
+            ")");
     return out.empty() ? "no successful run" : out;
 }
 
@@ -191,9 +197,9 @@ nlohmann::json summary_json(const std::vector<RunRecord>& records) {
     for (const auto& phase : phase_names()) {
         auto v = phase_samples(records, phase);
         auto s = summarize(v);
-        j[phase + "_ms"] = {{"n", s.n},         {"min", s.min},       {"max", s.max},
-                            {"mean", s.mean},   {"stddev", s.stddev}, {"median", s.median},
-                            {"p95", s.p95},     {"outliers", s.outliers}, {"samples", v}};
+        j[phase + "_ms"] = {{"n", s.n},       {"min", s.min},           {"max", s.max},
+                            {"mean", s.mean}, {"stddev", s.stddev},     {"median", s.median},
+                            {"p95", s.p95},   {"outliers", s.outliers}, {"samples", v}};
     }
     auto v = value_samples(records);
     auto s = summarize(v);
@@ -201,9 +207,11 @@ nlohmann::json summary_json(const std::vector<RunRecord>& records) {
     nlohmann::json details = nlohmann::json::array();
     for (const auto& r : records) {
         if (r.value) unit = r.unit;
-        if (!r.detail.empty()) details.push_back({{"iteration", r.iteration}, {"warmup", r.warmup}, {"detail", r.detail}});
+        if (!r.detail.empty())
+            details.push_back({{"iteration", r.iteration}, {"warmup", r.warmup}, {"detail", r.detail}});
     }
-    j["figure"] = {{"unit", unit}, {"n", s.n}, {"min", s.min}, {"max", s.max}, {"mean", s.mean}, {"median", s.median}, {"samples", v}};
+    j["figure"] = {{"unit", unit},   {"n", s.n},           {"min", s.min}, {"max", s.max},
+                   {"mean", s.mean}, {"median", s.median}, {"samples", v}};
     j["details"] = details;
     if (!records.empty() && records.front().status == "skipped") j["skipped"] = records.front().error;
     if (auto o = overhead(records); o.runs > 0)

@@ -2,10 +2,9 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "harness/record.h"
 #include "harness/stats.h"
@@ -16,7 +15,8 @@ namespace ctrbench {
 inline const std::vector<std::string>& phase_names() {
     // "response": t_response = tr - te (http); "ready": create + start + exec + response, the time to
     // a container answering; "total": every phase of the run (the five, plus response where there is one).
-    static const std::vector<std::string> p = {"create", "start", "exec", "response", "stop", "clean", "ready", "total"};
+    static const std::vector<std::string> p = {"create", "start", "exec",  "response",
+                                               "stop",   "clean", "ready", "total"};
     return p;
 }
 

@@ -29,7 +29,8 @@ std::string busy_cgroup(const fs::path& root) {
         if (ec) break;
         if (!it->is_directory(ec)) continue;
         auto rel = fs::relative(it->path(), root, ec).string();
-        if (rel.starts_with("ctrbench-") || rel.starts_with("docker") || rel.starts_with("libpod") || rel.starts_with("machine")) {
+        if (rel.starts_with("ctrbench-") || rel.starts_with("docker") || rel.starts_with("libpod") ||
+            rel.starts_with("machine")) {
             it.disable_recursion_pending();
             continue;
         }
@@ -43,13 +44,16 @@ std::string busy_cgroup(const fs::path& root) {
 }  // namespace
 
 std::string cgroup_switch_blocker() {
-    if (cgroup_version() == "v2") return "ctrbench switches hosts from v1 to v2 only (back from v2 needs a reboot with systemd.unified_cgroup_hierarchy=0)";
+    if (cgroup_version() == "v2")
+        return "ctrbench switches hosts from v1 to v2 only (back from v2 needs a reboot with "
+               "systemd.unified_cgroup_hierarchy=0)";
     std::ifstream in("/proc/self/mounts");
     std::string dev, mnt, type, opts, rest;
     while (in >> dev >> mnt >> type >> opts && std::getline(in, rest)) {
         if (type != "cgroup") continue;
         if (auto busy = busy_cgroup(mnt); !busy.empty())
-            return fs::path(mnt).filename().string() + ":" + busy + " holds processes ctrbench did not start (a reboot with cgroup_no_v1=all would)";
+            return fs::path(mnt).filename().string() + ":" + busy +
+                   " holds processes ctrbench did not start (a reboot with cgroup_no_v1=all would)";
     }
     return "";
 }

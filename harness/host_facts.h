@@ -10,7 +10,8 @@
 namespace ctrbench {
 
 // Probes every driver (and runtime under a manager) once; reads /proc/filesystems, PATH, images.
-HostFacts gather_host_facts(const DriverRegistry& drivers, const CandidateFile& file, const std::filesystem::path& images_dir);
+HostFacts gather_host_facts(const DriverRegistry& drivers, const CandidateFile& file,
+                            const std::filesystem::path& images_dir);
 
 // Why this host cannot switch between cgroup v1 and v2 without a reboot ("" = it can): switching
 // needs every v1 hierarchy free of processes in child cgroups, so that its controllers can move.

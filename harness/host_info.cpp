@@ -47,7 +47,9 @@ std::string cgroup_mode() {
     return "v1";
 }
 
-std::string cgroup_version() { return cgroup_mode() == "v2" ? "v2" : "v1"; }
+std::string cgroup_version() {
+    return cgroup_mode() == "v2" ? "v2" : "v1";
+}
 
 std::string utc_now() {
     auto now = std::chrono::system_clock::now();

@@ -1,9 +1,8 @@
 // Facts about the host that go into every result's metadata.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace ctrbench {
 

@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
     if (!probe.available) return die("driver " + o.driver + " is not available on this host: " + probe.reason);
     if (!o.storage.empty() && probe.storage != o.storage)
         return die("driver " + o.driver + " uses storage " + probe.storage + ", not " + o.storage +
-                   ": it is set by the engine's configuration (harness --matrix storage=" + o.storage + " runs its playbook)");
+                   ": it is set by the engine's configuration (harness --matrix storage=" + o.storage +
+                   " runs its playbook)");
     Workload* workload = workloads.find_mutable(o.test);
     workload->set_native_tools(o.tools == "native");
     if (auto rootfs = image_rootfs(o.images_dir, o.image); !rootfs) return die(rootfs.error().message());
@@ -95,12 +96,17 @@ int main(int argc, char** argv) {
     for (int i = 0; i < argc; ++i) cmdline += (i ? " " : "") + std::string(argv[i]);
     meta["command_line"] = cmdline;
     meta["host"] = host_metadata();
-    meta["driver"] = {{"name", driver->name()}, {"description", driver->description()}, {"versions", probe.versions},
-                      {"runtime", probe.runtime}, {"storage", probe.storage}};
-    meta["options"] = {{"runs", ro.runs}, {"warmup", ro.warmup}, {"timeout_ms", ro.timeout.count()}, {"image", o.image},
+    meta["driver"] = {{"name", driver->name()},
+                      {"description", driver->description()},
+                      {"versions", probe.versions},
+                      {"runtime", probe.runtime},
+                      {"storage", probe.storage}};
+    meta["options"] = {{"runs", ro.runs},
+                       {"warmup", ro.warmup},
+                       {"timeout_ms", ro.timeout.count()},
+                       {"image", o.image},
                        {"tools", o.tools}};
-    if (workload->awaits_response())
-        meta["options"]["http_poll_interval_ms"] = HttpWorkload::kPollInterval.count();
+    if (workload->awaits_response()) meta["options"]["http_poll_interval_ms"] = HttpWorkload::kPollInterval.count();
     if (workload->measures_itself()) meta["options"]["throughput_window_ms"] = ThroughputWorkload::kWindow.count();
     meta["results"] = nlohmann::json::array();
     const auto meta_path = metadata_path(sink->path());
@@ -135,6 +141,7 @@ int main(int argc, char** argv) {
     if (auto s = write_json(meta_path, meta); !s) return die(s.error().message());
     std::printf("results: %s (metadata and samples: %s)\n", sink->path().c_str(), meta_path.c_str());
     if (interrupted()) return die("interrupted: the runs measured so far are saved", 130);
-    if (failed_runs) return die(std::to_string(failed_runs) + " run(s) failed; see the error column of " + sink->path().string());
+    if (failed_runs)
+        return die(std::to_string(failed_runs) + " run(s) failed; see the error column of " + sink->path().string());
     return 0;
 }

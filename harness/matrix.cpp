@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -54,7 +54,8 @@ std::unique_ptr<Driver> make_driver(const DriverRegistry& drivers, const Candida
 Status apply_playbook(const fs::path& playbooks, const std::string& candidate, const fs::path& log) {
     auto book = playbooks / "candidates" / (candidate + ".yml");
     if (!fs::exists(book)) return fail_msg("no playbook " + book.string());
-    if (find_program("ansible-playbook").empty()) return fail_msg("ansible-playbook is not installed (apt-get install ansible-core)");
+    if (find_program("ansible-playbook").empty())
+        return fail_msg("ansible-playbook is not installed (apt-get install ansible-core)");
     auto r = run_process({"env", "ANSIBLE_CONFIG=" + (playbooks / "ansible.cfg").string(), "ansible-playbook", "-i",
                           (playbooks / "inventory" / "localhost.ini").string(), book.string()},
                          std::chrono::minutes(20));
@@ -62,7 +63,9 @@ Status apply_playbook(const fs::path& playbooks, const std::string& candidate, c
     out << "== " << utc_now() << " ansible-playbook " << book.string() << "\n";
     if (r) out << r->out << r->err;
     if (!r) return fail(std::move(r.error()));
-    if (!r->ok()) return fail_msg("its playbook " + book.string() + " failed (" + r->describe({"ansible-playbook"}) + "; log: " + log.string() + ")");
+    if (!r->ok())
+        return fail_msg("its playbook " + book.string() + " failed (" + r->describe({"ansible-playbook"}) +
+                        "; log: " + log.string() + ")");
     return {};
 }
 
@@ -72,10 +75,13 @@ std::string skipped_by_reason(const std::vector<MatrixEntry>& skipped) {
     std::vector<std::pair<std::string, std::vector<std::string>>> groups;  // in order of first appearance
     for (const auto& e : skipped) {
         auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == e.skip; });
-        if (it == groups.end()) groups.push_back({e.skip, {e.def->name}});
-        else it->second.push_back(e.def->name);
+        if (it == groups.end())
+            groups.push_back({e.skip, {e.def->name}});
+        else
+            it->second.push_back(e.def->name);
     }
-    std::stable_sort(groups.begin(), groups.end(), [](const auto& a, const auto& b) { return a.second.size() > b.second.size(); });
+    std::stable_sort(groups.begin(), groups.end(),
+                     [](const auto& a, const auto& b) { return a.second.size() > b.second.size(); });
     std::string out;
     for (const auto& [why, names] : groups) {
         out += "  " + std::to_string(names.size()) + " skipped: " + why + " (" + names.front();
@@ -89,15 +95,18 @@ std::string format_duration(double s) {
     if (s < 0) s = 0;
     long t = std::lround(s);
     char buf[32];
-    if (t >= 3600) std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, t % 3600 / 60);
-    else if (t >= 60) std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
-    else std::snprintf(buf, sizeof buf, "%lds", t);
+    if (t >= 3600)
+        std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, t % 3600 / 60);
+    else if (t >= 60)
+        std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
+    else
+        std::snprintf(buf, sizeof buf, "%lds", t);
     return buf;
 }
 
 nlohmann::json MatrixSettings::to_json() const {
-    return {{"selection", selection}, {"tests", tests}, {"params", params}, {"quick", quick}, {"runs", runs},
-            {"warmup", warmup},       {"tools", tools}, {"timeout_s", timeout_s}};
+    return {{"selection", selection}, {"tests", tests},   {"params", params}, {"quick", quick},
+            {"runs", runs},           {"warmup", warmup}, {"tools", tools},   {"timeout_s", timeout_s}};
 }
 
 MatrixSettings MatrixSettings::from_json(const nlohmann::json& j) {
@@ -113,7 +122,9 @@ MatrixSettings MatrixSettings::from_json(const nlohmann::json& j) {
     return s;
 }
 
-std::string engine_config(const CandidateDef& c) { return c.c.driver == "docker" ? "docker:" + c.c.storage : ""; }
+std::string engine_config(const CandidateDef& c) {
+    return c.c.driver == "docker" ? "docker:" + c.c.storage : "";
+}
 
 bool UnitProgress::finished(const MatrixUnit& u, int max_consecutive_errors) const {
     return skipped || trailing_errors >= max_consecutive_errors || (runs >= u.runs && warmup >= u.warmup);
@@ -165,7 +176,8 @@ MatrixPlan make_plan(const CandidateFile& file, const std::vector<const Candidat
         auto cur = current.find(engine);
         return std::make_pair(cur != current.end() && cur->second == cfg ? 1 : 2, cfg);
     };
-    std::stable_sort(plan.runnable.begin(), plan.runnable.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+    std::stable_sort(plan.runnable.begin(), plan.runnable.end(),
+                     [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
     std::map<std::string, std::string> state = current;
     for (auto& e : plan.runnable) {
         auto cfg = engine_config(*e.def);
@@ -220,7 +232,9 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
         } catch (const std::exception& e) {
             return die("cannot resume " + csv.string() + ": " + mp.string() + " is not valid JSON (" + e.what() + ")");
         }
-        if (!meta.contains("matrix")) return die("cannot resume " + csv.string() + ": it is not a matrix run (no \"matrix\" in " + mp.string() + ")");
+        if (!meta.contains("matrix"))
+            return die("cannot resume " + csv.string() + ": it is not a matrix run (no \"matrix\" in " + mp.string() +
+                       ")");
         st = MatrixSettings::from_json(meta["matrix"]["settings"]);
         auto rows = read_csv(csv);
         if (!rows) return die("cannot resume: " + rows.error().message());
@@ -271,22 +285,27 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
             run_count += u.runs + u.warmup;
         }
     if (o.dry_run) {
-        std::printf("candidates (%s, %zu of %zu in the file):\n", st.selection.c_str(), selected->size(), file->candidates.size());
+        std::printf("candidates (%s, %zu of %zu in the file):\n", st.selection.c_str(), selected->size(),
+                    file->candidates.size());
         for (const auto* def : *selected) {
-            auto r = std::find_if(plan.runnable.begin(), plan.runnable.end(), [&](const auto& e) { return e.def == def; });
+            auto r =
+                std::find_if(plan.runnable.begin(), plan.runnable.end(), [&](const auto& e) { return e.def == def; });
             if (r != plan.runnable.end())
                 std::printf("  %-48s runnable  %zu units, ~%s%s\n", def->name.c_str(), r->units.size(),
-                            format_duration(r->estimate_s).c_str(), r->reconfigure.empty() ? "" : ("; reconfigures " + r->reconfigure).c_str());
+                            format_duration(r->estimate_s).c_str(),
+                            r->reconfigure.empty() ? "" : ("; reconfigures " + r->reconfigure).c_str());
             else
                 for (const auto& s : plan.skipped)
                     if (s.def == def) std::printf("  %-48s skipped: %s\n", def->name.c_str(), s.skip.c_str());
         }
         std::printf("order: ");
-        for (std::size_t i = 0; i < plan.runnable.size(); ++i) std::printf("%s%s", i ? ", " : "", plan.runnable[i].def->name.c_str());
+        for (std::size_t i = 0; i < plan.runnable.size(); ++i)
+            std::printf("%s%s", i ? ", " : "", plan.runnable[i].def->name.c_str());
         std::printf("\nskipped, by reason:\n%s", skipped_by_reason(plan.skipped).c_str());
-        std::printf("plan: %zu runnable, %zu skipped; %zu workload/parameter units, %zu runs%s; expected duration ~%s\n",
-                    plan.runnable.size(), plan.skipped.size(), unit_count, run_count, st.quick ? " (quick)" : "",
-                    format_duration(plan.estimate_s).c_str());
+        std::printf(
+            "plan: %zu runnable, %zu skipped; %zu workload/parameter units, %zu runs%s; expected duration ~%s\n",
+            plan.runnable.size(), plan.skipped.size(), unit_count, run_count, st.quick ? " (quick)" : "",
+            format_duration(plan.estimate_s).c_str());
         return 0;
     }
 
@@ -311,8 +330,12 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
     }
     nlohmann::json cands = nlohmann::json::array();
     for (const auto& e : plan.runnable)
-        cands.push_back({{"name", e.def->name}, {"status", "runnable"}, {"estimate_s", e.estimate_s}, {"reconfigure", e.reconfigure}});
-    for (const auto& e : plan.skipped) cands.push_back({{"name", e.def->name}, {"status", "skipped"}, {"reason", e.skip}});
+        cands.push_back({{"name", e.def->name},
+                         {"status", "runnable"},
+                         {"estimate_s", e.estimate_s},
+                         {"reconfigure", e.reconfigure}});
+    for (const auto& e : plan.skipped)
+        cands.push_back({{"name", e.def->name}, {"status", "skipped"}, {"reason", e.skip}});
     meta["matrix"]["candidates"] = cands;
     meta["matrix"]["estimate_s"] = plan.estimate_s;
     meta["engines"] = nlohmann::json::object();
@@ -320,8 +343,9 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
 
     install_interrupt_handlers();
     const bool tty = ::isatty(STDERR_FILENO);
-    std::printf("matrix %s: %zu candidates runnable, %zu skipped; %zu units, %zu runs; expected ~%s%s\n", st.selection.c_str(),
-                plan.runnable.size(), plan.skipped.size(), unit_count, run_count, format_duration(plan.estimate_s).c_str(),
+    std::printf("matrix %s: %zu candidates runnable, %zu skipped; %zu units, %zu runs; expected ~%s%s\n",
+                st.selection.c_str(), plan.runnable.size(), plan.skipped.size(), unit_count, run_count,
+                format_duration(plan.estimate_s).c_str(),
                 o.resume.empty() ? "" : " (before what the resumed file holds)");
     if (!plan.skipped.empty()) std::printf("%s", skipped_by_reason(plan.skipped).c_str());
     std::printf("results: %s\n", sink->path().c_str());
@@ -375,7 +399,8 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
 
     for (std::size_t ci = 0; ci < plan.runnable.size() && !interrupted(); ++ci) {
         const MatrixEntry& e = plan.runnable[ci];
-        const std::string label = "[" + std::to_string(ci + 1) + "/" + std::to_string(plan.runnable.size()) + "] " + e.def->name;
+        const std::string label =
+            "[" + std::to_string(ci + 1) + "/" + std::to_string(plan.runnable.size()) + "] " + e.def->name;
         bool all_done = true;
         for (const auto& u : e.units) {
             auto it = done.find(unit_key(e.def->name, u.workload, u.param));
@@ -405,20 +430,24 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
             if (!cfg.empty()) state[engine] = "";  // unknown until probed
             if (!s) {
                 if (interrupted()) break;
-                if (auto w = error_rows(e, "configuring " + e.def->name + ": " + s.error().message()); !w) return die(w.error().message());
+                if (auto w = error_rows(e, "configuring " + e.def->name + ": " + s.error().message()); !w)
+                    return die(w.error().message());
                 continue;
             }
             probe = driver->probe();
         }
         if (!cfg.empty() && probe.available) state[engine] = engine + ":" + probe.storage;
         if (!ready()) {
-            auto why = !probe.available ? probe.reason
-                                        : e.def->c.driver + " uses storage " + probe.storage + ", not " + e.def->c.storage +
-                                              (o.setup ? " (after its playbook)" : " (--no-setup: its playbook was not run)");
+            auto why = !probe.available
+                           ? probe.reason
+                           : e.def->c.driver + " uses storage " + probe.storage + ", not " + e.def->c.storage +
+                                 (o.setup ? " (after its playbook)" : " (--no-setup: its playbook was not run)");
             if (auto w = error_rows(e, why); !w) return die(w.error().message());
             continue;
         }
-        meta["engines"][e.def->name] = {{"versions", probe.versions}, {"runtime", probe.runtime}, {"storage", probe.storage},
+        meta["engines"][e.def->name] = {{"versions", probe.versions},
+                                        {"runtime", probe.runtime},
+                                        {"storage", probe.storage},
                                         {"description", driver->description()}};
         for (std::size_t ui = 0; ui < e.units.size() && !interrupted(); ++ui) {
             const MatrixUnit& u = e.units[ui];
@@ -449,10 +478,13 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
                 double scale = est_now > 5 && elapsed > 5 ? std::clamp(elapsed / est_now, 0.2, 5.0) : 1.0;
                 double left = std::max(0.0, plan.estimate_s - est_now) * scale;
                 char buf[512];
-                std::snprintf(buf, sizeof buf, "%s  %s  run %d/%d%s  elapsed %s, left ~%s", label.c_str(), what.c_str(), k, n,
-                              warm ? " (warmup)" : "", format_duration(elapsed).c_str(), format_duration(left).c_str());
-                if (tty) std::fprintf(stderr, "\r\033[K%s", buf);
-                else if (k == 1) std::fprintf(stderr, "%s\n", buf);
+                std::snprintf(buf, sizeof buf, "%s  %s  run %d/%d%s  elapsed %s, left ~%s", label.c_str(), what.c_str(),
+                              k, n, warm ? " (warmup)" : "", format_duration(elapsed).c_str(),
+                              format_duration(left).c_str());
+                if (tty)
+                    std::fprintf(stderr, "\r\033[K%s", buf);
+                else if (k == 1)
+                    std::fprintf(stderr, "%s\n", buf);
             };
             progress.on_data = dataset_progress_printer(tty);
             auto recs = run_workload(*driver, probe, *w, u.param, ro, *sink, progress);
@@ -475,11 +507,15 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
             std::fflush(stdout);
             auto& results = meta["results"];
             for (auto it = results.begin(); it != results.end();)  // the summary written before the interruption
-                if (it->value("candidate", "") == e.def->name && it->value("workload", "") == u.workload && it->value("param", "") == u.param)
+                if (it->value("candidate", "") == e.def->name && it->value("workload", "") == u.workload &&
+                    it->value("param", "") == u.param)
                     it = results.erase(it);
                 else
                     ++it;
-            results.push_back({{"candidate", e.def->name}, {"workload", u.workload}, {"param", u.param}, {"summary", summary_json(unit_recs)}});
+            results.push_back({{"candidate", e.def->name},
+                               {"workload", u.workload},
+                               {"param", u.param},
+                               {"summary", summary_json(unit_recs)}});
             if (auto s = write_json(meta_path, meta); !s) return die(s.error().message());
         }
     }
@@ -491,15 +527,19 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
         for (const auto& c : file->candidates)
             if (engine_config(c) == cfg && !back) back = &c;
         if (!back) {
-            std::fprintf(stderr, "harness: warning: %s was %s before the matrix; no candidate restores it\n", engine.c_str(), cfg.c_str());
+            std::fprintf(stderr, "harness: warning: %s was %s before the matrix; no candidate restores it\n",
+                         engine.c_str(), cfg.c_str());
             continue;
         }
         if (interrupted()) {  // no 20-second playbook after a Ctrl-C: say how instead
-            std::fprintf(stderr, "harness: %s is left configured for the last candidate; to put it back as it was (%s): "
-                                 "ansible-playbook playbooks/candidates/%s.yml\n", engine.c_str(), cfg.c_str(), back->name.c_str());
+            std::fprintf(stderr,
+                         "harness: %s is left configured for the last candidate; to put it back as it was (%s): "
+                         "ansible-playbook playbooks/candidates/%s.yml\n",
+                         engine.c_str(), cfg.c_str(), back->name.c_str());
             continue;
         }
-        std::printf("restoring %s to %s (playbooks/candidates/%s.yml)\n", engine.c_str(), cfg.c_str(), back->name.c_str());
+        std::printf("restoring %s to %s (playbooks/candidates/%s.yml)\n", engine.c_str(), cfg.c_str(),
+                    back->name.c_str());
         if (auto s = apply_playbook(o.playbooks, back->name, setup_log); !s)
             std::fprintf(stderr, "harness: warning: restoring %s: %s\n", engine.c_str(), s.error().message().c_str());
         else
@@ -510,7 +550,9 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
         bool in_use = false;
         for (const auto& [engine, cfg] : state) in_use = in_use || cfg.ends_with(":btrfs");
         if (in_use || interrupted())
-            std::fprintf(stderr, "harness: %s stays mounted (an engine still uses it); umount it once that is restored\n", kBtrfsLoopMount);
+            std::fprintf(stderr,
+                         "harness: %s stays mounted (an engine still uses it); umount it once that is restored\n",
+                         kBtrfsLoopMount);
         else if (::umount2(kBtrfsLoopMount, 0) != 0)
             std::fprintf(stderr, "harness: warning: umount %s: %s\n", kBtrfsLoopMount, std::strerror(errno));
         else
@@ -521,17 +563,24 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
     meta["interrupted"] = interrupted();
     meta["elapsed_s"] = elapsed;
     if (overhead_runs)
-        meta["harness_overhead"] = {{"runs", overhead_runs}, {"mean_ms", overhead_ms / overhead_runs},
+        meta["harness_overhead"] = {{"runs", overhead_runs},
+                                    {"mean_ms", overhead_ms / overhead_runs},
                                     {"percent_of_run", 100 * overhead_ms / overhead_wall}};
     if (auto s = write_json(meta_path, meta); !s) return die(s.error().message());
     std::printf("matrix done in %s (expected ~%s): %d units run, %d failed runs, %zu candidates skipped\n",
-                format_duration(elapsed).c_str(), format_duration(plan.estimate_s).c_str(), units_done, failed_runs, plan.skipped.size());
+                format_duration(elapsed).c_str(), format_duration(plan.estimate_s).c_str(), units_done, failed_runs,
+                plan.skipped.size());
     if (overhead_runs)
-        std::printf("harness overhead (outside the timed phases): %.3f ms per run, %.2f%% of the run time, over %d runs\n",
-                    overhead_ms / overhead_runs, 100 * overhead_ms / overhead_wall, overhead_runs);
+        std::printf(
+            "harness overhead (outside the timed phases): %.3f ms per run, %.2f%% of the run time, over %d runs\n",
+            overhead_ms / overhead_runs, 100 * overhead_ms / overhead_wall, overhead_runs);
     std::printf("results: %s (metadata: %s)\n", sink->path().c_str(), meta_path.c_str());
-    if (interrupted()) return die("interrupted: the runs measured so far are saved; continue with: harness --resume " + sink->path().string(), 130);
-    if (failed_runs) return die(std::to_string(failed_runs) + " run(s) failed; see the error column of " + sink->path().string());
+    if (interrupted())
+        return die(
+            "interrupted: the runs measured so far are saved; continue with: harness --resume " + sink->path().string(),
+            130);
+    if (failed_runs)
+        return die(std::to_string(failed_runs) + " run(s) failed; see the error column of " + sink->path().string());
     return 0;
 }
 

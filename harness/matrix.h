@@ -6,10 +6,9 @@
 
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "drivers/driver.h"
 #include "harness/candidates.h"
@@ -25,18 +24,18 @@ struct MatrixUnit {
 
 struct MatrixEntry {
     const CandidateDef* def = nullptr;
-    std::string skip;          // why it cannot run here; "" = runnable
-    std::string reconfigure;   // "docker: storage overlay2 -> btrfs" when its playbook must change an engine
+    std::string skip;         // why it cannot run here; "" = runnable
+    std::string reconfigure;  // "docker: storage overlay2 -> btrfs" when its playbook must change an engine
     std::vector<MatrixUnit> units;
     double estimate_s = 0;
 };
 
 struct MatrixSettings {  // what a plan is made from: the command line, or a resumed run's metadata
     std::string selection = "all";
-    std::vector<std::string> tests;  // empty = every workload
-    std::vector<std::string> params; // values for the one test
+    std::vector<std::string> tests;   // empty = every workload
+    std::vector<std::string> params;  // values for the one test
     bool quick = false;
-    int runs = 0, warmup = -1;       // 0 / -1: each workload's default
+    int runs = 0, warmup = -1;  // 0 / -1: each workload's default
     std::string tools = "agent";
     double timeout_s = 60;
     nlohmann::json to_json() const;
@@ -61,9 +60,9 @@ MatrixPlan make_plan(const CandidateFile& file, const std::vector<const Candidat
 
 // What a results file already holds for one candidate, workload and parameter.
 struct UnitProgress {
-    int warmup = 0, runs = 0;       // runs recorded (interrupted ones are not: they are redone)
-    int trailing_errors = 0;        // consecutive failures at the end (3 = the unit was abandoned)
-    bool skipped = false;           // a skipped row: nothing more to do
+    int warmup = 0, runs = 0;  // runs recorded (interrupted ones are not: they are redone)
+    int trailing_errors = 0;   // consecutive failures at the end (3 = the unit was abandoned)
+    bool skipped = false;      // a skipped row: nothing more to do
     // Nothing left to run for `u`: skipped, abandoned after that many failures, or complete.
     bool finished(const MatrixUnit& u, int max_consecutive_errors) const;
 };

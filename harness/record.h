@@ -34,9 +34,9 @@ struct RunRecord {
 
 inline const std::vector<std::string>& csv_columns() {
     static const std::vector<std::string> cols = {
-        "run_id", "time", "host", "candidate", "driver", "runtime", "storage", "image", "cgroup", "rootless",
-        "workload", "param", "iteration", "warmup", "create_ms", "start_ms", "exec_ms", "stop_ms", "clean_ms",
-        "response_ms", "value", "unit", "status", "error"};
+        "run_id",  "time",     "host",     "candidate",   "driver",    "runtime", "storage",   "image",
+        "cgroup",  "rootless", "workload", "param",       "iteration", "warmup",  "create_ms", "start_ms",
+        "exec_ms", "stop_ms",  "clean_ms", "response_ms", "value",     "unit",    "status",    "error"};
     return cols;
 }
 

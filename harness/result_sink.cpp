@@ -40,11 +40,30 @@ std::string csv_header() {
 }
 
 std::string csv_row(const RunRecord& r) {
-    const std::vector<std::string> f = {
-        r.run_id, r.time, r.host, r.candidate.name(), r.candidate.driver, r.candidate.runtime, r.candidate.storage,
-        r.candidate.image, r.candidate.cgroup, r.candidate.rootless, r.workload, r.param, std::to_string(r.iteration),
-        r.warmup ? "1" : "0", fmt_ms(r.create_ms), fmt_ms(r.start_ms), fmt_ms(r.exec_ms), fmt_ms(r.stop_ms),
-        fmt_ms(r.clean_ms), fmt_ms(r.response_ms), fmt_ms(r.value), r.unit, r.status, r.error};
+    const std::vector<std::string> f = {r.run_id,
+                                        r.time,
+                                        r.host,
+                                        r.candidate.name(),
+                                        r.candidate.driver,
+                                        r.candidate.runtime,
+                                        r.candidate.storage,
+                                        r.candidate.image,
+                                        r.candidate.cgroup,
+                                        r.candidate.rootless,
+                                        r.workload,
+                                        r.param,
+                                        std::to_string(r.iteration),
+                                        r.warmup ? "1" : "0",
+                                        fmt_ms(r.create_ms),
+                                        fmt_ms(r.start_ms),
+                                        fmt_ms(r.exec_ms),
+                                        fmt_ms(r.stop_ms),
+                                        fmt_ms(r.clean_ms),
+                                        fmt_ms(r.response_ms),
+                                        fmt_ms(r.value),
+                                        r.unit,
+                                        r.status,
+                                        r.error};
     std::string out;
     for (std::size_t i = 0; i < f.size(); ++i) out += (i ? "," : "") + csv_escape(f[i]);
     return out;
@@ -92,9 +111,12 @@ std::vector<std::string> csv_fields(const std::string& line) {
     for (std::size_t i = 0; i < line.size(); ++i) {
         char c = line[i];
         if (quoted) {
-            if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
-            else if (c == '"') quoted = false;
-            else out.back() += c;
+            if (c == '"' && i + 1 < line.size() && line[i + 1] == '"')
+                out.back() += '"', ++i;
+            else if (c == '"')
+                quoted = false;
+            else
+                out.back() += c;
         } else if (c == '"') {
             quoted = true;
         } else if (c == ',') {
@@ -132,8 +154,8 @@ Result<std::vector<std::map<std::string, std::string>>> read_csv(const std::file
         if (line.empty()) continue;
         auto f = csv_fields(line);
         if (f.size() != csv_columns().size())
-            return fail_msg(path.string() + ": row " + std::to_string(rows.size() + 1) + " has " + std::to_string(f.size()) +
-                            " fields, not " + std::to_string(csv_columns().size()));
+            return fail_msg(path.string() + ": row " + std::to_string(rows.size() + 1) + " has " +
+                            std::to_string(f.size()) + " fields, not " + std::to_string(csv_columns().size()));
         std::map<std::string, std::string> row;
         for (std::size_t i = 0; i < f.size(); ++i) row[csv_columns()[i]] = f[i];
         rows.push_back(std::move(row));
@@ -168,7 +190,8 @@ CsvSink::~CsvSink() {
 }
 
 Status CsvSink::write(const RunRecord& r) {
-    if (std::fprintf(f_, "%s\n", csv_row(r).c_str()) < 0 || std::fflush(f_) != 0) return fail_sys("write " + path_.string());
+    if (std::fprintf(f_, "%s\n", csv_row(r).c_str()) < 0 || std::fflush(f_) != 0)
+        return fail_sys("write " + path_.string());
     return {};
 }
 

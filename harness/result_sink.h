@@ -5,11 +5,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
-#include <vector>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
-
-#include <nlohmann/json.hpp>
+#include <vector>
 
 #include "drivers/error.h"
 #include "harness/record.h"

@@ -12,10 +12,14 @@ namespace ctrbench {
 namespace {
 
 volatile sig_atomic_t g_signal = 0;
-void on_signal(int sig) { g_signal = sig; }
+void on_signal(int sig) {
+    g_signal = sig;
+}
 
 using Clock = std::chrono::steady_clock;
-double ms(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
+double ms(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+}
 
 void set_outcome(RunRecord& rec, const Outcome& out) {
     if (!out.unit.empty()) {
@@ -144,12 +148,15 @@ void install_interrupt_handlers() {
     ::sigaction(SIGHUP, &sa, nullptr);
 }
 
-bool interrupted() { return g_signal != 0; }
+bool interrupted() {
+    return g_signal != 0;
+}
 
 Result<std::filesystem::path> image_rootfs(const std::filesystem::path& images_dir, const std::string& image) {
     auto rootfs = images_dir / image / "rootfs";
     if (!std::filesystem::is_directory(rootfs / "bin"))
-        return fail_msg("image '" + image + "' is not built (no " + rootfs.string() + "): build it with `cmake --build build --target " +
+        return fail_msg("image '" + image + "' is not built (no " + rootfs.string() +
+                        "): build it with `cmake --build build --target " +
                         (image == "full" ? "image-full" : "images") + "`");
     return rootfs;
 }
@@ -160,8 +167,12 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
     auto rootfs = image_rootfs(opts.images_dir, opts.image);
     if (!rootfs) return fail(std::move(rootfs.error()));
     Candidate cand = opts.candidate ? *opts.candidate
-                                    : Candidate{driver.name(), probe.runtime.empty() ? driver.name() : probe.runtime,
-                                                probe.storage.empty() ? "default" : probe.storage, opts.image, cgroup_version(), "rootful"};
+                                    : Candidate{driver.name(),
+                                                probe.runtime.empty() ? driver.name() : probe.runtime,
+                                                probe.storage.empty() ? "default" : probe.storage,
+                                                opts.image,
+                                                cgroup_version(),
+                                                "rootful"};
     auto stamp = [&](RunRecord rec, int iteration, bool warm) {
         rec.run_id = opts.run_id;
         rec.time = utc_now();
@@ -183,8 +194,8 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
     };
     // A workload this driver or image cannot run is one skipped row with the reason, never a fake figure.
     if (auto why = workload.unsupported(driver.capabilities(), *rootfs); !why.empty())
-        return single("skipped", driver.name() + (cand.runtime != driver.name() ? " with " + cand.runtime : "") + " cannot run " +
-                                     workload.name() + ": " + why);
+        return single("skipped", driver.name() + (cand.runtime != driver.name() ? " with " + cand.runtime : "") +
+                                     " cannot run " + workload.name() + ": " + why);
     // The dataset (untimed). If it cannot be made, that is one error row and the caller goes on.
     auto mounts = workload.data(param, opts.data_dir, progress.on_data);
     if (!mounts) return single("error", mounts.error().message());

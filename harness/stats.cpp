@@ -27,7 +27,9 @@ double percentile(std::vector<double> v, double p) {
     return v[lo] + (v[hi] - v[lo]) * (rank - static_cast<double>(lo));
 }
 
-double median(const std::vector<double>& v) { return percentile(v, 50); }
+double median(const std::vector<double>& v) {
+    return percentile(v, 50);
+}
 
 std::vector<double> modified_z_scores(const std::vector<double>& v) {
     std::vector<double> z(v.size(), 0.0);

@@ -12,9 +12,9 @@ struct Summary {
     std::size_t outliers = 0;  // samples with |modified Z-score| > 3.5
 };
 
-double mean(const std::vector<double>& v);              // 0 for no samples
-double sample_stddev(const std::vector<double>& v);     // n-1 denominator; 0 when n < 2
-double percentile(std::vector<double> v, double p);     // linear interpolation, p in [0, 100]
+double mean(const std::vector<double>& v);           // 0 for no samples
+double sample_stddev(const std::vector<double>& v);  // n-1 denominator; 0 when n < 2
+double percentile(std::vector<double> v, double p);  // linear interpolation, p in [0, 100]
 double median(const std::vector<double>& v);
 // Modified Z-scores (Iglewicz & Hoaglin 1993, "How to Detect and Handle Outliers"): 0.6745 (x - median) / MAD.
 // All zero when the MAD is zero.

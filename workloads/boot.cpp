@@ -3,11 +3,14 @@
 
 namespace ctrbench {
 
-std::vector<std::string> BootWorkload::command(const std::string&) const { return {"/bin/echo", "Hello World"}; }
+std::vector<std::string> BootWorkload::command(const std::string&) const {
+    return {"/bin/echo", "Hello World"};
+}
 
 Result<Outcome> BootWorkload::check(const ExecResult& r, const std::string&) const {
     if (auto s = expect_success(r); !s) return fail(std::move(s.error()));
-    if (r.out != "Hello World\n") return fail_msg("expected 'Hello World' on stdout, got '" + r.out.substr(0, 80) + "'");
+    if (r.out != "Hello World\n")
+        return fail_msg("expected 'Hello World' on stdout, got '" + r.out.substr(0, 80) + "'");
     return Outcome{};
 }
 

@@ -19,13 +19,15 @@ std::vector<std::string> counts() {
     return v;
 }
 
-Result<std::vector<BindMount>> db_mount(const std::string& param, const std::filesystem::path& root, const Workload::Progress& p) {
+Result<std::vector<BindMount>> db_mount(const std::string& param, const std::filesystem::path& root,
+                                        const Workload::Progress& p) {
     auto path = datasets::ensure_tpcc(root, param, datasets::kDefaultSeed, p);
     if (!path) return fail(std::move(path.error()));
     return std::vector<BindMount>{{*path, "/data/db.sqlite", true}};
 }
 
-Result<std::vector<BindMount>> files_mount(const std::string& param, const std::filesystem::path& root, const Workload::Progress& p) {
+Result<std::vector<BindMount>> files_mount(const std::string& param, const std::filesystem::path& root,
+                                           const Workload::Progress& p) {
     auto dir = datasets::ensure_files(root, std::stoi(param), datasets::kDefaultSeed, p);
     if (!dir) return fail(std::move(dir.error()));
     return std::vector<BindMount>{{*dir, "/data", true}};
@@ -37,8 +39,9 @@ Result<Outcome> expect_count(const ExecResult& r, const std::string& verb, const
     if (auto s = expect_success(r); !s) return fail(std::move(s.error()));
     long long n = count_after(r.out, verb);
     if (n < at_least || (exactly >= 0 && n != exactly))
-        return fail_msg("expected " + (exactly >= 0 ? std::to_string(exactly) : "at least " + std::to_string(at_least)) + " " +
-                        unit + ", the agent said: " + r.out.substr(0, 120));
+        return fail_msg("expected " +
+                        (exactly >= 0 ? std::to_string(exactly) : "at least " + std::to_string(at_least)) + " " + unit +
+                        ", the agent said: " + r.out.substr(0, 120));
     return Outcome{static_cast<double>(n), unit, ""};
 }
 
@@ -84,13 +87,16 @@ long long count_after(const std::string& out, const std::string& verb) {
     }
 }
 
-std::string IoWorkload::param_name() const { return spec_.dataset == IoWorkloadSpec::Dataset::Database ? "db" : "count"; }
+std::string IoWorkload::param_name() const {
+    return spec_.dataset == IoWorkloadSpec::Dataset::Database ? "db" : "count";
+}
 
 std::vector<std::string> IoWorkload::param_values() const {
     return spec_.dataset == IoWorkloadSpec::Dataset::Database ? db_sizes() : counts();
 }
 
-Result<std::vector<BindMount>> IoWorkload::data(const std::string& param, const std::filesystem::path& root, const Progress& p) const {
+Result<std::vector<BindMount>> IoWorkload::data(const std::string& param, const std::filesystem::path& root,
+                                                const Progress& p) const {
     return spec_.dataset == IoWorkloadSpec::Dataset::Database ? db_mount(param, root, p) : files_mount(param, root, p);
 }
 
@@ -111,16 +117,42 @@ std::string IoWorkload::unsupported(const Capabilities&, const std::filesystem::
 std::vector<std::unique_ptr<Workload>> io_workloads() {
     using D = IoWorkloadSpec::Dataset;
     std::vector<IoWorkloadSpec> specs = {
-        {"sqlite-read", "select every row of every table of a TPC-C SQLite database", D::Database,
-         {kAgent, "sqlite-read", "/data/db.sqlite"}, kNativeSqliteRead, {"sh", "sqlite3", "wc"}, "read", "rows", false},
-        {"sqlite-write", "copy a TPC-C database into the container and duplicate every table", D::Database,
-         {kAgent, "sqlite-write", "/data/db.sqlite", "/var/tmp/db.sqlite"}, kNativeSqliteWrite, {"sh", "sqlite3", "cp"}, "wrote",
-         "rows", false},
-        {"files-read", "read every one of N files of 4096 random bytes", D::Files, {kAgent, "files-read", "/data/files"},
-         kNativeFilesRead, {"sh", "find", "cat", "wc"}, "read", "files", true},
-        {"tar-extract", "extract an uncompressed tar of N small files into the container", D::Files,
-         {kAgent, "tar-extract", "/data/files.tar", "/var/tmp/extract"}, kNativeTarExtract, {"sh", "tar", "find", "wc"},
-         "extracted", "files", true},
+        {"sqlite-read",
+         "select every row of every table of a TPC-C SQLite database",
+         D::Database,
+         {kAgent, "sqlite-read", "/data/db.sqlite"},
+         kNativeSqliteRead,
+         {"sh", "sqlite3", "wc"},
+         "read",
+         "rows",
+         false},
+        {"sqlite-write",
+         "copy a TPC-C database into the container and duplicate every table",
+         D::Database,
+         {kAgent, "sqlite-write", "/data/db.sqlite", "/var/tmp/db.sqlite"},
+         kNativeSqliteWrite,
+         {"sh", "sqlite3", "cp"},
+         "wrote",
+         "rows",
+         false},
+        {"files-read",
+         "read every one of N files of 4096 random bytes",
+         D::Files,
+         {kAgent, "files-read", "/data/files"},
+         kNativeFilesRead,
+         {"sh", "find", "cat", "wc"},
+         "read",
+         "files",
+         true},
+        {"tar-extract",
+         "extract an uncompressed tar of N small files into the container",
+         D::Files,
+         {kAgent, "tar-extract", "/data/files.tar", "/var/tmp/extract"},
+         kNativeTarExtract,
+         {"sh", "tar", "find", "wc"},
+         "extracted",
+         "files",
+         true},
     };
     std::vector<std::unique_ptr<Workload>> out;
     for (auto& s : specs) out.push_back(std::make_unique<IoWorkload>(std::move(s)));

@@ -30,7 +30,8 @@ public:
     std::string description() const override { return spec_.description; }
     std::string param_name() const override;
     std::vector<std::string> param_values() const override;
-    Result<std::vector<BindMount>> data(const std::string& param, const std::filesystem::path& root, const Progress& p) const override;
+    Result<std::vector<BindMount>> data(const std::string& param, const std::filesystem::path& root,
+                                        const Progress& p) const override;
     std::vector<std::string> command(const std::string& param) const override;
     Result<Outcome> check(const ExecResult& r, const std::string& param) const override;
     bool has_native_tools() const override { return true; }

@@ -10,7 +10,8 @@ namespace {
 
 std::string no_network_reason(const Capabilities& caps) {
     if (caps.own_network) return "";
-    return caps.no_network_why.empty() ? "the driver gives its containers no network link of their own" : caps.no_network_why;
+    return caps.no_network_why.empty() ? "the driver gives its containers no network link of their own"
+                                       : caps.no_network_why;
 }
 
 }  // namespace
@@ -45,7 +46,8 @@ Result<Outcome> HttpWorkload::check(const ExecResult& r, const std::string&) con
     return Outcome{};
 }
 
-Result<Outcome> HttpWorkload::await_response(Container& c, const std::string&, std::chrono::milliseconds deadline) const {
+Result<Outcome> HttpWorkload::await_response(Container& c, const std::string&,
+                                             std::chrono::milliseconds deadline) const {
     auto ep = c.endpoint(kPort);
     if (!ep) return fail(std::move(ep.error()));
     auto colon = ep->rfind(':');
@@ -62,8 +64,11 @@ Result<Outcome> HttpWorkload::await_response(Container& c, const std::string&, s
         ++polls;
         if (auto res = cli.Get("/index.html")) {
             if (res->status == 200) {
-                if (res->body != kBody) return fail_msg("the server at " + *ep + " answered 200 with an unexpected body: '" + res->body.substr(0, 60) + "'");
-                return Outcome{static_cast<double>(polls), "requests", "first 200 from " + *ep + " after " + std::to_string(polls) + " polls"};
+                if (res->body != kBody)
+                    return fail_msg("the server at " + *ep + " answered 200 with an unexpected body: '" +
+                                    res->body.substr(0, 60) + "'");
+                return Outcome{static_cast<double>(polls), "requests",
+                               "first 200 from " + *ep + " after " + std::to_string(polls) + " polls"};
             }
             last = "HTTP " + std::to_string(res->status);
         } else {
@@ -71,8 +76,8 @@ Result<Outcome> HttpWorkload::await_response(Container& c, const std::string&, s
         }
         std::this_thread::sleep_for(kPollInterval);
     }
-    return fail_msg("the server at " + *ep + " did not answer 200 within " + std::to_string(deadline.count()) + " ms (" +
-                    std::to_string(polls) + " polls, last: " + last + ")");
+    return fail_msg("the server at " + *ep + " did not answer 200 within " + std::to_string(deadline.count()) +
+                    " ms (" + std::to_string(polls) + " polls, last: " + last + ")");
 }
 
 std::string PingWorkload::unsupported(const Capabilities& caps, const std::filesystem::path& rootfs) const {
@@ -99,10 +104,12 @@ Result<PingSummary> parse_ping(const std::string& out) {
     std::smatch m;
     static const std::regex counts(R"((\d+) packets transmitted, (\d+) (packets )?received)");
     static const std::regex rtt(R"(min/avg/max(/mdev)? = ([0-9.]+)/([0-9.]+)/([0-9.]+))");
-    if (!std::regex_search(out, m, counts)) return fail_msg("ping printed no packet counts: '" + out.substr(0, 120) + "'");
+    if (!std::regex_search(out, m, counts))
+        return fail_msg("ping printed no packet counts: '" + out.substr(0, 120) + "'");
     s.sent = std::stoi(m[1]);
     s.received = std::stoi(m[2]);
-    if (!std::regex_search(out, m, rtt)) return fail_msg("ping printed no round-trip times: '" + out.substr(0, 120) + "'");
+    if (!std::regex_search(out, m, rtt))
+        return fail_msg("ping printed no round-trip times: '" + out.substr(0, 120) + "'");
     s.min = std::stod(m[2]);
     s.avg = std::stod(m[3]);
     s.max = std::stod(m[4]);
@@ -118,8 +125,8 @@ Result<Outcome> PingWorkload::check(const ExecResult& r, const std::string& para
         return fail_msg(std::to_string(p->received) + " of " + std::to_string(p->sent) + " pings answered, expected " +
                         std::to_string(want) + " of " + std::to_string(want));
     char buf[160];
-    std::snprintf(buf, sizeof buf, "rtt min/avg/max = %.3f/%.3f/%.3f ms, %d/%d replies", p->min, p->avg, p->max, p->received,
-                  p->sent);
+    std::snprintf(buf, sizeof buf, "rtt min/avg/max = %.3f/%.3f/%.3f ms, %d/%d replies", p->min, p->avg, p->max,
+                  p->received, p->sent);
     return Outcome{p->avg, "ms", buf};
 }
 

@@ -25,7 +25,8 @@ public:
     std::vector<std::string> command(const std::string& param) const override;
     Result<Outcome> check(const ExecResult& r, const std::string& param) const override;
     bool awaits_response() const override { return true; }
-    Result<Outcome> await_response(Container& c, const std::string& param, std::chrono::milliseconds deadline) const override;
+    Result<Outcome> await_response(Container& c, const std::string& param,
+                                   std::chrono::milliseconds deadline) const override;
 };
 
 // ping: from inside the container, ping the host end of its own link `count` times (NET_RAW is
@@ -33,7 +34,9 @@ public:
 class PingWorkload final : public Workload {
 public:
     std::string name() const override { return "ping"; }
-    std::string description() const override { return "ping the host end of the container's own link; rtt min/avg/max"; }
+    std::string description() const override {
+        return "ping the host end of the container's own link; rtt min/avg/max";
+    }
     std::string param_name() const override { return "count"; }
     std::vector<std::string> param_values() const override { return {"10"}; }
     bool accepts(const std::string& v) const override { return positive_number(v, 10000); }

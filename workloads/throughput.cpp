@@ -9,14 +9,17 @@
 namespace ctrbench {
 
 Status ThroughputWorkload::prepare(ContainerSpec&, const std::string& param) const {
-    if (!accepts(param))
-        return fail_msg("throughput concurrency must be a number from 1 to 256, got '" + param + "'");
+    if (!accepts(param)) return fail_msg("throughput concurrency must be a number from 1 to 256, got '" + param + "'");
     return {};
 }
 
-std::vector<std::string> ThroughputWorkload::command(const std::string&) const { return BootWorkload().command(""); }
+std::vector<std::string> ThroughputWorkload::command(const std::string&) const {
+    return BootWorkload().command("");
+}
 
-Result<Outcome> ThroughputWorkload::check(const ExecResult& r, const std::string&) const { return BootWorkload().check(r, ""); }
+Result<Outcome> ThroughputWorkload::check(const ExecResult& r, const std::string&) const {
+    return BootWorkload().check(r, "");
+}
 
 Result<Outcome> ThroughputWorkload::measure(Driver& driver, const ContainerSpec& base, const std::string& param) const {
     ContainerSpec spec0 = base;
@@ -42,8 +45,10 @@ Result<Outcome> ThroughputWorkload::measure(Driver& driver, const ContainerSpec&
             Status st = ct.start();
             if (st) {
                 auto r = ct.exec(command(param), spec.timeout);
-                if (!r) st = fail(std::move(r.error()));
-                else if (auto ok = check(*r, param); !ok) st = fail(std::move(ok.error()));
+                if (!r)
+                    st = fail(std::move(r.error()));
+                else if (auto ok = check(*r, param); !ok)
+                    st = fail(std::move(ok.error()));
             }
             auto stopped = ct.stop();
             auto cleaned = ct.clean();

@@ -33,13 +33,16 @@ public:
     // Untimed, once per parameter before the runs: makes sure the dataset exists under `data_root`
     // (generating it, telling `progress` how far along) and returns what to bind into the container.
     using Progress = std::function<void(const std::string& what, double fraction)>;
-    virtual Result<std::vector<BindMount>> data(const std::string& /*param*/, const std::filesystem::path& /*data_root*/,
+    virtual Result<std::vector<BindMount>> data(const std::string& /*param*/,
+                                                const std::filesystem::path& /*data_root*/,
                                                 const Progress& /*progress*/) const {
         return std::vector<BindMount>{};
     }
     // Why this workload cannot run on a driver with `caps` and the image at `rootfs` (a network the
     // driver cannot give, a tool the image lacks); empty when it can. The runner reports it "skipped".
-    virtual std::string unsupported(const Capabilities& /*caps*/, const std::filesystem::path& /*rootfs*/) const { return ""; }
+    virtual std::string unsupported(const Capabilities& /*caps*/, const std::filesystem::path& /*rootfs*/) const {
+        return "";
+    }
     // Adjusts the spec for this parameter (capabilities, network) before create.
     virtual Status prepare(ContainerSpec& /*spec*/, const std::string& /*param*/) const { return {}; }
     // The command exec'd in the running container. An argument "{host}" is replaced by the address of
@@ -59,7 +62,8 @@ public:
     // Workloads that are not one container's phases (throughput) measure a whole run themselves from
     // a template spec; the runner records their outcome with empty phase columns.
     virtual bool measures_itself() const { return false; }
-    virtual Result<Outcome> measure(Driver& /*driver*/, const ContainerSpec& /*base*/, const std::string& /*param*/) const {
+    virtual Result<Outcome> measure(Driver& /*driver*/, const ContainerSpec& /*base*/,
+                                    const std::string& /*param*/) const {
         return fail_msg("this workload is measured through the phases");
     }
     // Runs per parameter when the user gives no --runs (0: the harness's default).

@@ -26,8 +26,9 @@ int main(int argc, char** argv) {
         auto p = datasets::ensure_tpcc(out, size.name, seed);
         if (!p) return std::fprintf(stderr, "ctrbench-datasets: %s\n", p.error().message().c_str()), 1;
         auto bytes = std::filesystem::file_size(*p);
-        std::printf("tpcc-%-8s %12ju bytes (thesis %ju, %+.1f%%) in %6.2f s\n", size.name.c_str(), static_cast<uintmax_t>(bytes),
-                    static_cast<uintmax_t>(size.bytes), 100.0 * (double(bytes) - double(size.bytes)) / double(size.bytes), secs(t));
+        std::printf("tpcc-%-8s %12ju bytes (thesis %ju, %+.1f%%) in %6.2f s\n", size.name.c_str(),
+                    static_cast<uintmax_t>(bytes), static_cast<uintmax_t>(size.bytes),
+                    100.0 * (double(bytes) - double(size.bytes)) / double(size.bytes), secs(t));
     }
     for (int count : datasets::file_counts()) {
         auto t = Clock::now();

@@ -9,9 +9,9 @@ namespace ctrbench {
 namespace {
 
 // Docker's default set without NET_RAW (as Podman's): no raw sockets unless a workload (ping) asks.
-constexpr int kDefault[] = {CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_FSETID,           CAP_FOWNER,     CAP_MKNOD,
-                            CAP_SETGID,  CAP_SETUID,       CAP_SETFCAP,          CAP_SETPCAP,    CAP_NET_BIND_SERVICE,
-                            CAP_SYS_CHROOT, CAP_KILL,      CAP_AUDIT_WRITE};
+constexpr int kDefault[] = {CAP_CHOWN,      CAP_DAC_OVERRIDE, CAP_FSETID,     CAP_FOWNER,  CAP_MKNOD,
+                            CAP_SETGID,     CAP_SETUID,       CAP_SETFCAP,    CAP_SETPCAP, CAP_NET_BIND_SERVICE,
+                            CAP_SYS_CHROOT, CAP_KILL,         CAP_AUDIT_WRITE};
 
 }  // namespace
 

@@ -29,8 +29,8 @@ enum class CgroupVersion { V1, V2 };
 // nests under whatever the host put it in instead of escaping to the root.
 struct CgroupLayout {
     CgroupVersion version = CgroupVersion::V1;
-    std::vector<fs::path> bases;  // v1: one per controller, in kV1Controllers order; v2: one
-    std::string describe() const; // "v1 (cpu, memory, pids)" or "v2"
+    std::vector<fs::path> bases;   // v1: one per controller, in kV1Controllers order; v2: one
+    std::string describe() const;  // "v1 (cpu, memory, pids)" or "v2"
 };
 
 // The controllers the v1 implementation needs, in the order of CgroupLayout::bases.

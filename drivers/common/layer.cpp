@@ -13,13 +13,17 @@ const std::vector<std::string>& layer_storage_names() {
 Result<LayerStorage> parse_layer_storage(const std::string& driver, const std::string& storage) {
     if (storage == "overlay") return LayerStorage::Disk;
     if (storage == "tmpfs") return LayerStorage::Tmpfs;
-    return fail_msg(driver + " has no storage '" + storage + "' (valid: overlay = upper layer on disk under " + kLayerRoot +
-                    ", tmpfs = upper layer in RAM)");
+    return fail_msg(driver + " has no storage '" + storage + "' (valid: overlay = upper layer on disk under " +
+                    kLayerRoot + ", tmpfs = upper layer in RAM)");
 }
 
-std::string layer_storage_name(LayerStorage storage) { return storage == LayerStorage::Disk ? "overlay" : "tmpfs"; }
+std::string layer_storage_name(LayerStorage storage) {
+    return storage == LayerStorage::Disk ? "overlay" : "tmpfs";
+}
 
-fs::path layer_dir(const std::string& driver, const std::string& container) { return fs::path(kLayerRoot) / driver / container; }
+fs::path layer_dir(const std::string& driver, const std::string& container) {
+    return fs::path(kLayerRoot) / driver / container;
+}
 
 void sweep_stale_layers(const std::string& driver) {
     std::error_code ec;

@@ -8,7 +8,8 @@ Result<std::string> published_endpoint(const nlohmann::json& net, int port) {
     auto key = std::to_string(port) + "/tcp";
     if (!net.is_object() || !net.contains("Ports") || !net["Ports"].is_object() || !net["Ports"].contains(key) ||
         !net["Ports"][key].is_array() || net["Ports"][key].empty())
-        return fail_msg("no host port is published for container port " + key + " (create with NetworkMode::Own and publish)");
+        return fail_msg("no host port is published for container port " + key +
+                        " (create with NetworkMode::Own and publish)");
     const auto& b = net["Ports"][key][0];
     std::string ip = b.value("HostIp", std::string());
     std::string hp = b.value("HostPort", std::string());
@@ -18,7 +19,8 @@ Result<std::string> published_endpoint(const nlohmann::json& net, int port) {
 
 Result<std::string> bridge_gateway(const nlohmann::json& net) {
     std::string gw = net.is_object() ? net.value("Gateway", std::string()) : "";
-    if (gw.empty()) return fail_msg("the container has no gateway: create it with NetworkMode::Own (the engine's bridge)");
+    if (gw.empty())
+        return fail_msg("the container has no gateway: create it with NetworkMode::Own (the engine's bridge)");
     return gw;
 }
 
@@ -26,7 +28,8 @@ Result<std::string> image_tag(const ContainerSpec& spec) {
     auto sha_file = spec.rootfs.parent_path() / (spec.image + ".sha256");
     std::ifstream in(sha_file);
     std::string sha;
-    if (!(in >> sha) || sha.size() < 16) return fail_msg("image " + spec.image + " has no checksum at " + sha_file.string());
+    if (!(in >> sha) || sha.size() < 16)
+        return fail_msg("image " + spec.image + " has no checksum at " + sha_file.string());
     return "ctrbench/" + spec.image + ":" + sha.substr(0, 16);
 }
 

@@ -4,9 +4,8 @@
 // and how they report a command killed by a signal.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "drivers/driver.h"
 

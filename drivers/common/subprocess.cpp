@@ -18,7 +18,9 @@ namespace ctrbench {
 std::string ProcessResult::describe(const std::vector<std::string>& argv) const {
     std::string cmd;
     for (std::size_t i = 0; i < argv.size() && i < 4; ++i) cmd += (i ? " " : "") + argv[i];
-    std::string how = timed_out ? "timed out" : signal ? "killed by signal " + std::to_string(signal) : "exit " + std::to_string(exit_code);
+    std::string how = timed_out ? "timed out"
+                      : signal  ? "killed by signal " + std::to_string(signal)
+                                : "exit " + std::to_string(exit_code);
     std::string msg = err.empty() ? out : err;
     auto nl = msg.find('\n');
     if (nl != std::string::npos) msg = msg.substr(0, nl);
@@ -103,7 +105,8 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, std::chr
             r.timed_out = !exited;
             break;
         }
-        pollfd fds[3] = {{exited ? -1 : pidfd, POLLIN, 0}, {out_open ? out[0] : -1, POLLIN, 0}, {err_open ? err[0] : -1, POLLIN, 0}};
+        pollfd fds[3] = {
+            {exited ? -1 : pidfd, POLLIN, 0}, {out_open ? out[0] : -1, POLLIN, 0}, {err_open ? err[0] : -1, POLLIN, 0}};
         int n = ::poll(fds, 3, static_cast<int>(left.count()) + 1);
         if (n < 0) {  // EINTR: a signal (Ctrl-C) for the harness; anything else would repeat forever
             poll_errno = errno;

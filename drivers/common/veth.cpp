@@ -24,7 +24,8 @@ using Sock = std::unique_ptr<nl_sock, SockDeleter>;
 Result<Sock> route_socket() {
     Sock s(nl_socket_alloc());
     if (!s) return fail_msg("netlink: out of memory");
-    if (int e = nl_connect(s.get(), NETLINK_ROUTE); e < 0) return fail_msg(std::string("netlink connect: ") + nl_geterror(e));
+    if (int e = nl_connect(s.get(), NETLINK_ROUTE); e < 0)
+        return fail_msg(std::string("netlink connect: ") + nl_geterror(e));
     return s;
 }
 

@@ -1,8 +1,7 @@
 #include "drivers/docker/docker_api.h"
 
-#include <sys/socket.h>
-
 #include <httplib.h>
+#include <sys/socket.h>
 
 namespace ctrbench::docker {
 
@@ -18,10 +17,14 @@ Result<DockerApi::Reply> DockerApi::call(const std::string& method, const std::s
     // Over a unix socket httplib would send the socket path as Host, which Docker rejects.
     const httplib::Headers headers = {{"Host", "localhost"}};
     httplib::Result res(nullptr, httplib::Error::Unknown);
-    if (method == "GET") res = cli.Get(path.c_str(), headers);
-    else if (method == "POST") res = cli.Post(path.c_str(), headers, body, content_type.c_str());
-    else if (method == "DELETE") res = cli.Delete(path.c_str(), headers);
-    else return fail_msg(what + ": unsupported method");
+    if (method == "GET")
+        res = cli.Get(path.c_str(), headers);
+    else if (method == "POST")
+        res = cli.Post(path.c_str(), headers, body, content_type.c_str());
+    else if (method == "DELETE")
+        res = cli.Delete(path.c_str(), headers);
+    else
+        return fail_msg(what + ": unsupported method");
     if (!res) {
         auto e = res.error();
         if (e == httplib::Error::Read && timeout.count() > 0) return fail(Error::sys(ETIMEDOUT, what));

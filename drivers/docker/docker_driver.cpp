@@ -94,8 +94,10 @@ public:
         demultiplex(started->body, r.out, r.err);
         auto info = api_.get_json("/exec/" + exec_id + "/json");
         if (!info) return fail(std::move(info.error()));
-        if ((*info)["Running"].get<bool>()) r.timed_out = true;
-        else r.exit_code = (*info)["ExitCode"].get<int>();
+        if ((*info)["Running"].get<bool>())
+            r.timed_out = true;
+        else
+            r.exit_code = (*info)["ExitCode"].get<int>();
         decode_signal_exit(r);
         r.oom_killed = oom_kill_count(memory_cgroup_) > oom0;
         return r;
@@ -113,7 +115,8 @@ public:
 
     Status clean() override {
         if (removed_) return {};
-        auto r = api_.call("DELETE", "/containers/" + id_ + "?force=true&v=true", "", "application/json", 60s, {204, 404});
+        auto r =
+            api_.call("DELETE", "/containers/" + id_ + "?force=true&v=true", "", "application/json", 60s, {204, 404});
         if (!r) return fail(std::move(r.error()));
         removed_ = true;
         if (start_failed_) remove_orphaned_task(id_);
@@ -131,17 +134,22 @@ private:
 std::string url_encode(const std::string& s) {
     std::ostringstream out;
     for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out << c;
-        else out << '%' << std::uppercase << std::hex << (c >> 4) << (c & 15) << std::nouppercase << std::dec;
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+            out << c;
+        else
+            out << '%' << std::uppercase << std::hex << (c >> 4) << (c & 15) << std::nouppercase << std::dec;
     }
     return out.str();
 }
 
 }  // namespace
 
-DockerDriver::DockerDriver(std::string runtime, std::string socket) : runtime_(std::move(runtime)), api_(std::move(socket)) {}
+DockerDriver::DockerDriver(std::string runtime, std::string socket)
+    : runtime_(std::move(runtime)), api_(std::move(socket)) {}
 
-std::string DockerDriver::description() const { return "Docker Engine API on " + api_.socket() + ", runtime " + runtime_; }
+std::string DockerDriver::description() const {
+    return "Docker Engine API on " + api_.socket() + ", runtime " + runtime_;
+}
 
 Capabilities DockerDriver::capabilities() const {
     Capabilities c;
@@ -152,7 +160,8 @@ Capabilities DockerDriver::capabilities() const {
     c.own_network = runtime_ != "runsc";
     c.host_sees_oom = runtime_ != "runsc";  // gVisor's own kernel accounts the memory
     if (!c.own_network)
-        c.no_network_why = "runsc is registered in Docker with --network=none (gVisor's sandbox network fails on this kind of host)";
+        c.no_network_why =
+            "runsc is registered in Docker with --network=none (gVisor's sandbox network fails on this kind of host)";
     return c;
 }
 
@@ -183,7 +192,8 @@ Probe DockerDriver::probe() {
     p.versions["storage"] = p.storage;
     p.versions["cgroup_driver"] = info->value("CgroupDriver", "");
     if (!(*info)["Runtimes"].contains(runtime_)) {
-        p.reason = "runtime " + runtime_ + " is not registered in Docker (/etc/docker/daemon.json; playbooks/docker.yml)";
+        p.reason =
+            "runtime " + runtime_ + " is not registered in Docker (/etc/docker/daemon.json; playbooks/docker.yml)";
         return p;
     }
     p.available = true;
@@ -193,7 +203,9 @@ Probe DockerDriver::probe() {
 json DockerDriver::create_body(const ContainerSpec& spec, const std::string& image, const std::string& runtime) {
     json host = {
         {"Runtime", runtime},
-        {"NetworkMode", spec.network == NetworkMode::Host ? "host" : spec.network == NetworkMode::Own ? "bridge" : "none"},
+        {"NetworkMode", spec.network == NetworkMode::Host  ? "host"
+                        : spec.network == NetworkMode::Own ? "bridge"
+                                                           : "none"},
         {"ReadonlyRootfs", spec.read_only_rootfs},
         {"Init", false},
     };
@@ -206,7 +218,8 @@ json DockerDriver::create_body(const ContainerSpec& spec, const std::string& ima
     if (spec.read_only_rootfs)
         host["Tmpfs"] = {{"/tmp", "rw,nosuid,nodev,size=" + std::to_string(spec.limits.writable_bytes)}};
     json binds = json::array();
-    for (const auto& m : spec.mounts) binds.push_back(m.source.string() + ":" + m.target + (m.read_only ? ":ro" : ":rw"));
+    for (const auto& m : spec.mounts)
+        binds.push_back(m.source.string() + ":" + m.target + (m.read_only ? ":ro" : ":rw"));
     if (!binds.empty()) host["Binds"] = binds;
     if (!spec.add_caps.empty()) host["CapAdd"] = spec.add_caps;
     // The common capability set is Docker's default without NET_RAW: drop it unless the spec adds it.
@@ -246,8 +259,9 @@ Status DockerDriver::prepare(const ContainerSpec& spec) {
     if (!in) return fail_sys("open " + tar_path.string());
     std::string tar((std::istreambuf_iterator<char>(in)), {});
     auto colon = ref->find(':');
-    auto r = api_.call("POST", "/images/create?fromSrc=-&repo=" + url_encode(ref->substr(0, colon)) + "&tag=" + ref->substr(colon + 1),
-                       tar, "application/x-tar", 300s);
+    auto r = api_.call(
+        "POST", "/images/create?fromSrc=-&repo=" + url_encode(ref->substr(0, colon)) + "&tag=" + ref->substr(colon + 1),
+        tar, "application/x-tar", 300s);
     if (!r) return fail(std::move(r.error()).wrap("import image " + *ref));
     return {};
 }
@@ -264,11 +278,12 @@ Result<std::unique_ptr<Container>> DockerDriver::create(const ContainerSpec& spe
                 for (const auto& n : c["Names"]) {
                     std::string name = n.get<std::string>();
                     if (owner_gone(name.substr(name.starts_with("/") ? 1 : 0)))
-                        (void)api_.call("DELETE", "/containers/" + c["Id"].get<std::string>() + "?force=true&v=true", "",
-                                        "application/json", 60s, {204, 404});
+                        (void)api_.call("DELETE", "/containers/" + c["Id"].get<std::string>() + "?force=true&v=true",
+                                        "", "application/json", 60s, {204, 404});
                 }
     });
-    auto created = api_.post_json("/containers/create?name=" + url_encode(spec.name), create_body(spec, *ref, runtime_));
+    auto created =
+        api_.post_json("/containers/create?name=" + url_encode(spec.name), create_body(spec, *ref, runtime_));
     if (!created) return fail(std::move(created.error()));
     return std::unique_ptr<Container>(new DockerContainer(api_, (*created)["Id"].get<std::string>()));
 }

@@ -19,8 +19,8 @@ Result<std::unique_ptr<Cgroup>> make_cgroup(const CgroupLayout& layout, const st
         if (auto s = make_dir(base / name); !s) return fail(std::move(s.error()));
         dirs.push_back(base / name);
     }
-    std::unique_ptr<CgroupDirs> cg = layout.version == CgroupVersion::V1 ? make_cgroup_v1(std::move(dirs))
-                                                                          : make_cgroup_v2(std::move(dirs[0]));
+    std::unique_ptr<CgroupDirs> cg =
+        layout.version == CgroupVersion::V1 ? make_cgroup_v1(std::move(dirs)) : make_cgroup_v2(std::move(dirs[0]));
     if (auto s = cg->open(); !s) {
         (void)cg->remove();
         return fail(std::move(s.error()));
@@ -89,8 +89,8 @@ Status CgroupPool::release(Cgroup* cgroup) {
         if (!pids->empty()) {
             // Not reusable: a process escaped the kill. Keep it out of the pool.
             s.in_use = true;
-            return fail_msg("cgroup " + cgroup->dirs()[0].string() + " still holds " +
-                            std::to_string(pids->size()) + " process(es) after stop");
+            return fail_msg("cgroup " + cgroup->dirs()[0].string() + " still holds " + std::to_string(pids->size()) +
+                            " process(es) after stop");
         }
         s.in_use = false;
         return {};

@@ -30,9 +30,7 @@ public:
         return write_file(pids / "pids.max", max);
     }
 
-    Result<std::uint64_t> oom_kills() const override {
-        return read_keyed(dirs_[1] / "memory.oom_control", "oom_kill");
-    }
+    Result<std::uint64_t> oom_kills() const override { return read_keyed(dirs_[1] / "memory.oom_control", "oom_kill"); }
 };
 
 }  // namespace

@@ -24,9 +24,7 @@ public:
         return write_file(d / "pids.max", l.pids > 0 ? std::to_string(l.pids) : "max");
     }
 
-    Result<std::uint64_t> oom_kills() const override {
-        return read_keyed(dirs_[0] / "memory.events", "oom_kill");
-    }
+    Result<std::uint64_t> oom_kills() const override { return read_keyed(dirs_[0] / "memory.events", "oom_kill"); }
 };
 
 }  // namespace
@@ -38,9 +36,8 @@ std::unique_ptr<CgroupDirs> make_cgroup_v2(fs::path dir) {
 Status enable_v2_controllers(const fs::path& parent) {
     auto s = write_file(parent / "cgroup.subtree_control", "+cpu +memory +pids");
     if (!s && s.error().err() == EBUSY)
-        return fail(std::move(s.error())
-                        .wrap("cgroup v2 will not delegate controllers from " + parent.string() +
-                              ", which holds processes: run ctrbench from a leaf it may split"));
+        return fail(std::move(s.error()).wrap("cgroup v2 will not delegate controllers from " + parent.string() +
+                                              ", which holds processes: run ctrbench from a leaf it may split"));
     return s;
 }
 

@@ -1,6 +1,7 @@
 #include "drivers/lean/container.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -9,7 +10,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/close_range.h>
 
 #include <cstring>
 #include <utility>
@@ -102,8 +102,12 @@ struct Pipe {
         w = fds[1];
         return {};
     }
-    void close_r() { if (r >= 0) ::close(r), r = -1; }
-    void close_w() { if (w >= 0) ::close(w), w = -1; }
+    void close_r() {
+        if (r >= 0) ::close(r), r = -1;
+    }
+    void close_w() {
+        if (w >= 0) ::close(w), w = -1;
+    }
     ~Pipe() { close_r(), close_w(); }
 };
 
@@ -203,7 +207,8 @@ int exec_helper_main(void* arg) {
     if (::setns(h.init_pidfd, h.ns_flags) != 0) die(h.status_w, "setns into the container");
     alignas(64) thread_local static char stack[128 * 1024];
     // CLONE_PARENT: the command is the harness's child, not ours, so we can leave at once.
-    int pid = ::clone(exec_command_main, stack + sizeof stack, CLONE_VM | CLONE_VFORK | CLONE_PARENT | CLONE_PIDFD, &h, &h.pidfd);
+    int pid = ::clone(exec_command_main, stack + sizeof stack, CLONE_VM | CLONE_VFORK | CLONE_PARENT | CLONE_PIDFD, &h,
+                      &h.pidfd);
     if (pid < 0) die(h.status_w, "clone the command in the container");
     h.pid = pid;
     ::_exit(0);
@@ -260,7 +265,8 @@ Status check_config(const Config& c) {
         }
     }
     if (!found) return fail_msg("command " + c.argv[0] + " not found in rootfs " + c.rootfs.string());
-    if (c.workdir.empty() || c.workdir.front() != '/') return fail_msg("working directory must be absolute: '" + c.workdir + "'");
+    if (c.workdir.empty() || c.workdir.front() != '/')
+        return fail_msg("working directory must be absolute: '" + c.workdir + "'");
     if ((c.hostname.empty() ? c.name : c.hostname).size() > 64)
         return fail_msg("hostname longer than 64 characters (the name is the hostname unless one is given)");
     for (const auto& m : c.mounts) {
@@ -293,7 +299,8 @@ Result<std::unique_ptr<Container>> Container::create(const Config& config, Cgrou
     in.own_netns = config.own_netns;
     static const bool have_sysrq = ::access("/proc/sysrq-trigger", F_OK) == 0;
     in.have_sysrq = have_sysrq;
-    for (const auto& m : config.mounts) in.binds.push_back({m.source.string(), m.target, m.read_only, fs::is_directory(m.source)});
+    for (const auto& m : config.mounts)
+        in.binds.push_back({m.source.string(), m.target, m.read_only, fs::is_directory(m.source)});
     const auto ops = plan_setup(in);
 
     ExecPlan plan;
@@ -310,7 +317,8 @@ Result<std::unique_ptr<Container>> Container::create(const Config& config, Cgrou
     if (wait_for_start)
         if (auto s = go.open(); !s) return fail(std::move(s.error()));
     int null_fd = -1;
-    if (!config.inherit_stdio && (null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) return fail_sys("open /dev/null");
+    if (!config.inherit_stdio && (null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+        return fail_sys("open /dev/null");
     if (cgroup) {
         auto oom = cgroup->oom_kills();
         c->oom_before_ = oom ? *oom : 0;
@@ -335,7 +343,10 @@ Result<std::unique_ptr<Container>> Container::create(const Config& config, Cgrou
     }
     int clone_errno = errno;
     if (null_fd >= 0) ::close(null_fd);
-    if (pid < 0) return fail_sys("clone (new mount, pid, uts, ipc" + std::string(config.own_netns ? ", net" : "") + " namespaces)", clone_errno);
+    if (pid < 0)
+        return fail_sys(
+            "clone (new mount, pid, uts, ipc" + std::string(config.own_netns ? ", net" : "") + " namespaces)",
+            clone_errno);
     c->pid_ = static_cast<pid_t>(pid);
     c->pidfd_ = pidfd;
     status.close_w();
@@ -420,7 +431,8 @@ Result<ExecResult> Container::wait(std::optional<std::chrono::milliseconds> time
     reap(&st);
     // In run mode nobody read the status pipe yet: an exec failure is told there.
     if (status_fd_ >= 0)
-        if (auto s = read_exec_confirmation(); !s) return fail(std::move(s.error()).wrap("run container " + config_.name));
+        if (auto s = read_exec_confirmation(); !s)
+            return fail(std::move(s.error()).wrap("run container " + config_.name));
     ExecResult r = result_from_status(st);
     if (cgroup_)
         if (auto oom = cgroup_->oom_kills(); oom && *oom > oom_before_) r.oom_killed = true;
@@ -452,7 +464,8 @@ Result<ExecResult> Container::exec(const std::vector<std::string>& argv, std::ch
     // our own child, then exits. No copy of the harness's memory is made at any step.
     ExecHelper h{plan, cg_fds, pidfd_, ns_flags_, out.w, err.w, st.w};
     alignas(64) thread_local static char helper_stack[128 * 1024];
-    int helper = ::clone(exec_helper_main, helper_stack + sizeof helper_stack, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &h);
+    int helper = ::clone(exec_helper_main, helper_stack + sizeof helper_stack,
+                         CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &h);
     if (helper < 0) return fail_sys("clone the exec helper");
     while (::waitpid(helper, nullptr, __WALL) < 0 && errno == EINTR) {
     }
@@ -487,7 +500,8 @@ Result<ExecResult> Container::exec(const std::vector<std::string>& argv, std::ch
             result.timed_out = true;
             break;
         }
-        pollfd fds[3] = {{cmd_pidfd, POLLIN, 0}, {out_open ? out.r : -1, POLLIN, 0}, {err_open ? err.r : -1, POLLIN, 0}};
+        pollfd fds[3] = {
+            {cmd_pidfd, POLLIN, 0}, {out_open ? out.r : -1, POLLIN, 0}, {err_open ? err.r : -1, POLLIN, 0}};
         int r = ::poll(fds, 3, static_cast<int>(std::min<long long>(left.count() + 1, 1'000'000)));
         if (r < 0) {
             poll_errno = errno;  // EINTR: Ctrl-C in the harness

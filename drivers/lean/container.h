@@ -26,12 +26,12 @@ namespace ctrbench::lean {
 
 struct Config {
     std::string name;
-    fs::path rootfs;                     // absolute
-    std::vector<std::string> argv;       // the first process
+    fs::path rootfs;                // absolute
+    std::vector<std::string> argv;  // the first process
     std::vector<std::string> env;
     std::string workdir = "/";
-    std::string hostname;                // empty = name
-    bool own_netns = true;               // false: share the host's network (not isolated)
+    std::string hostname;   // empty = name
+    bool own_netns = true;  // false: share the host's network (not isolated)
     bool read_only_rootfs = false;
     std::uint64_t writable_bytes = 256ULL << 20;
     // An existing host directory for the overlay's upper and work directories (the writable layer
@@ -39,7 +39,7 @@ struct Config {
     fs::path layer_dir;
     std::vector<BindMount> mounts;
     std::vector<std::string> add_caps;
-    bool inherit_stdio = false;          // first process's stdio: the caller's, or /dev/null
+    bool inherit_stdio = false;  // first process's stdio: the caller's, or /dev/null
 };
 
 // Checks what can be checked before cloning: absolute rootfs that is a directory, argv[0] present

@@ -7,8 +7,8 @@
 #include <optional>
 
 #include "drivers/common/layer.h"
-#include "drivers/lean/container.h"
 #include "drivers/common/veth.h"
+#include "drivers/lean/container.h"
 
 namespace ctrbench::lean {
 namespace {

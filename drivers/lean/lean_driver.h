@@ -10,8 +10,8 @@
 #include <memory>
 #include <mutex>
 
-#include "drivers/driver.h"
 #include "drivers/common/layer.h"
+#include "drivers/driver.h"
 #include "drivers/lean/cgroup.h"
 
 namespace ctrbench::lean {

@@ -19,8 +19,8 @@ namespace {
 
 using Kind = SetupOp::Kind;
 
-SetupOp mount_op(std::string source, std::string target, std::string fstype, unsigned long flags,
-                 std::string data, std::string what) {
+SetupOp mount_op(std::string source, std::string target, std::string fstype, unsigned long flags, std::string data,
+                 std::string what) {
     SetupOp op{Kind::Mount};
     op.source = std::move(source);
     op.target = std::move(target);
@@ -45,7 +45,8 @@ SetupOp mkdir_op(std::string path, mode_t mode, std::string what) {
 void add_readonly_bind(std::vector<SetupOp>& ops, const std::string& source, const std::string& target,
                        unsigned long extra, const std::string& label) {
     ops.push_back(mount_op(source, target, "", MS_BIND | MS_REC, "", "bind " + label));
-    ops.push_back(mount_op("", target, "", MS_REMOUNT | MS_BIND | MS_RDONLY | extra, "", "remount " + label + " read-only"));
+    ops.push_back(
+        mount_op("", target, "", MS_REMOUNT | MS_BIND | MS_RDONLY | extra, "", "remount " + label + " read-only"));
 }
 
 // Device nodes of a minimal /dev, as the OCI runtime spec lists them (config-linux.md, default devices).
@@ -53,7 +54,7 @@ struct DevNode {
     const char* name;
     unsigned major, minor;
 };
-constexpr DevNode kDevNodes[] = {{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7},
+constexpr DevNode kDevNodes[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
                                  {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
 
 }  // namespace
@@ -80,15 +81,17 @@ std::vector<SetupOp> plan_setup(const PlanInput& in) {
     }
 
     ops.push_back(mkdir_op(root + "/proc", 0555, "mkdir /proc"));
-    ops.push_back(mount_op("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", "mount proc on /proc"));
+    ops.push_back(
+        mount_op("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", "mount proc on /proc"));
     // Kernel knobs stay read-only inside, as docker and the OCI spec's readonlyPaths do.
     add_readonly_bind(ops, root + "/proc/sys", root + "/proc/sys", MS_NOSUID | MS_NODEV | MS_NOEXEC, "/proc/sys");
     if (in.have_sysrq)
-        add_readonly_bind(ops, root + "/proc/sysrq-trigger", root + "/proc/sysrq-trigger", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                          "/proc/sysrq-trigger");
+        add_readonly_bind(ops, root + "/proc/sysrq-trigger", root + "/proc/sysrq-trigger",
+                          MS_NOSUID | MS_NODEV | MS_NOEXEC, "/proc/sysrq-trigger");
 
     ops.push_back(mkdir_op(root + "/dev", 0755, "mkdir /dev"));
-    ops.push_back(mount_op("tmpfs", root + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=65536", "mount tmpfs on /dev"));
+    ops.push_back(mount_op("tmpfs", root + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=65536",
+                           "mount tmpfs on /dev"));
     for (const auto& d : kDevNodes) {
         SetupOp op{Kind::Mknod};
         op.target = root + "/dev/" + d.name;
@@ -97,8 +100,10 @@ std::vector<SetupOp> plan_setup(const PlanInput& in) {
         op.what = std::string("mknod /dev/") + d.name;
         ops.push_back(op);
     }
-    const std::pair<const char*, const char*> links[] = {
-        {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"}};
+    const std::pair<const char*, const char*> links[] = {{"/proc/self/fd", "fd"},
+                                                         {"/proc/self/fd/0", "stdin"},
+                                                         {"/proc/self/fd/1", "stdout"},
+                                                         {"/proc/self/fd/2", "stderr"}};
     for (const auto& [to, name] : links) {
         SetupOp op{Kind::Symlink};
         op.source = to;
@@ -106,8 +111,8 @@ std::vector<SetupOp> plan_setup(const PlanInput& in) {
         op.what = std::string("symlink /dev/") + name;
         ops.push_back(op);
     }
-    ops.push_back(mount_op("", root + "/dev", "", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "mode=0755,size=65536",
-                           "remount /dev read-only"));
+    ops.push_back(mount_op("", root + "/dev", "", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC,
+                           "mode=0755,size=65536", "remount /dev read-only"));
 
     if (in.read_only_rootfs)
         ops.push_back(mount_op("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
@@ -177,25 +182,25 @@ bool loopback_up() {
 
 bool apply_one(const SetupOp& op) {
     switch (op.kind) {
-    case Kind::Mount:
-        return ::mount(op.source.empty() ? nullptr : op.source.c_str(), op.target.c_str(),
-                       op.fstype.empty() ? nullptr : op.fstype.c_str(), op.flags,
-                       op.data.empty() ? nullptr : op.data.c_str()) == 0;
-    case Kind::Mkdir:
-        return ::mkdir(op.target.c_str(), op.mode) == 0 || (op.tolerate_exists && errno == EEXIST);
-    case Kind::Mknod:
-        return ::mknod(op.target.c_str(), op.mode, op.dev) == 0 || (op.tolerate_exists && errno == EEXIST);
-    case Kind::Symlink:
-        return ::symlink(op.source.c_str(), op.target.c_str()) == 0;
-    case Kind::PivotRoot:
-        // pivot_root(".", ".") stacks the old root on the new one; detaching "." then drops the
-        // whole host tree from this namespace (pivot_root(2), NOTES).
-        return ::chdir(op.target.c_str()) == 0 && ::syscall(SYS_pivot_root, ".", ".") == 0 &&
-               ::umount2(".", MNT_DETACH) == 0 && ::chdir("/") == 0;
-    case Kind::SetHostname:
-        return ::sethostname(op.target.c_str(), op.target.size()) == 0;
-    case Kind::LoopbackUp:
-        return loopback_up();
+        case Kind::Mount:
+            return ::mount(op.source.empty() ? nullptr : op.source.c_str(), op.target.c_str(),
+                           op.fstype.empty() ? nullptr : op.fstype.c_str(), op.flags,
+                           op.data.empty() ? nullptr : op.data.c_str()) == 0;
+        case Kind::Mkdir:
+            return ::mkdir(op.target.c_str(), op.mode) == 0 || (op.tolerate_exists && errno == EEXIST);
+        case Kind::Mknod:
+            return ::mknod(op.target.c_str(), op.mode, op.dev) == 0 || (op.tolerate_exists && errno == EEXIST);
+        case Kind::Symlink:
+            return ::symlink(op.source.c_str(), op.target.c_str()) == 0;
+        case Kind::PivotRoot:
+            // pivot_root(".", ".") stacks the old root on the new one; detaching "." then drops the
+            // whole host tree from this namespace (pivot_root(2), NOTES).
+            return ::chdir(op.target.c_str()) == 0 && ::syscall(SYS_pivot_root, ".", ".") == 0 &&
+                   ::umount2(".", MNT_DETACH) == 0 && ::chdir("/") == 0;
+        case Kind::SetHostname:
+            return ::sethostname(op.target.c_str(), op.target.size()) == 0;
+        case Kind::LoopbackUp:
+            return loopback_up();
     }
     errno = EINVAL;
     return false;

@@ -26,8 +26,8 @@ struct SetupOp {
 };
 
 struct PlanInput {
-    std::string rootfs_ref;   // a path to the image rootfs valid in the child 
-    std::string stage = "/tmp"; // host directory the child mounts its staging tmpfs on (private mount ns)
+    std::string rootfs_ref;      // a path to the image rootfs valid in the child
+    std::string stage = "/tmp";  // host directory the child mounts its staging tmpfs on (private mount ns)
     bool read_only_rootfs = false;
     std::uint64_t writable_bytes = 256ULL << 20;
     // A host directory (made by the caller, removed by it) for the overlay's upper and work

@@ -50,7 +50,8 @@ Result<json> make_config(const ContainerSpec& spec, const ConfigOptions& options
         mounts.push_back(mount("/tmp", "tmpfs", "tmpfs",
                                {"nosuid", "nodev", "mode=1777", "size=" + std::to_string(spec.limits.writable_bytes)}));
     for (const auto& m : spec.mounts)
-        mounts.push_back(mount(m.target, "bind", m.source.string(), {"rbind", m.read_only ? "ro" : "rw", "nosuid", "nodev"}));
+        mounts.push_back(
+            mount(m.target, "bind", m.source.string(), {"rbind", m.read_only ? "ro" : "rw", "nosuid", "nodev"}));
 
     json namespaces = json::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}});
     if (spec.network != NetworkMode::Host) namespaces.push_back({{"type", "network"}});
@@ -69,8 +70,9 @@ Result<json> make_config(const ContainerSpec& spec, const ConfigOptions& options
         {"namespaces", namespaces},
         {"resources", resources},
         // As docker masks them (moby oci/defaults.go).
-        {"maskedPaths", {"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-                         "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"}},
+        {"maskedPaths",
+         {"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+          "/proc/sched_debug", "/proc/scsi", "/sys/firmware"}},
         {"readonlyPaths", {"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}},
     };
     if (!options.cgroups_path.empty()) linux["cgroupsPath"] = options.cgroups_path;

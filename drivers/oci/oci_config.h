@@ -2,9 +2,8 @@
 // ContainerSpec, so crun, runc and runsc run exactly what the other drivers run.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "drivers/driver.h"
 

@@ -10,11 +10,11 @@
 #include <fstream>
 #include <optional>
 
-#include "drivers/common/layer.h"
 #include "drivers/common/cgroupfs.h"
-#include "drivers/oci/oci_config.h"
+#include "drivers/common/layer.h"
 #include "drivers/common/subprocess.h"
 #include "drivers/common/veth.h"
+#include "drivers/oci/oci_config.h"
 
 namespace ctrbench::oci {
 namespace {
@@ -23,7 +23,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 constexpr auto kVerbTimeout = 60s;  // runsc's delete alone takes over a second here (HOST-NOTES)
-
 
 // Everything create() made, undone in reverse by remove(): the bundle's tmpfs and overlay mounts,
 // the bundle directory, and the runtime's container.
@@ -64,8 +63,9 @@ public:
     }
 
     Status runtime_create() {
-        auto r = run_process(verb({"create", "--bundle", bundle_.string(), "--pid-file", (bundle_ / "init.pid").string(), name_}),
-                             timeout_);
+        auto r = run_process(
+            verb({"create", "--bundle", bundle_.string(), "--pid-file", (bundle_ / "init.pid").string(), name_}),
+            timeout_);
         if (!r) return fail(std::move(r.error()));
         created_ = true;  // even a failed create may leave state (a runsc sandbox): delete it in clean
         if (!r->ok()) return fail_msg(r->describe(verb({"create", name_})));
@@ -123,18 +123,25 @@ public:
         };
         if (created_) {
             auto r = run_process(verb({"delete", "--force", name_}), timeout_);
-            if (!r) keep(fail(std::move(r.error())));
-            else if (!r->ok() && r->err.find("not exist") == std::string::npos && r->err.find("not found") == std::string::npos)
+            if (!r)
+                keep(fail(std::move(r.error())));
+            else if (!r->ok() && r->err.find("not exist") == std::string::npos &&
+                     r->err.find("not found") == std::string::npos)
                 keep(fail_msg(r->describe(verb({"delete", name_}))));
-            else created_ = false;
+            else
+                created_ = false;
         }
         if (overlay_mounted_) {
-            if (::umount2((bundle_ / "rootfs").c_str(), MNT_DETACH) == 0) overlay_mounted_ = false;
-            else keep(fail_sys("umount " + (bundle_ / "rootfs").string()));
+            if (::umount2((bundle_ / "rootfs").c_str(), MNT_DETACH) == 0)
+                overlay_mounted_ = false;
+            else
+                keep(fail_sys("umount " + (bundle_ / "rootfs").string()));
         }
         if (tmpfs_mounted_) {
-            if (::umount2(bundle_.c_str(), MNT_DETACH) == 0) tmpfs_mounted_ = false;
-            else keep(fail_sys("umount " + bundle_.string()));
+            if (::umount2(bundle_.c_str(), MNT_DETACH) == 0)
+                tmpfs_mounted_ = false;
+            else
+                keep(fail_sys("umount " + bundle_.string()));
         }
         if (bundle_made_ && !tmpfs_mounted_) {
             std::error_code ec;
@@ -176,7 +183,9 @@ private:
     bool bundle_made_ = false, tmpfs_mounted_ = false, overlay_mounted_ = false, created_ = false, stopped_ = false;
 };
 
-std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+std::string first_line(const std::string& s) {
+    return s.substr(0, s.find('\n'));
+}
 
 // Containers and bundles of ctrbench processes that died without cleaning (killed, power loss):
 // tmpfs bundles under kStateRoot, bundles on disk under kLayerRoot.
@@ -199,7 +208,9 @@ void sweep_stale(const std::vector<std::string>& prefix, const std::string& runt
 
 }  // namespace
 
-OciDriver::OciDriver(std::string runtime) : runtime_(std::move(runtime)) { binary_ = find_program(runtime_); }
+OciDriver::OciDriver(std::string runtime) : runtime_(std::move(runtime)) {
+    binary_ = find_program(runtime_);
+}
 
 std::string OciDriver::description() const {
     if (runtime_ == "runsc") return "gVisor's OCI runtime (user-space kernel, ptrace platform), driven by its CLI";
@@ -219,7 +230,8 @@ Capabilities OciDriver::capabilities() const {
     // runsc runs with --network=none here (its sandbox network fails on this kind of host, HOST-NOTES).
     c.own_network = runtime_ != "runsc";
     c.host_sees_oom = runtime_ != "runsc";  // gVisor's own kernel accounts the memory
-    if (!c.own_network) c.no_network_why = "runsc runs with --network=none (gVisor's sandbox network fails on this kind of host)";
+    if (!c.own_network)
+        c.no_network_why = "runsc runs with --network=none (gVisor's sandbox network fails on this kind of host)";
     return c;
 }
 
@@ -269,20 +281,21 @@ Probe OciDriver::probe() {
 Result<std::unique_ptr<Container>> OciDriver::create(const ContainerSpec& spec) {
     if (binary_.empty()) return fail_msg(runtime_ + " is not installed");
     auto prefix = command_prefix(spec);
-    std::call_once(swept_, [&] {
-        sweep_stale(prefix, runtime_);
-    });
+    std::call_once(swept_, [&] { sweep_stale(prefix, runtime_); });
     ConfigOptions opts;
     opts.cgroups_path = spec.name;  // relative: nested under our own cgroup, removed by delete
     auto config = make_config(spec, opts);
     if (!config) return fail(std::move(config.error()));
-    auto bundle = storage_ == LayerStorage::Disk ? layer_dir(runtime_, spec.name) : fs::path(kStateRoot) / "bundles" / spec.name;
-    auto c = std::make_unique<OciContainer>(prefix, spec.name, bundle, std::chrono::duration_cast<std::chrono::milliseconds>(kVerbTimeout));
+    auto bundle =
+        storage_ == LayerStorage::Disk ? layer_dir(runtime_, spec.name) : fs::path(kStateRoot) / "bundles" / spec.name;
+    auto c = std::make_unique<OciContainer>(prefix, spec.name, bundle,
+                                            std::chrono::duration_cast<std::chrono::milliseconds>(kVerbTimeout));
     if (auto s = c->mount_rootfs(spec, storage_); !s) return fail(std::move(s.error()));
     if (auto s = c->write_config(*config); !s) return fail(std::move(s.error()));
     if (auto s = c->runtime_create(); !s) return fail(std::move(s.error()));
     if (spec.network == NetworkMode::Own) {
-        if (!capabilities().own_network) return fail_msg(runtime_ + ": network mode 'own' is not supported (it runs with --network=none)");
+        if (!capabilities().own_network)
+            return fail_msg(runtime_ + ": network mode 'own' is not supported (it runs with --network=none)");
         if (auto s = c->attach_link(); !s) return fail(std::move(s.error()));
     }
     // Where the runtime put the container's cgroup differs (runc nests a relative path under its own

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "drivers/driver.h"
 #include "drivers/common/layer.h"
+#include "drivers/driver.h"
 
 namespace ctrbench::oci {
 

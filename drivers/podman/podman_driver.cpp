@@ -1,9 +1,8 @@
 #include "drivers/podman/podman_driver.h"
 
 #include <linux/magic.h>
-#include <sys/statfs.h>
-
 #include <signal.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -35,7 +34,8 @@ public:
         if (auto r = run_checked(cmd({"start", name_}), kVerbTimeout); !r) return fail(std::move(r.error()));
         // The init's pid (for the memory cgroup, where OOM kills are counted) and the network settings
         // (published ports, the bridge's gateway), in one inspect.
-        auto info = run_process(cmd({"inspect", "--format", "{{.State.Pid}} {{json .NetworkSettings}}", name_}), kVerbTimeout);
+        auto info =
+            run_process(cmd({"inspect", "--format", "{{.State.Pid}} {{json .NetworkSettings}}", name_}), kVerbTimeout);
         if (info && info->ok()) {
             if (auto cg = memory_cgroup_of(std::atoi(info->out.c_str()))) memory_cgroup_ = *cg;
             auto sp = info->out.find(' ');
@@ -79,7 +79,8 @@ public:
         if (removed_) return {};
         auto r = run_process(cmd({"rm", "--force", name_}), kVerbTimeout);
         if (!r) return fail(std::move(r.error()));
-        if (!r->ok() && r->err.find("no such container") == std::string::npos) return fail_msg(r->describe(cmd({"rm", name_})));
+        if (!r->ok() && r->err.find("no such container") == std::string::npos)
+            return fail_msg(r->describe(cmd({"rm", name_})));
         removed_ = true;
         return {};
     }
@@ -101,7 +102,9 @@ private:
 
 PodmanDriver::PodmanDriver(std::string runtime) : runtime_(std::move(runtime)), binary_(find_program("podman")) {}
 
-std::string PodmanDriver::description() const { return "podman CLI (cgroupfs), runtime " + runtime_; }
+std::string PodmanDriver::description() const {
+    return "podman CLI (cgroupfs), runtime " + runtime_;
+}
 
 Capabilities PodmanDriver::capabilities() const {
     Capabilities c;
@@ -112,7 +115,8 @@ Capabilities PodmanDriver::capabilities() const {
 }
 
 std::vector<std::string> PodmanDriver::base() const {
-    std::vector<std::string> b = {binary_, "--cgroup-manager", "cgroupfs", "--events-backend", "file", "--runtime", runtime_};
+    std::vector<std::string> b = {binary_, "--cgroup-manager", "cgroupfs", "--events-backend",
+                                  "file",  "--runtime",        runtime_};
     b.insert(b.end(), storage_args_.begin(), storage_args_.end());
     return b;
 }
@@ -124,19 +128,36 @@ Status PodmanDriver::use_storage(const std::string& storage) {
         storage_args_.clear();
         return {};
     }
-    if (storage == "vfs") root = "/var/lib/ctrbench/podman-vfs";
-    else if (storage == "btrfs") root = std::string(kBtrfsLoopMount) + "/podman";
-    else return fail_msg("ctrbench's podman driver has no storage " + storage + " (it has overlay, vfs, btrfs)");
+    if (storage == "vfs")
+        root = "/var/lib/ctrbench/podman-vfs";
+    else if (storage == "btrfs")
+        root = std::string(kBtrfsLoopMount) + "/podman";
+    else
+        return fail_msg("ctrbench's podman driver has no storage " + storage + " (it has overlay, vfs, btrfs)");
     storage_ = storage;
-    storage_args_ = {"--storage-driver", storage, "--root", root + "/storage", "--runroot", "/run/ctrbench/podman-" + storage};
+    storage_args_ = {"--storage-driver", storage,     "--root",
+                     root + "/storage",  "--runroot", "/run/ctrbench/podman-" + storage};
     return {};
 }
 
 std::vector<std::string> PodmanDriver::create_args(const ContainerSpec& spec, const std::string& image) {
-    std::vector<std::string> a = {"create", "--name", spec.name, "--hostname", spec.hostname.empty() ? spec.name : spec.hostname,
-                                  "--label", "ctrbench=1", "--workdir", spec.workdir,
-                                  "--network", spec.network == NetworkMode::Host ? "host" : spec.network == NetworkMode::Own ? "bridge" : "none",
-                                  "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"};
+    std::vector<std::string> a = {"create",
+                                  "--name",
+                                  spec.name,
+                                  "--hostname",
+                                  spec.hostname.empty() ? spec.name : spec.hostname,
+                                  "--label",
+                                  "ctrbench=1",
+                                  "--workdir",
+                                  spec.workdir,
+                                  "--network",
+                                  spec.network == NetworkMode::Host  ? "host"
+                                  : spec.network == NetworkMode::Own ? "bridge"
+                                                                     : "none",
+                                  "--ulimit",
+                                  "nofile=1024:1024",
+                                  "--ulimit",
+                                  "nproc=1024:1024"};
     auto add = [&](std::initializer_list<std::string> more) { a.insert(a.end(), more); };
     if (spec.limits.cpus > 0) {
         std::ostringstream c;
@@ -144,11 +165,13 @@ std::vector<std::string> PodmanDriver::create_args(const ContainerSpec& spec, co
         add({"--cpus", c.str()});
     }
     if (spec.limits.memory_bytes)
-        add({"--memory", std::to_string(spec.limits.memory_bytes), "--memory-swap", std::to_string(spec.limits.memory_bytes)});
+        add({"--memory", std::to_string(spec.limits.memory_bytes), "--memory-swap",
+             std::to_string(spec.limits.memory_bytes)});
     if (spec.limits.pids) add({"--pids-limit", std::to_string(spec.limits.pids)});
     if (spec.read_only_rootfs)
         add({"--read-only", "--tmpfs", "/tmp:rw,nosuid,nodev,size=" + std::to_string(spec.limits.writable_bytes)});
-    for (const auto& m : spec.mounts) add({"--volume", m.source.string() + ":" + m.target + (m.read_only ? ":ro" : ":rw")});
+    for (const auto& m : spec.mounts)
+        add({"--volume", m.source.string() + ":" + m.target + (m.read_only ? ":ro" : ":rw")});
     if (spec.network == NetworkMode::Own)
         for (int port : spec.publish) add({"--publish", "127.0.0.1::" + std::to_string(port)});
     for (const auto& c : spec.add_caps) add({"--cap-add", c});
@@ -184,13 +207,15 @@ Probe PodmanDriver::probe() {
     if (storage_ == "btrfs") {
         struct statfs st {};
         if (::statfs(kBtrfsLoopMount, &st) != 0 || st.f_type != BTRFS_SUPER_MAGIC) {
-            p.reason = std::string("storage btrfs needs the btrfs filesystem at ") + kBtrfsLoopMount + " (playbooks/roles/btrfs_loop)";
+            p.reason = std::string("storage btrfs needs the btrfs filesystem at ") + kBtrfsLoopMount +
+                       " (playbooks/roles/btrfs_loop)";
             return p;
         }
     }
     auto info_cmd = base();
     info_cmd.insert(info_cmd.end(), {"info", "--format", "{{.Store.GraphDriverName}}"});
-    if (auto info = run_process(info_cmd, 60s); info && info->ok()) p.storage = trim(info->out);
+    if (auto info = run_process(info_cmd, 60s); info && info->ok())
+        p.storage = trim(info->out);
     else if (info) {
         p.reason = info->describe({"podman", "info"});
         return p;
@@ -237,7 +262,8 @@ Result<std::unique_ptr<Container>> PodmanDriver::create(const ContainerSpec& spe
     auto ca = create_args(spec, *ref);
     args.insert(args.end(), ca.begin(), ca.end());
     auto c = std::make_unique<PodmanContainer>(b, spec.name);
-    if (auto r = run_checked(args, kVerbTimeout); !r) return fail(std::move(r.error()));  // c's destructor removes leftovers
+    if (auto r = run_checked(args, kVerbTimeout); !r)
+        return fail(std::move(r.error()));  // c's destructor removes leftovers
     return std::unique_ptr<Container>(std::move(c));
 }
 

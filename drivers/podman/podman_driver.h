@@ -1,7 +1,7 @@
 // The `podman` driver: podman is daemonless and its CLI is its interface.
 // Phases: create = `podman create` (image imported beforehand by prepare());
-//         start  = `podman start` + `podman inspect` (the init's pid; with a network, its ports);  exec = `podman exec`;
-//         stop   = `podman kill --signal KILL` + `podman wait`;  clean = `podman rm --force`.
+//         start  = `podman start` + `podman inspect` (the init's pid; with a network, its ports);  exec = `podman
+//         exec`; stop   = `podman kill --signal KILL` + `podman wait`;  clean = `podman rm --force`.
 // Without systemd it runs with --cgroup-manager cgroupfs, and with explicit ulimits (its defaults
 // exceed the hard limits of these hosts, see HOST-NOTES). The OCI runtime is runc or crun.
 // Network (NetworkMode::Own): podman's bridge, each spec.publish port on a free port of 127.0.0.1.
@@ -38,9 +38,9 @@ public:
 private:
     std::string runtime_;
     std::string binary_;
-    std::string storage_;                     // "" = podman's configured store
-    std::vector<std::string> storage_args_;   // --storage-driver X --root R --runroot RR
-    std::once_flag swept_;  // stale containers of dead ctrbench processes, removed once
+    std::string storage_;                    // "" = podman's configured store
+    std::vector<std::string> storage_args_;  // --storage-driver X --root R --runroot RR
+    std::once_flag swept_;                   // stale containers of dead ctrbench processes, removed once
 };
 
 }  // namespace ctrbench::podman

@@ -67,6 +67,8 @@ public:
 
 }  // namespace
 
-std::unique_ptr<Driver> make_skeleton_driver() { return std::make_unique<SkeletonDriver>(); }
+std::unique_ptr<Driver> make_skeleton_driver() {
+    return std::make_unique<SkeletonDriver>();
+}
 
 }  // namespace ctrbench::skeleton

@@ -1,8 +1,7 @@
 // Every driver against its real engine, through the driver contract alone: the same spec, the same
 // checks. A driver whose engine this host lacks is skipped with the probe's reason, never passed.
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -45,7 +44,8 @@ protected:
         return s;
     }
     // All five phases; each must succeed and take a positive time.
-    ExecResult run(const ContainerSpec& s, const std::vector<std::string>& argv, std::chrono::milliseconds timeout = 60s) {
+    ExecResult run(const ContainerSpec& s, const std::vector<std::string>& argv,
+                   std::chrono::milliseconds timeout = 60s) {
         using Clock = std::chrono::steady_clock;
         auto t0 = Clock::now();
         auto c = driver_->create(s);
@@ -99,7 +99,9 @@ TEST_P(DriverTest, MemoryLimitKillsAnOverAllocatingProcess) {
 
 TEST_P(DriverTest, ContainerIsIsolatedFromTheHost) {
     auto s = spec("iso");
-    auto r = run(s, {"/bin/sh", "-c", "hostname; test -e /work && echo SEES_WORK; cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '"});
+    auto r =
+        run(s, {"/bin/sh", "-c",
+                "hostname; test -e /work && echo SEES_WORK; cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '"});
     EXPECT_TRUE(r.ok()) << r.err;
     EXPECT_EQ(r.out, s.name + "\nlo\n");
 }
@@ -126,11 +128,14 @@ TEST_P(DriverTest, FullImageHasItsTools) {
     s.image = "full";
     s.rootfs = full;
     ASSERT_TRUE(driver_->prepare(s));
-    auto r = run(s, {"/bin/sh", "-c", "sqlite3 --version >/dev/null && lighttpd -v >/dev/null && tar --version >/dev/null && "
-                                      "command -v ping >/dev/null && grep -q bookworm /etc/os-release && echo tools-ok"});
+    auto r = run(s, {"/bin/sh", "-c",
+                     "sqlite3 --version >/dev/null && lighttpd -v >/dev/null && tar --version >/dev/null && "
+                     "command -v ping >/dev/null && grep -q bookworm /etc/os-release && echo tools-ok"});
     EXPECT_TRUE(r.ok()) << r.describe() << ": " << r.err;
     EXPECT_EQ(r.out, "tools-ok\n");
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, DriverTest, ::testing::Values("lean", "crun", "runc", "runsc", "docker", "docker_crun", "docker_runsc", "podman", "podman_runc"),
+INSTANTIATE_TEST_SUITE_P(Engines, DriverTest,
+                         ::testing::Values("lean", "crun", "runc", "runsc", "docker", "docker_crun", "docker_runsc",
+                                           "podman", "podman_runc"),
                          [](const auto& info) { return info.param; });

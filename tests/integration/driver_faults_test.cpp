@@ -1,8 +1,7 @@
 // What a user sees when an engine is missing, its daemon down, a runtime unregistered or an image
 // absent: one clear line, from the probe or from the failing call, never a crash or a fake pass.
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -16,7 +15,9 @@ using namespace ctrbench;
 namespace fs = std::filesystem;
 
 namespace {
-bool one_line(const std::string& s) { return !s.empty() && s.find('\n') == std::string::npos; }
+bool one_line(const std::string& s) {
+    return !s.empty() && s.find('\n') == std::string::npos;
+}
 ContainerSpec spec(const fs::path& rootfs) {
     ContainerSpec s;
     s.name = "ctrbench-test-" + std::to_string(::getpid()) + "-fault";
@@ -37,7 +38,8 @@ TEST(DriverFaults, DockerDaemonNotRunning) {
     docker::DockerDriver d("runc", "/nonexistent/docker.sock");
     auto p = d.probe();
     EXPECT_FALSE(p.available);
-    EXPECT_NE(p.reason.find("dockerd is not running: no socket at /nonexistent/docker.sock"), std::string::npos) << p.reason;
+    EXPECT_NE(p.reason.find("dockerd is not running: no socket at /nonexistent/docker.sock"), std::string::npos)
+        << p.reason;
 }
 
 TEST(DriverFaults, DockerSocketThatNobodyAnswers) {

@@ -1,10 +1,9 @@
 // The lean runtime on the real kernel: isolation is asserted, not only exit codes. Needs root and
 // the minimal image (built by the `images` target). After every test nothing may be left behind.
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
@@ -47,7 +46,8 @@ protected:
     }
 
     // create, start, exec, stop, clean: each must succeed.
-    ExecResult run(const ContainerSpec& s, const std::vector<std::string>& argv, std::chrono::milliseconds timeout = 20s) {
+    ExecResult run(const ContainerSpec& s, const std::vector<std::string>& argv,
+                   std::chrono::milliseconds timeout = 20s) {
         auto c = driver_->create(s);
         EXPECT_TRUE(c) << (c ? "" : c.error().message());
         if (!c) return {};
@@ -131,8 +131,10 @@ TEST_F(LeanTest, HostFilesAreNotVisible) {
     auto secret = fs::path("/tmp") / ("ctrbench-secret-" + std::to_string(::getpid()));
     std::ofstream(secret) << "host only\n";
     auto here = fs::current_path();
-    auto r = sh("cat " + secret.string() + "; ls /tmp; test -e " + here.string() + " && echo SEES_HOST_CWD; "
-                "test -e /work && echo SEES_WORK; test -e " + kRootfs.string() + " && echo SEES_IMAGE_PATH; true");
+    auto r = sh("cat " + secret.string() + "; ls /tmp; test -e " + here.string() +
+                " && echo SEES_HOST_CWD; "
+                "test -e /work && echo SEES_WORK; test -e " +
+                kRootfs.string() + " && echo SEES_IMAGE_PATH; true");
     fs::remove(secret);
     EXPECT_EQ(r.out.find("host only"), std::string::npos);
     EXPECT_EQ(r.out.find("ctrbench-secret"), std::string::npos);
@@ -165,7 +167,8 @@ TEST_F(LeanTest, WritableLayerIsTheContainersAndGoneAfterClean) {
     auto c = driver_->create(spec("-layer"));
     ASSERT_TRUE(c);
     ASSERT_TRUE((*c)->start());
-    auto w = (*c)->exec({"/bin/sh", "-c", "echo mine > /etc/marker && cat /etc/marker && readlink /proc/1/ns/mnt"}, 10s);
+    auto w =
+        (*c)->exec({"/bin/sh", "-c", "echo mine > /etc/marker && cat /etc/marker && readlink /proc/1/ns/mnt"}, 10s);
     ASSERT_TRUE(w && w->ok()) << (w ? w->err : w.error().message());
     EXPECT_EQ(w->out.substr(0, 5), "mine\n");
     std::string mntns = trim(w->out.substr(5));
@@ -226,17 +229,20 @@ TEST_F(LeanTest, CapabilitiesAreDockersDefaultWithoutNetRawAndNoNewPrivs) {
     EXPECT_NE(r.out.find("CapBnd:\t00000000a80405fb"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("NoNewPrivs:\t1"), std::string::npos) << r.out;
     auto m = sh("mount -t tmpfs none /tmp 2>&1; echo rc=$?");
-    EXPECT_NE(m.out.find("permission denied"), std::string::npos) << "mount needs CAP_SYS_ADMIN, which is dropped: " << m.out;
+    EXPECT_NE(m.out.find("permission denied"), std::string::npos)
+        << "mount needs CAP_SYS_ADMIN, which is dropped: " << m.out;
     EXPECT_EQ(m.out.find("rc=0"), std::string::npos) << m.out;
 }
 
 TEST_F(LeanTest, DeviceNodesMadeInsideCannotReachHostDisks) {
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::stat("/", &st), 0);
     std::string dev = std::to_string(major(st.st_dev)) + " " + std::to_string(minor(st.st_dev));
     // CAP_MKNOD is in Docker's set; nodev on every writable mount makes such a node useless.
-    auto r = sh("mknod /disk b " + dev + " && head -c 1 /disk >/dev/null 2>&1; echo rc=$?; "
-                "mknod /tmp/disk b " + dev + " && head -c 1 /tmp/disk > /dev/null 2>&1; echo rc=$?");
+    auto r = sh("mknod /disk b " + dev +
+                " && head -c 1 /disk >/dev/null 2>&1; echo rc=$?; "
+                "mknod /tmp/disk b " +
+                dev + " && head -c 1 /tmp/disk > /dev/null 2>&1; echo rc=$?");
     EXPECT_EQ(r.out, "rc=1\nrc=1\n") << r.err;
 }
 
@@ -313,7 +319,8 @@ TEST_F(LeanTest, MissingCommandIsAClearError) {
     ASSERT_TRUE((*c)->start());
     auto r = (*c)->exec({"/bin/nope"}, 5s);
     ASSERT_FALSE(r);
-    EXPECT_NE(r.error().message().find("exec /bin/nope: No such file or directory"), std::string::npos) << r.error().message();
+    EXPECT_NE(r.error().message().find("exec /bin/nope: No such file or directory"), std::string::npos)
+        << r.error().message();
 }
 
 TEST_F(LeanTest, BadConfigIsRejectedBeforeAnythingRuns) {

@@ -14,16 +14,24 @@
 namespace ctrbench::hostcheck {
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kContainerdSockets = {"/run/docker/containerd/containerd.sock", "/run/containerd/containerd.sock"};
+const std::vector<std::string> kContainerdSockets = {"/run/docker/containerd/containerd.sock",
+                                                     "/run/containerd/containerd.sock"};
 
 namespace {
 
 // Directories whose entries are engine state: a container's entry there outlives it only by a leak.
 // "*" stands for every subdirectory (one level).
 const char* const kStateDirs[] = {
-    "/run/docker/runtime-*/moby", "/run/docker/containerd", "/run/docker/containerd/daemon/io.containerd.runtime.v2.task/*",
-    "/run/containerd/io.containerd.runtime.v2.task/*", "/run/runc", "/run/crun", "/run/runsc", "/var/run/runsc",
-    "/run/containers/storage/*-containers", "/var/lib/ctrbench/layers/*",
+    "/run/docker/runtime-*/moby",
+    "/run/docker/containerd",
+    "/run/docker/containerd/daemon/io.containerd.runtime.v2.task/*",
+    "/run/containerd/io.containerd.runtime.v2.task/*",
+    "/run/runc",
+    "/run/crun",
+    "/run/runsc",
+    "/var/run/runsc",
+    "/run/containers/storage/*-containers",
+    "/var/lib/ctrbench/layers/*",
 };
 
 void entries_of(const std::string& pattern, std::set<std::string>& out) {
@@ -41,7 +49,8 @@ void entries_of(const std::string& pattern, std::set<std::string>& out) {
     std::string rest = end == std::string::npos ? "" : pattern.substr(end);
     for (const auto& e : fs::directory_iterator(parent, ec)) {
         auto name = e.path().filename().string();
-        if (e.is_directory(ec) && name.starts_with(head) && name.ends_with(tail) && name.size() >= head.size() + tail.size())
+        if (e.is_directory(ec) && name.starts_with(head) && name.ends_with(tail) &&
+            name.size() >= head.size() + tail.size())
             entries_of(e.path().string() + rest, out);
     }
 }

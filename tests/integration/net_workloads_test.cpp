@@ -2,9 +2,8 @@
 // the server answered with its page, every ping came back, containers were counted; a driver
 // without a network of its own is skipped with the reason; a server that never answers is an
 // error row and the run goes on; the link reaches the host end only; nothing is left behind.
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <set>
@@ -25,7 +24,9 @@ struct Case {
     std::string driver, runtime;
 };
 
-void PrintTo(const Case& c, std::ostream* os) { *os << c.driver << (c.runtime.empty() ? "" : "/" + c.runtime); }
+void PrintTo(const Case& c, std::ostream* os) {
+    *os << c.driver << (c.runtime.empty() ? "" : "/" + c.runtime);
+}
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
     return info.param.driver + (info.param.runtime.empty() ? "" : "_" + info.param.runtime);
@@ -81,8 +82,10 @@ protected:
         if (!c) return fail(std::move(c.error()));
         auto host = (*c)->host_end();
         Result<ExecResult> r = fail_msg("not run");
-        if (auto st = (*c)->start(); !st) r = fail(std::move(st.error()));
-        else if (!host && !(host = (*c)->host_end())) r = fail(std::move(host.error()));
+        if (auto st = (*c)->start(); !st)
+            r = fail(std::move(st.error()));
+        else if (!host && !(host = (*c)->host_end()))
+            r = fail(std::move(host.error()));
         else {
             for (auto& a : argv)
                 if (a == "{host}") a = *host;
@@ -172,7 +175,8 @@ TEST_P(NetTest, ThroughputCountsContainers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Net, NetTest,
-                         ::testing::Values(Case{"lean", ""}, Case{"crun", ""}, Case{"docker", "runc"}, Case{"podman", "crun"}),
+                         ::testing::Values(Case{"lean", ""}, Case{"crun", ""}, Case{"docker", "runc"},
+                                           Case{"podman", "crun"}),
                          case_name);
 
 // The links lean and the OCI runtimes make reach the host end and nothing else: no default route.
@@ -224,8 +228,9 @@ TEST(NetSkip, RunscSkipsHttpAndPingWithTheReason) {
         ASSERT_EQ(recs->size(), 1u);
         EXPECT_EQ((*recs)[0].status, "skipped");
         // What to act on, no enum names: runsc's own --network=none is the cause.
-        EXPECT_EQ((*recs)[0].error, "runsc cannot run " + w->name() +
-                                        ": runsc runs with --network=none (gVisor's sandbox network fails on this kind of host)");
+        EXPECT_EQ((*recs)[0].error,
+                  "runsc cannot run " + w->name() +
+                      ": runsc runs with --network=none (gVisor's sandbox network fails on this kind of host)");
     }
     fs::remove_all(dir);
 }
@@ -255,7 +260,8 @@ TEST(DiskFull, TarExtractIntoAFullLayerIsAClearError) {
             ASSERT_TRUE(r) << r.error().message();
             auto out = tar->check(*r, "1000");
             ASSERT_FALSE(out) << name;
-            EXPECT_NE(out.error().message().find("No space left on device"), std::string::npos) << out.error().message();
+            EXPECT_NE(out.error().message().find("No space left on device"), std::string::npos)
+                << out.error().message();
             EXPECT_EQ(out.error().message().find('\n'), std::string::npos);
             EXPECT_TRUE((*c)->stop());
             EXPECT_TRUE((*c)->clean());

@@ -1,23 +1,21 @@
 // The command-line tools as a user runs them: exit codes, one-line errors, the seed's output format,
 // results files, Ctrl-C, and nothing left behind.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/integration/leftovers.h"
 
@@ -58,7 +56,8 @@ bool process_running(const std::string& name) {
 // every 10 ms, at most 60 s): a condition, not a fixed sleep, so a slow host does not change the test.
 Ran run(std::vector<std::string> argv, const std::function<bool()>& interrupt_when = {}) {
     static int n = 0;
-    auto base = fs::temp_directory_path() / ("ctrbench-tools-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+    auto base =
+        fs::temp_directory_path() / ("ctrbench-tools-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -90,7 +89,9 @@ std::vector<std::string> as_nobody(std::vector<std::string> argv) {
     return argv;
 }
 
-int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+int count_lines(const std::string& s) {
+    return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
 
 class ToolsTest : public ::testing::Test {
 protected:
@@ -120,8 +121,11 @@ void expect_one_line_error(const Ran& r, int code, const std::string& needle) {
 }  // namespace
 
 TEST_F(ToolsTest, HarnessBadInputIsOneLineAndExit2) {
-    expect_one_line_error(run({HARNESS_BIN, "--driver", "nope"}), 2, "unknown driver 'nope' (valid: lean, crun, runc, runsc, docker, podman)");
-    expect_one_line_error(run({HARNESS_BIN, "--driver", "lean", "--test", "nope"}), 2, "unknown test 'nope' (valid: boot, sqlite-read, sqlite-write, files-read, tar-extract, http, ping, throughput)");
+    expect_one_line_error(run({HARNESS_BIN, "--driver", "nope"}), 2,
+                          "unknown driver 'nope' (valid: lean, crun, runc, runsc, docker, podman)");
+    expect_one_line_error(run({HARNESS_BIN, "--driver", "lean", "--test", "nope"}), 2,
+                          "unknown test 'nope' (valid: boot, sqlite-read, sqlite-write, files-read, tar-extract, http, "
+                          "ping, throughput)");
     expect_one_line_error(run({HARNESS_BIN, "--frobnicate"}), 2, "--frobnicate");
     expect_one_line_error(run({HARNESS_BIN, "--driver", "lean", "--runs", "-3"}), 2, "--runs");
     expect_one_line_error(run({HARNESS_BIN}), 2, "no --driver given");
@@ -139,7 +143,8 @@ TEST_F(ToolsTest, HarnessHelpAndList) {
     EXPECT_TRUE(std::regex_search(nobody.out, std::regex("lean +skipped +needs root"))) << nobody.out;
     // The docker socket is root's (and the docker group's): an unprivileged user is told so.
     if (fs::exists("/run/docker.sock")) {
-        EXPECT_TRUE(std::regex_search(nobody.out, std::regex("docker +skipped +\\[--runtime runc\\] permission denied on /run/docker.sock")))
+        EXPECT_TRUE(std::regex_search(
+            nobody.out, std::regex("docker +skipped +\\[--runtime runc\\] permission denied on /run/docker.sock")))
             << nobody.out;
     }
 }
@@ -153,11 +158,14 @@ TEST_F(ToolsTest, HarnessNotRootSaysSoAndWritesNothing) {
 
 TEST_F(ToolsTest, HarnessBootWritesCsvAndJson) {
     auto csv = dir_ / "boot.csv";
-    auto r = run({HARNESS_BIN, "--driver", "lean", "--test", "boot", "--runs", "5", "--warmup", "2", "--out", csv.string()});
+    auto r =
+        run({HARNESS_BIN, "--driver", "lean", "--test", "boot", "--runs", "5", "--warmup", "2", "--out", csv.string()});
     ASSERT_EQ(r.code, 0) << r.err;
     for (const char* phase : {"create", "start", "exec", "stop", "clean", "total"})
-        EXPECT_TRUE(std::regex_search(r.out, std::regex(std::string("  ") + phase + " +Time \\(mean ± σ\\): +[0-9.]+ ms ± +[0-9.]+ ms")))
-            << phase << "\n" << r.out;
+        EXPECT_TRUE(std::regex_search(
+            r.out, std::regex(std::string("  ") + phase + " +Time \\(mean ± σ\\): +[0-9.]+ ms ± +[0-9.]+ ms")))
+            << phase << "\n"
+            << r.out;
     std::ifstream in(csv);
     std::string header, line;
     std::getline(in, header);
@@ -206,20 +214,24 @@ TEST_F(ToolsTest, StartLeanContainerRunsAndPassesTheExitCode) {
 }
 
 TEST_F(ToolsTest, StartLeanContainerBadInput) {
-    expect_one_line_error(run({START_BIN, "c", "rel/rootfs", "/bin/true"}), 2, "ROOTFS_ABS_PATH must be an absolute path");
+    expect_one_line_error(run({START_BIN, "c", "rel/rootfs", "/bin/true"}), 2,
+                          "ROOTFS_ABS_PATH must be an absolute path");
     expect_one_line_error(run({START_BIN, "c", kRootfs, "bin/true"}), 2, "COMMAND_ABS_PATH must be an absolute path");
-    expect_one_line_error(run({START_BIN, "c", kRootfs, "/bin/nonexistent"}), 2, "command /bin/nonexistent not found in rootfs");
+    expect_one_line_error(run({START_BIN, "c", kRootfs, "/bin/nonexistent"}), 2,
+                          "command /bin/nonexistent not found in rootfs");
     expect_one_line_error(run({START_BIN, "c", "/nonexistent-rootfs", "/bin/true"}), 2, "/nonexistent-rootfs");
     expect_one_line_error(run({START_BIN, "c", kRootfs}), 2, "usage:");
     expect_one_line_error(run({START_BIN, "bad/name", kRootfs, "/bin/true"}), 2, "may only hold");
     // The name is the hostname, which the kernel caps at 64 bytes: refused as input, not at sethostname.
-    expect_one_line_error(run({START_BIN, std::string(100, 'n'), kRootfs, "/bin/true"}), 2, "longer than 64 characters");
+    expect_one_line_error(run({START_BIN, std::string(100, 'n'), kRootfs, "/bin/true"}), 2,
+                          "longer than 64 characters");
     expect_one_line_error(run(as_nobody({START_BIN, "c", kRootfs, "/bin/true"})), 1, "must run as root");
 }
 
 TEST_F(ToolsTest, StartLeanContainerCtrlCKillsTheContainer) {
     // Ctrl-C once the container's command runs.
-    auto r = run({START_BIN, "c", kRootfs, "/usr/bin/ctrbench-agent", "hang"}, [] { return process_running("ctrbench-agent"); });
+    auto r = run({START_BIN, "c", kRootfs, "/usr/bin/ctrbench-agent", "hang"},
+                 [] { return process_running("ctrbench-agent"); });
     EXPECT_EQ(r.code, 130);
     EXPECT_NE(r.err.find("interrupted"), std::string::npos);
 }
@@ -227,7 +239,8 @@ TEST_F(ToolsTest, StartLeanContainerCtrlCKillsTheContainer) {
 TEST_F(ToolsTest, BenchmarkPrintsTheSeedFormatAndTheRatio) {
     auto r = run({BENCH_BIN, "2", "--baseline-seconds", "0.5"});
     ASSERT_EQ(r.code, 0) << r.err;
-    std::regex per_second(R"(^start \d+ lean containers in \d+\.\d{6} second\(s\), latency per container \d+\.\d{6}ms$)");
+    std::regex per_second(
+        R"(^start \d+ lean containers in \d+\.\d{6} second\(s\), latency per container \d+\.\d{6}ms$)");
     std::regex total(R"(^total: start \d+ lean containers in \d+\.\d{6} second\(s\)$)");
     std::regex ratio(R"(^ratio lean/bare: \d+\.\d\dx)");
     int seconds = 0;
@@ -246,7 +259,8 @@ TEST_F(ToolsTest, BenchmarkPrintsTheSeedFormatAndTheRatio) {
     // The second baseline: the same clone with the container's namespaces, so the ratio a user can
     // act on (what ctrbench's setup adds) is printed beside the whole cost.
     EXPECT_TRUE(saw_ns && saw_ns_ratio) << r.out;
-    EXPECT_EQ(r.out.find("goal"), std::string::npos) << "a benchmark prints figures, not a verdict on a goal: " << r.out;
+    EXPECT_EQ(r.out.find("goal"), std::string::npos)
+        << "a benchmark prints figures, not a verdict on a goal: " << r.out;
     EXPECT_NE(r.out.find("ctrbench's setup adds "), std::string::npos) << "what a user can act on: " << r.out;
 }
 

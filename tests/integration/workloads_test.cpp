@@ -1,15 +1,14 @@
 // The I/O workloads on real drivers, checking the work was done (rows, files) and that failures
 // inside the container become clear errors.
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <filesystem>
 #include <ostream>
 
-#include "drivers/driver.h"
 #include "drivers/common/layer.h"
+#include "drivers/driver.h"
 #include "tests/integration/leftovers.h"
 #include "workloads/io.h"
 
@@ -27,7 +26,7 @@ constexpr long long kRows151kB = 602, kRows111MB = 806206;
 
 struct Case {
     std::string driver, workload, param;
-    long long expect;  // the figure the agent must report (-1: at least one)
+    long long expect;          // the figure the agent must report (-1: at least one)
     std::string storage = "";  // the driver's storage ("" = its default)
 };
 
@@ -85,8 +84,10 @@ TEST_P(WorkloadTest, TheWorkIsDone) {
     ASSERT_TRUE(r) << r.error().message();
     auto out = w->check(*r, c.param);
     ASSERT_TRUE(out) << out.error().message() << " / " << r->err;
-    if (c.expect >= 0) EXPECT_EQ(out->value, c.expect) << r->out;
-    else EXPECT_GT(out->value, 0) << r->out;
+    if (c.expect >= 0)
+        EXPECT_EQ(out->value, c.expect) << r->out;
+    else
+        EXPECT_GT(out->value, 0) << r->out;
 }
 
 TEST_P(WorkloadTest, AMissingInputIsAClearError) {
@@ -105,11 +106,12 @@ TEST_P(WorkloadTest, AMissingInputIsAClearError) {
 
 INSTANTIATE_TEST_SUITE_P(
     Io, WorkloadTest,
-    ::testing::Values(Case{"lean", "sqlite-read", "151.6kB", kRows151kB}, Case{"lean", "sqlite-write", "151.6kB", kRows151kB},
-                      Case{"lean", "files-read", "100", 100}, Case{"lean", "tar-extract", "100", 100},
-                      Case{"docker", "sqlite-read", "151.6kB", kRows151kB}, Case{"docker", "sqlite-write", "151.6kB", kRows151kB},
-                      Case{"docker", "files-read", "100", 100}, Case{"docker", "tar-extract", "100", 100},
-                      Case{"crun", "tar-extract", "100", 100}, Case{"podman", "sqlite-read", "151.6kB", kRows151kB}),
+    ::testing::Values(Case{"lean", "sqlite-read", "151.6kB", kRows151kB},
+                      Case{"lean", "sqlite-write", "151.6kB", kRows151kB}, Case{"lean", "files-read", "100", 100},
+                      Case{"lean", "tar-extract", "100", 100}, Case{"docker", "sqlite-read", "151.6kB", kRows151kB},
+                      Case{"docker", "sqlite-write", "151.6kB", kRows151kB}, Case{"docker", "files-read", "100", 100},
+                      Case{"docker", "tar-extract", "100", 100}, Case{"crun", "tar-extract", "100", 100},
+                      Case{"podman", "sqlite-read", "151.6kB", kRows151kB}),
     [](const auto& info) {
         std::string n = info.param.driver + "_" + info.param.workload;
         for (auto& ch : n)
@@ -122,10 +124,11 @@ INSTANTIATE_TEST_SUITE_P(
 // a copy of the 111.6 MB database and its duplicated tables).
 INSTANTIATE_TEST_SUITE_P(
     Largest, WorkloadTest,
-    ::testing::Values(Case{"lean", "sqlite-read", "111.6MB", kRows111MB}, Case{"lean", "sqlite-write", "111.6MB", kRows111MB},
-                      Case{"lean", "files-read", "100000", 100000}, Case{"lean", "tar-extract", "100000", 100000},
-                      Case{"crun", "sqlite-read", "111.6MB", kRows111MB}, Case{"crun", "sqlite-write", "111.6MB", kRows111MB},
-                      Case{"crun", "files-read", "100000", 100000}, Case{"crun", "tar-extract", "100000", 100000}),
+    ::testing::Values(Case{"lean", "sqlite-read", "111.6MB", kRows111MB},
+                      Case{"lean", "sqlite-write", "111.6MB", kRows111MB}, Case{"lean", "files-read", "100000", 100000},
+                      Case{"lean", "tar-extract", "100000", 100000}, Case{"crun", "sqlite-read", "111.6MB", kRows111MB},
+                      Case{"crun", "sqlite-write", "111.6MB", kRows111MB}, Case{"crun", "files-read", "100000", 100000},
+                      Case{"crun", "tar-extract", "100000", 100000}),
     [](const auto& info) {
         std::string n = info.param.driver + "_" + info.param.workload + "_" + info.param.param;
         for (auto& ch : n)
@@ -154,7 +157,8 @@ TEST(WritableLayer, OnDiskByDefaultAndInRamWhenAskedFor) {
                 ASSERT_TRUE((*c)->start());
                 const fs::path upper = layer_dir(driver, s.name) / "upper";
                 // 16 MiB: more than the 8 MiB tmpfs holds, nothing for the disk.
-                auto r = (*c)->exec({"/bin/sh", "-c", "dd if=/dev/zero of=/big bs=1M count=16 2>&1 && echo written"}, 60s);
+                auto r =
+                    (*c)->exec({"/bin/sh", "-c", "dd if=/dev/zero of=/big bs=1M count=16 2>&1 && echo written"}, 60s);
                 ASSERT_TRUE(r) << r.error().message();
                 if (storage == "overlay") {
                     EXPECT_TRUE(r->ok()) << r->describe() << ": " << r->out;

@@ -1,8 +1,9 @@
 // The candidate file: validation, the host constraint check on fake hosts, --matrix selections,
 // the plan's order and the resume bookkeeping.
+#include "harness/candidates.h"
+
 #include <gtest/gtest.h>
 
-#include "harness/candidates.h"
 #include "harness/matrix.h"
 
 namespace ctrbench {
@@ -38,13 +39,15 @@ candidates:
 
 std::string row(const std::string& m, const std::string& rt, const std::string& st, const std::string& img = "minimal",
                 const std::string& cg = "v1", const std::string& rl = "rootful") {
-    return "  - {name: " + m + "-" + rt + "-" + st + "-" + img + "-" + cg + "-" + rl + ", manager: " + m + ", runtime: " + rt +
-           ", storage: " + st + ", image: " + img + ", cgroup: " + cg + ", rootless: " + rl + "}\n";
+    return "  - {name: " + m + "-" + rt + "-" + st + "-" + img + "-" + cg + "-" + rl + ", manager: " + m +
+           ", runtime: " + rt + ", storage: " + st + ", image: " + img + ", cgroup: " + cg + ", rootless: " + rl +
+           "}\n";
 }
 
-const std::string kRows = row("lean", "lean", "overlay") + row("docker", "runc", "overlay2") + row("docker", "runc", "vfs") +
-                          row("docker", "crun", "btrfs") + row("docker", "runc", "zfs") + row("podman", "crun", "overlay", "minimal", "v2", "rootless") +
-                          row("lxd", "lxc", "dir") + row("lean", "lean", "overlay", "full", "v2") + row("docker", "crun", "overlay2");
+const std::string kRows = row("lean", "lean", "overlay") + row("docker", "runc", "overlay2") +
+                          row("docker", "runc", "vfs") + row("docker", "crun", "btrfs") + row("docker", "runc", "zfs") +
+                          row("podman", "crun", "overlay", "minimal", "v2", "rootless") + row("lxd", "lxc", "dir") +
+                          row("lean", "lean", "overlay", "full", "v2") + row("docker", "crun", "overlay2");
 
 CandidateFile good() {
     auto f = parse_candidates(kHead + kRows);
@@ -78,12 +81,15 @@ TEST(CandidateFile, TheProjectsFileIsValidAndHoldsTheThesisRows) {
 TEST(CandidateFile, UnknownComponentIsAClearError) {
     auto f = parse_candidates(kHead + row("docker", "youki", "overlay2"));
     ASSERT_FALSE(f);
-    EXPECT_NE(f.error().message().find("candidate docker-youki-overlay2-minimal-v1-rootful: unknown runtime 'youki'"), std::string::npos)
+    EXPECT_NE(f.error().message().find("candidate docker-youki-overlay2-minimal-v1-rootful: unknown runtime 'youki'"),
+              std::string::npos)
         << f.error().message();
     auto g = parse_candidates(kHead + row("docker", "runc", "overlay2", "alpine"));
     ASSERT_FALSE(g);
     EXPECT_NE(g.error().message().find("unknown image 'alpine'"), std::string::npos) << g.error().message();
-    auto k = parse_candidates(kHead + "  - {name: x, manager: lean, runtime: lean, storage: overlay, image: minimal, cgroup: v1, rootless: rootful, colour: red}\n");
+    auto k = parse_candidates(kHead +
+                              "  - {name: x, manager: lean, runtime: lean, storage: overlay, image: minimal, cgroup: "
+                              "v1, rootless: rootful, colour: red}\n");
     ASSERT_FALSE(k);
     EXPECT_NE(k.error().message().find("unknown key 'colour'"), std::string::npos) << k.error().message();
 }
@@ -97,14 +103,17 @@ TEST(CandidateFile, ImpossibleCombinationsAreRefused) {
     EXPECT_NE(storage.error().message().find("podman has no storage driver overlay2"), std::string::npos);
     auto rootless_v1 = parse_candidates(kHead + row("podman", "crun", "overlay", "minimal", "v1", "rootless"));
     ASSERT_FALSE(rootless_v1);
-    EXPECT_NE(rootless_v1.error().message().find("impossible combination: cgroup v1 gives rootless"), std::string::npos);
+    EXPECT_NE(rootless_v1.error().message().find("impossible combination: cgroup v1 gives rootless"),
+              std::string::npos);
     auto rootless_docker = parse_candidates(kHead + row("docker", "runc", "overlay2", "minimal", "v2", "rootless"));
     ASSERT_FALSE(rootless_docker);
     EXPECT_NE(rootless_docker.error().message().find("docker cannot run rootless"), std::string::npos);
 }
 
 TEST(CandidateFile, NameMustMatchComponentsAndBeUnique) {
-    auto f = parse_candidates(kHead + "  - {name: fast-one, manager: lean, runtime: lean, storage: overlay, image: minimal, cgroup: v1, rootless: rootful}\n");
+    auto f = parse_candidates(kHead +
+                              "  - {name: fast-one, manager: lean, runtime: lean, storage: overlay, image: minimal, "
+                              "cgroup: v1, rootless: rootful}\n");
     ASSERT_FALSE(f);
     EXPECT_NE(f.error().message().find("its name should be lean-lean-overlay-minimal-v1-rootful"), std::string::npos);
     auto twice = parse_candidates(kHead + row("lean", "lean", "overlay") + row("lean", "lean", "overlay"));
@@ -123,8 +132,10 @@ TEST(Evaluate, RunnableAndSkippedSplitOnAFakeHost) {
     EXPECT_EQ(got["docker-runc-overlay2-minimal-v1-rootful"], "");
     EXPECT_EQ(got["docker-runc-vfs-minimal-v1-rootful"], "");
     EXPECT_EQ(got["docker-crun-btrfs-minimal-v1-rootful"], "");
-    EXPECT_NE(got["docker-runc-zfs-minimal-v1-rootful"].find("needs the zfs filesystem, which this kernel lacks"), std::string::npos);
-    EXPECT_NE(got["podman-crun-overlay-minimal-v2-rootless"].find("needs cgroup v2; this host has v1 and cannot switch: memory:/x"),
+    EXPECT_NE(got["docker-runc-zfs-minimal-v1-rootful"].find("needs the zfs filesystem, which this kernel lacks"),
+              std::string::npos);
+    EXPECT_NE(got["podman-crun-overlay-minimal-v2-rootless"].find(
+                  "needs cgroup v2; this host has v1 and cannot switch: memory:/x"),
               std::string::npos);
     EXPECT_EQ(got["lxd-lxc-dir-minimal-v1-rootful"], "ctrbench has no lxd driver yet");
     EXPECT_NE(got["lean-lean-overlay-full-v2-rootful"].find("needs cgroup v2"), std::string::npos);
@@ -135,17 +146,21 @@ TEST(Evaluate, HostDifferencesChangeTheReason) {
     auto h = fake_host();
     h.cgroup_switch.clear();  // a host that can switch: v2 candidates become runnable
     EXPECT_EQ(evaluate(f, *f.find("lean-lean-overlay-full-v2-rootful"), h), "");
-    EXPECT_NE(evaluate(f, *f.find("podman-crun-overlay-minimal-v2-rootless"), h).find("rootful only"), std::string::npos);
+    EXPECT_NE(evaluate(f, *f.find("podman-crun-overlay-minimal-v2-rootless"), h).find("rootful only"),
+              std::string::npos);
     h.images.erase("full");
-    EXPECT_NE(evaluate(f, *f.find("lean-lean-overlay-full-v2-rootful"), h).find("image full is not built"), std::string::npos);
+    EXPECT_NE(evaluate(f, *f.find("lean-lean-overlay-full-v2-rootful"), h).find("image full is not built"),
+              std::string::npos);
     h.drivers["docker/runc"] = "dockerd is not running";
     EXPECT_EQ(evaluate(f, *f.find("docker-runc-vfs-minimal-v1-rootful"), h), "dockerd is not running");
     EXPECT_EQ(evaluate(f, *f.find("docker-crun-overlay2-minimal-v1-rootful"), h), "");
     h.programs.erase("crun");
-    EXPECT_NE(evaluate(f, *f.find("docker-crun-overlay2-minimal-v1-rootful"), h).find("runtime crun needs crun, which is not installed"),
+    EXPECT_NE(evaluate(f, *f.find("docker-crun-overlay2-minimal-v1-rootful"), h)
+                  .find("runtime crun needs crun, which is not installed"),
               std::string::npos);
     h.filesystems.erase("btrfs");
-    EXPECT_NE(evaluate(f, *f.find("docker-crun-btrfs-minimal-v1-rootful"), h).find("btrfs filesystem"), std::string::npos);
+    EXPECT_NE(evaluate(f, *f.find("docker-crun-btrfs-minimal-v1-rootful"), h).find("btrfs filesystem"),
+              std::string::npos);
 }
 
 TEST(Select, AllFiltersAndNames) {
@@ -159,8 +174,10 @@ TEST(Select, AllFiltersAndNames) {
     EXPECT_EQ(names->size(), 2u);
     EXPECT_NE(select_candidates(f, "nope").error().message().find("unknown candidate 'nope'"), std::string::npos);
     EXPECT_NE(select_candidates(f, "colour=red").error().message().find("unknown key 'colour'"), std::string::npos);
-    EXPECT_NE(select_candidates(f, "storage=aufs").error().message().find("no candidate has storage=aufs"), std::string::npos);
-    EXPECT_NE(select_candidates(f, "driver=lxd,storage=overlay").error().message().find("no candidate matches"), std::string::npos);
+    EXPECT_NE(select_candidates(f, "storage=aufs").error().message().find("no candidate has storage=aufs"),
+              std::string::npos);
+    EXPECT_NE(select_candidates(f, "driver=lxd,storage=overlay").error().message().find("no candidate matches"),
+              std::string::npos);
     EXPECT_FALSE(select_candidates(f, ""));
 }
 
@@ -199,10 +216,12 @@ TEST(Plan, FullRunsEveryParameterWithEachWorkloadsDefaults) {
     auto workloads = builtin_workloads();
     MatrixSettings st;
     st.tests = {"sqlite-read", "throughput"};
-    auto plan = make_plan(f, *select_candidates(f, "lean-lean-overlay-minimal-v1-rootful"), fake_host(), {}, workloads, st);
+    auto plan =
+        make_plan(f, *select_candidates(f, "lean-lean-overlay-minimal-v1-rootful"), fake_host(), {}, workloads, st);
     ASSERT_EQ(plan.runnable.size(), 1u);
     const auto& u = plan.runnable[0].units;
-    EXPECT_EQ(u.size(), workloads.find("sqlite-read")->param_values().size() + workloads.find("throughput")->param_values().size());
+    EXPECT_EQ(u.size(), workloads.find("sqlite-read")->param_values().size() +
+                            workloads.find("throughput")->param_values().size());
     EXPECT_EQ(u.front().runs, 20);
     EXPECT_EQ(u.front().warmup, 3);
     EXPECT_EQ(u.back().runs, workloads.find("throughput")->default_runs());
@@ -210,10 +229,12 @@ TEST(Plan, FullRunsEveryParameterWithEachWorkloadsDefaults) {
 
 TEST(Resume, ProgressCountsRecordedRunsAndRedoesInterruptedOnes) {
     auto r = [](std::string w, std::string warm, std::string status) {
-        return std::map<std::string, std::string>{{"candidate", "c"}, {"workload", w}, {"param", ""}, {"warmup", warm}, {"status", status}};
+        return std::map<std::string, std::string>{
+            {"candidate", "c"}, {"workload", w}, {"param", ""}, {"warmup", warm}, {"status", status}};
     };
-    auto p = progress_from_rows({r("boot", "1", "ok"), r("boot", "0", "ok"), r("boot", "0", "error"), r("boot", "0", "interrupted"),
-                                 r("http", "0", "error"), r("http", "0", "timeout"), r("http", "0", "error"), r("*", "0", "skipped")});
+    auto p = progress_from_rows({r("boot", "1", "ok"), r("boot", "0", "ok"), r("boot", "0", "error"),
+                                 r("boot", "0", "interrupted"), r("http", "0", "error"), r("http", "0", "timeout"),
+                                 r("http", "0", "error"), r("*", "0", "skipped")});
     EXPECT_EQ(p[unit_key("c", "boot", "")].warmup, 1);
     EXPECT_EQ(p[unit_key("c", "boot", "")].runs, 2);  // the interrupted run is redone
     EXPECT_EQ(p[unit_key("c", "boot", "")].trailing_errors, 1);

@@ -1,11 +1,12 @@
 // Cgroup discovery and limit files against a fake /proc and cgroupfs in a temp directory.
+#include "drivers/lean/cgroup.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "drivers/common/cgroupfs.h"
-#include "drivers/lean/cgroup.h"
 #include "drivers/lean/cgroup_dirs.h"
 
 using namespace ctrbench;
@@ -42,8 +43,7 @@ const char* kHybridMountinfo =
     "33 30 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid - cgroup cgroup rw,cpu,cpuacct\n"
     "34 30 0:30 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory\n"
     "35 30 0:31 / /sys/fs/cgroup/pids rw,nosuid shared:9 - cgroup cgroup rw,pids\n";
-const char* kHybridSelf =
-    "4:memory:/process_api/abc\n3:pids:/\n2:cpu,cpuacct:/user.slice\n0::/user.slice\n";
+const char* kHybridSelf = "4:memory:/process_api/abc\n3:pids:/\n2:cpu,cpuacct:/user.slice\n0::/user.slice\n";
 
 }  // namespace
 
@@ -93,7 +93,8 @@ TEST(CgroupDiscovery, NoCgroupsAtAll) {
 TEST(CgroupLimits, V1Files) {
     FakeHost h;
     for (const char* c : {"cpu", "memory", "pids"}) h.write(std::string(c) + "/cgroup.procs", "");
-    for (const char* f : {"cpu/cpu.cfs_period_us", "cpu/cpu.cfs_quota_us", "memory/memory.limit_in_bytes", "pids/pids.max"})
+    for (const char* f :
+         {"cpu/cpu.cfs_period_us", "cpu/cpu.cfs_quota_us", "memory/memory.limit_in_bytes", "pids/pids.max"})
         h.write(f, "");
     h.write("memory/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 4\n");
     auto cg = make_cgroup_v1({h.dir / "cpu", h.dir / "memory", h.dir / "pids"});
@@ -116,7 +117,8 @@ TEST(CgroupLimits, V1Files) {
 
 TEST(CgroupLimits, V2Files) {
     FakeHost h;
-    for (const char* f : {"c/cgroup.procs", "c/cpu.max", "c/memory.max", "c/memory.swap.max", "c/pids.max"}) h.write(f, "");
+    for (const char* f : {"c/cgroup.procs", "c/cpu.max", "c/memory.max", "c/memory.swap.max", "c/pids.max"})
+        h.write(f, "");
     h.write("c/memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n");
     auto cg = make_cgroup_v2(h.dir / "c");
     ASSERT_TRUE(cg->open());

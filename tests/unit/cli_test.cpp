@@ -41,7 +41,9 @@ TEST(Cli, UnknownDriverListsValidNamesExit2) {
 TEST(Cli, UnknownTestListsValidNamesExit2) {
     auto r = parse({"--driver", "lean", "--test", "bot"});
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_EQ(r.message, "unknown test 'bot' (valid: boot, sqlite-read, sqlite-write, files-read, tar-extract, http, ping, throughput)");
+    EXPECT_EQ(
+        r.message,
+        "unknown test 'bot' (valid: boot, sqlite-read, sqlite-write, files-read, tar-extract, http, ping, throughput)");
 }
 
 TEST(Cli, MissingDriverAndBadOptions) {
@@ -95,7 +97,8 @@ TEST(Cli, FreeNumericParamsForPingAndThroughput) {
     EXPECT_TRUE(parse({"--driver", "lean", "--test", "throughput", "--param", "concurrency=8"}).proceed);
     auto zero = parse({"--driver", "lean", "--test", "throughput", "--param", "concurrency=0"});
     EXPECT_EQ(zero.exit_code, 2);
-    EXPECT_EQ(zero.message, "unknown value in --param 'concurrency=0' (valid: a number of workers from 1 to 256, default 1, 2, 4)");
+    EXPECT_EQ(zero.message,
+              "unknown value in --param 'concurrency=0' (valid: a number of workers from 1 to 256, default 1, 2, 4)");
     EXPECT_EQ(parse({"--driver", "lean", "--test", "ping", "--param", "count=ten"}).exit_code, 2);
     EXPECT_EQ(parse({"--driver", "lean", "--test", "http", "--param", "port=80"}).exit_code, 2);
 }

@@ -1,10 +1,10 @@
 // The summaries printed and written per unit: every figure is a median of per-run values over the
 // same runs, and a whole is never smaller than its part.
+#include "harness/console_report.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
-
-#include "harness/console_report.h"
 
 using namespace ctrbench;
 
@@ -40,8 +40,8 @@ TEST(UnitSummaryLine, HttpTotalIsTheMedianOfPerRunTotalsAndNeverBelowReady) {
     auto line = unit_summary_line(recs);
     double ready = figure_after(line, "ready (create..first 200) median ");
     double total = figure_after(line, "all phases (create..clean) median ");
-    EXPECT_NEAR(ready, 9.0, 0.01) << line;     // median of 9.0, 9.8, 8.6
-    EXPECT_NEAR(total, 9.3, 0.01) << line;     // median of 9.3, 10.1, 8.9
+    EXPECT_NEAR(ready, 9.0, 0.01) << line;  // median of 9.0, 9.8, 8.6
+    EXPECT_NEAR(total, 9.3, 0.01) << line;  // median of 9.3, 10.1, 8.9
     EXPECT_GE(total, ready) << line;
     EXPECT_NE(line.find("requests median 1.000"), std::string::npos) << "the figure carries its unit: " << line;
     EXPECT_EQ(line.find("polls"), std::string::npos) << line;
@@ -81,7 +81,8 @@ TEST(RunProgress, SteadyStepOffATerminal) {
     for (int k = 1; k <= 23; ++k) print(k, 23, false);
     auto out = ::testing::internal::GetCapturedStderr();
     std::vector<int> shown;
-    for (auto pos = out.find("run "); pos != std::string::npos; pos = out.find("run ", pos + 1)) shown.push_back(std::stoi(out.substr(pos + 4)));
+    for (auto pos = out.find("run "); pos != std::string::npos; pos = out.find("run ", pos + 1))
+        shown.push_back(std::stoi(out.substr(pos + 4)));
     EXPECT_EQ(shown, (std::vector<int>{3, 6, 9, 12, 15, 18, 21, 23})) << out;
     EXPECT_NE(out.find("runs/s"), std::string::npos) << "a rate: " << out;
 }

@@ -1,15 +1,17 @@
 // Parsing of ping's summary (busybox and iputils) and the network workloads' contract.
+#include "workloads/net.h"
+
 #include <gtest/gtest.h>
 
-#include "workloads/net.h"
 #include "workloads/throughput.h"
 
 using namespace ctrbench;
 
 TEST(Ping, ParsesBusybox) {
-    auto p = parse_ping("PING 10.213.0.1 (10.213.0.1): 56 data bytes\n...\n--- 10.213.0.1 ping statistics ---\n"
-                        "3 packets transmitted, 3 packets received, 0% packet loss\n"
-                        "round-trip min/avg/max = 0.047/0.065/0.081 ms\n");
+    auto p = parse_ping(
+        "PING 10.213.0.1 (10.213.0.1): 56 data bytes\n...\n--- 10.213.0.1 ping statistics ---\n"
+        "3 packets transmitted, 3 packets received, 0% packet loss\n"
+        "round-trip min/avg/max = 0.047/0.065/0.081 ms\n");
     ASSERT_TRUE(p) << p.error().message();
     EXPECT_EQ(p->sent, 3);
     EXPECT_EQ(p->received, 3);
@@ -19,8 +21,9 @@ TEST(Ping, ParsesBusybox) {
 }
 
 TEST(Ping, ParsesIputils) {
-    auto p = parse_ping("--- 172.17.0.1 ping statistics ---\n10 packets transmitted, 9 received, 10% packet loss, time 460ms\n"
-                        "rtt min/avg/max/mdev = 0.040/0.050/0.160/0.010 ms\n");
+    auto p = parse_ping(
+        "--- 172.17.0.1 ping statistics ---\n10 packets transmitted, 9 received, 10% packet loss, time 460ms\n"
+        "rtt min/avg/max/mdev = 0.040/0.050/0.160/0.010 ms\n");
     ASSERT_TRUE(p) << p.error().message();
     EXPECT_EQ(p->sent, 10);
     EXPECT_EQ(p->received, 9);

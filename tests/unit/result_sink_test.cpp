@@ -32,10 +32,14 @@ std::vector<std::string> fields(const std::string& line) {
     bool q = false;
     for (std::size_t i = 0; i < line.size(); ++i) {
         char c = line[i];
-        if (q && c == '"' && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
-        else if (c == '"') q = !q;
-        else if (c == ',' && !q) out.emplace_back();
-        else out.back() += c;
+        if (q && c == '"' && i + 1 < line.size() && line[i + 1] == '"')
+            out.back() += '"', ++i;
+        else if (c == '"')
+            q = !q;
+        else if (c == ',' && !q)
+            out.emplace_back();
+        else
+            out.back() += c;
     }
     return out;
 }

@@ -65,7 +65,9 @@ struct FakeNetWorkload : FakeWorkload {
     std::string unsupported(const Capabilities& caps, const fs::path&) const override {
         return caps.own_network ? "" : "no network of its own";
     }
-    std::vector<std::string> command(const std::string&) const override { return {"ping", "-c", "1", "{host}", "x{host}y"}; }
+    std::vector<std::string> command(const std::string&) const override {
+        return {"ping", "-c", "1", "{host}", "x{host}y"};
+    }
     bool awaits_response() const override { return true; }
     Result<Outcome> await_response(Container&, const std::string&, std::chrono::milliseconds) const override {
         ++waits;

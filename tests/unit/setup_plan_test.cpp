@@ -58,8 +58,10 @@ TEST(SetupPlan, ReadOnlyRootWithWritableTmp) {
 TEST(SetupPlan, ProcDevAndPivotInOrder) {
     auto ops = plan_setup(input());
     auto proc = index_of(ops, [](const SetupOp& o) { return o.fstype == "proc"; });
-    auto sys_ro = index_of(ops, [](const SetupOp& o) { return o.target == "/tmp/root/proc/sys" && (o.flags & MS_RDONLY); });
-    auto null = index_of(ops, [](const SetupOp& o) { return o.kind == Kind::Mknod && o.target == "/tmp/root/dev/null"; });
+    auto sys_ro =
+        index_of(ops, [](const SetupOp& o) { return o.target == "/tmp/root/proc/sys" && (o.flags & MS_RDONLY); });
+    auto null =
+        index_of(ops, [](const SetupOp& o) { return o.kind == Kind::Mknod && o.target == "/tmp/root/dev/null"; });
     auto dev_ro = index_of(ops, [](const SetupOp& o) { return o.target == "/tmp/root/dev" && (o.flags & MS_RDONLY); });
     auto pivot = index_of(ops, [](const SetupOp& o) { return o.kind == Kind::PivotRoot; });
     auto host = index_of(ops, [](const SetupOp& o) { return o.kind == Kind::SetHostname; });

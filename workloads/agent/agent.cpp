@@ -87,7 +87,8 @@ int sqlite_read(const char* path) {
     long long rows = 0, bytes = 0, ntables = 0;
     while (sqlite3_step(tables) == SQLITE_ROW) {
         char sql[256];
-        std::snprintf(sql, sizeof sql, "SELECT * FROM \"%s\"", reinterpret_cast<const char*>(sqlite3_column_text(tables, 0)));
+        std::snprintf(sql, sizeof sql, "SELECT * FROM \"%s\"",
+                      reinterpret_cast<const char*>(sqlite3_column_text(tables, 0)));
         sqlite3_stmt* st = nullptr;
         if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK) return fail(sql, sqlite3_errmsg(db));
         int cols = sqlite3_column_count(st);
@@ -175,7 +176,8 @@ int files_read(const char* dir) {
 // libarchive's message with the system's reason ("Write failed: No space left on device").
 std::string archive_reason(archive* a) {
     std::string r = archive_error_string(a) ? archive_error_string(a) : "unknown error";
-    if (int e = archive_errno(a); e > 0 && r.find(std::strerror(e)) == std::string::npos) r += std::string(": ") + std::strerror(e);
+    if (int e = archive_errno(a); e > 0 && r.find(std::strerror(e)) == std::string::npos)
+        r += std::string(": ") + std::strerror(e);
     return r;
 }
 
@@ -185,21 +187,25 @@ int tar_extract(const char* tar, const char* dir) {
     archive* in = archive_read_new();
     archive_read_support_format_tar(in);
     archive* out = archive_write_disk_new();
-    archive_write_disk_set_options(out, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS);
+    archive_write_disk_set_options(
+        out, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS);
     if (archive_read_open_filename(in, tar, 1 << 16) != ARCHIVE_OK) return fail(tar, archive_reason(in).c_str());
     long long files = 0, bytes = 0;
     archive_entry* e;
     int rc;
     while ((rc = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
-        if (archive_write_header(out, e) != ARCHIVE_OK) return fail(archive_entry_pathname(e), archive_reason(out).c_str());
+        if (archive_write_header(out, e) != ARCHIVE_OK)
+            return fail(archive_entry_pathname(e), archive_reason(out).c_str());
         const void* block;
         size_t size;
         la_int64_t offset;
         while (archive_read_data_block(in, &block, &size, &offset) == ARCHIVE_OK) {
-            if (archive_write_data_block(out, block, size, offset) != ARCHIVE_OK) return fail(archive_entry_pathname(e), archive_reason(out).c_str());
+            if (archive_write_data_block(out, block, size, offset) != ARCHIVE_OK)
+                return fail(archive_entry_pathname(e), archive_reason(out).c_str());
             bytes += static_cast<long long>(size);
         }
-        if (archive_write_finish_entry(out) != ARCHIVE_OK) return fail(archive_entry_pathname(e), archive_reason(out).c_str());
+        if (archive_write_finish_entry(out) != ARCHIVE_OK)
+            return fail(archive_entry_pathname(e), archive_reason(out).c_str());
         files += archive_entry_filetype(e) == AE_IFREG;
     }
     if (rc != ARCHIVE_EOF) return fail(tar, archive_reason(in).c_str());

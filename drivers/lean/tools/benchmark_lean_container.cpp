@@ -28,9 +28,13 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 volatile sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
+void on_signal(int) {
+    g_stop = 1;
+}
 
-double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+double ms_since(Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
 
 double median(std::vector<double> v) {
     if (v.empty()) return 0;
@@ -72,8 +76,8 @@ Result<Tally> run_lean(const lean::Config& cfg, double seconds, const std::strin
         ++total.count;
         double w = ms_since(window) / 1000;
         if (w >= 1.0) {
-            std::printf("%sstart %ld lean containers in %f second(s), latency per container %fms\n", prefix.c_str(), in_window, w,
-                        w * 1000 / static_cast<double>(in_window));
+            std::printf("%sstart %ld lean containers in %f second(s), latency per container %fms\n", prefix.c_str(),
+                        in_window, w, w * 1000 / static_cast<double>(in_window));
             std::fflush(stdout);
             window = Clock::now();
             in_window = 0;
@@ -124,8 +128,9 @@ Result<Tally> run_bare(const std::string& binary, double seconds, int ns_flags) 
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Seed 000's lean container microbenchmark: start-and-exit containers for SECONDS, one line per second,\n"
-                 "then the same binary without namespaces (bare clone+exec+wait) and the ratio of median latencies."};
+    CLI::App app{
+        "Seed 000's lean container microbenchmark: start-and-exit containers for SECONDS, one line per second,\n"
+        "then the same binary without namespaces (bare clone+exec+wait) and the ratio of median latencies."};
     double seconds = 0;
     int procs = 1;
     double baseline_seconds = -1;
@@ -136,9 +141,11 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 256));
     app.add_option("--baseline-seconds", baseline_seconds,
                    "how long to run the bare baseline (default: min(SECONDS, 3); 0 = skip; skipped with --procs > 1)");
-    app.add_option("--rootfs", rootfs, "absolute path of the rootfs; it must hold a static /bin/true")->capture_default_str();
-    app.add_flag("--net", net, "also a network namespace (loopback only) per container; default: the seed's set "
-                               "(mnt, pid, uts, ipc, plus cgroup)");
+    app.add_option("--rootfs", rootfs, "absolute path of the rootfs; it must hold a static /bin/true")
+        ->capture_default_str();
+    app.add_flag("--net", net,
+                 "also a network namespace (loopback only) per container; default: the seed's set "
+                 "(mnt, pid, uts, ipc, plus cgroup)");
     app.add_flag("--read-only", read_only, "read-only bind of the rootfs plus a /tmp tmpfs instead of an overlay");
     try {
         app.parse(argc, argv);
@@ -223,21 +230,32 @@ int main(int argc, char** argv) {
     if (baseline_seconds > 0) {
         const int ns = lean::namespace_flags(net) | CLONE_NEWCGROUP;  // exactly the container's set
         auto bare = run_bare(rootfs + "/bin/true", baseline_seconds, 0);
-        if (!bare) return std::fprintf(stderr, "benchmark_lean_container: baseline: %s\n", bare.error().message().c_str()), 1;
+        if (!bare)
+            return std::fprintf(stderr, "benchmark_lean_container: baseline: %s\n", bare.error().message().c_str()), 1;
         auto nsd = run_bare(rootfs + "/bin/true", baseline_seconds, ns);
-        if (!nsd) return std::fprintf(stderr, "benchmark_lean_container: namespaced baseline: %s\n", nsd.error().message().c_str()), 1;
+        if (!nsd)
+            return std::fprintf(stderr, "benchmark_lean_container: namespaced baseline: %s\n",
+                                nsd.error().message().c_str()),
+                   1;
         double lean_med = median(lean_lat), bare_med = median(bare->latencies_ms), ns_med = median(nsd->latencies_ms);
         const char* set = net ? "mnt, pid, uts, ipc, cgroup, net" : "mnt, pid, uts, ipc, cgroup";
-        std::printf("baseline: bare clone(CLONE_VM|CLONE_VFORK)+exec+wait of %s/bin/true, no namespaces: %ld runs, median %.3fms\n",
-                    rootfs.c_str(), bare->count, bare_med);
-        std::printf("baseline: the same clone into new namespaces (%s), no rootfs: %ld runs, median %.3fms\n", set, nsd->count, ns_med);
-        std::printf("lean: median %.3fms per container (namespaces: %s; %s rootfs on tmpfs, cgroup, /proc, /dev, pivot_root)\n",
-                    lean_med, set, read_only ? "read-only bind" : "overlay");
-        std::printf("namespaces cost %.3fms over a bare process (%.2fx); ctrbench's setup adds %.3fms over them\n", ns_med - bare_med,
-                    bare_med > 0 ? ns_med / bare_med : 0.0, lean_med - ns_med);
-        std::printf("ratio lean/namespaced clone: %.2fx (ctrbench's own setup: the part it can cut; the project aims at 2x or less)\n",
-                    ns_med > 0 ? lean_med / ns_med : 0.0);
-        std::printf("ratio lean/bare: %.2fx (the whole cost of a container over a process)\n", bare_med > 0 ? lean_med / bare_med : 0.0);
+        std::printf(
+            "baseline: bare clone(CLONE_VM|CLONE_VFORK)+exec+wait of %s/bin/true, no namespaces: %ld runs, median "
+            "%.3fms\n",
+            rootfs.c_str(), bare->count, bare_med);
+        std::printf("baseline: the same clone into new namespaces (%s), no rootfs: %ld runs, median %.3fms\n", set,
+                    nsd->count, ns_med);
+        std::printf(
+            "lean: median %.3fms per container (namespaces: %s; %s rootfs on tmpfs, cgroup, /proc, /dev, pivot_root)\n",
+            lean_med, set, read_only ? "read-only bind" : "overlay");
+        std::printf("namespaces cost %.3fms over a bare process (%.2fx); ctrbench's setup adds %.3fms over them\n",
+                    ns_med - bare_med, bare_med > 0 ? ns_med / bare_med : 0.0, lean_med - ns_med);
+        std::printf(
+            "ratio lean/namespaced clone: %.2fx (ctrbench's own setup: the part it can cut; the project aims at 2x or "
+            "less)\n",
+            ns_med > 0 ? lean_med / ns_med : 0.0);
+        std::printf("ratio lean/bare: %.2fx (the whole cost of a container over a process)\n",
+                    bare_med > 0 ? lean_med / bare_med : 0.0);
     }
     return 0;
 }

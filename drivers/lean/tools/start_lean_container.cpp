@@ -16,7 +16,9 @@ using namespace ctrbench;
 namespace {
 
 volatile sig_atomic_t g_interrupted = 0;
-void on_signal(int) { g_interrupted = 1; }
+void on_signal(int) {
+    g_interrupted = 1;
+}
 
 int usage_error(const std::string& msg) {
     std::fprintf(stderr, "start_lean_container: %s\n", msg.c_str());
@@ -37,7 +39,8 @@ int main(int argc, char** argv) {
     }
     if (argc < 4) return usage_error("usage: start_lean_container NAME ROOTFS_ABS_PATH COMMAND_ABS_PATH [ARGS...]");
     std::string name = argv[1], rootfs = argv[2], command = argv[3];
-    if (rootfs.empty() || rootfs.front() != '/') return usage_error("ROOTFS_ABS_PATH must be an absolute path, got '" + rootfs + "'");
+    if (rootfs.empty() || rootfs.front() != '/')
+        return usage_error("ROOTFS_ABS_PATH must be an absolute path, got '" + rootfs + "'");
     if (command.empty() || command.front() != '/')
         return usage_error("COMMAND_ABS_PATH must be an absolute path inside the rootfs, got '" + command + "'");
     if (::geteuid() != 0) {
@@ -79,6 +82,7 @@ int main(int argc, char** argv) {
         if (interrupted) return std::fprintf(stderr, "start_lean_container: interrupted, container killed\n"), 130;
         return std::fprintf(stderr, "start_lean_container: %s\n", r.error().message().c_str()), 1;
     }
-    if (r->oom_killed) std::fprintf(stderr, "start_lean_container: a process was killed by the memory limit (out of memory)\n");
+    if (r->oom_killed)
+        std::fprintf(stderr, "start_lean_container: a process was killed by the memory limit (out of memory)\n");
     return r->signal ? 128 + r->signal : r->exit_code;
 }
