@@ -5,11 +5,6 @@
 namespace ctrbench {
 namespace fs = std::filesystem;
 
-const std::vector<std::string>& layer_storage_names() {
-    static const std::vector<std::string> names = {"overlay", "tmpfs"};
-    return names;
-}
-
 Result<LayerStorage> parse_layer_storage(const std::string& driver, const std::string& storage) {
     if (storage == "overlay") return LayerStorage::Disk;
     if (storage == "tmpfs") return LayerStorage::Tmpfs;

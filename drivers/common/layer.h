@@ -19,8 +19,6 @@ inline constexpr const char* kLayerRoot = "/var/lib/ctrbench/layers";
 
 enum class LayerStorage { Disk, Tmpfs };
 
-// The storage names these drivers take, in the order --help and errors list them.
-const std::vector<std::string>& layer_storage_names();
 // "overlay" -> Disk, "tmpfs" -> Tmpfs; else an error naming the driver and the valid names.
 Result<LayerStorage> parse_layer_storage(const std::string& driver, const std::string& storage);
 std::string layer_storage_name(LayerStorage storage);
