@@ -65,6 +65,8 @@ def num(v):
 
 
 def ready_ms(r):
+    """Ready as harness/record.h defines it (ready_ms): create + start + exec, plus the wait for the
+    first response where the workload has one. Keep the two alike."""
     parts = [num(r[p + "_ms"]) for p in PHASES]
     if any(p is None for p in parts):
         return None

@@ -63,18 +63,6 @@ Status validate(const ContainerSpec& spec) {
     return {};
 }
 
-std::string ExecResult::describe() const {
-    std::string s;
-    if (timed_out)
-        s = "timed out";
-    else if (signal)
-        s = "killed by signal " + std::to_string(signal);
-    else
-        s = "exit " + std::to_string(exit_code);
-    if (oom_killed) s += " (out of memory)";
-    return s;
-}
-
 void DriverRegistry::add(std::string name, std::string description, std::vector<std::string> runtimes, Factory make) {
     entries_.push_back({std::move(name), std::move(description), std::move(runtimes), std::move(make)});
 }

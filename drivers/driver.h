@@ -10,10 +10,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "drivers/error.h"
+#include "core/error.h"
+#include "core/process.h"  // ExecResult
 
 namespace ctrbench {
 
@@ -25,10 +27,6 @@ struct Limits {
     std::uint64_t writable_bytes = 256ULL << 20;  // size of a tmpfs writable layer where a driver uses one
     bool operator==(const Limits&) const = default;
 };
-
-// Where playbooks/roles/btrfs_loop mounts the btrfs filesystem (a loop file) of the btrfs
-// candidates: Docker's data root and podman's store live under it while they run.
-inline constexpr const char* kBtrfsLoopMount = "/var/lib/ctrbench/btrfs";
 
 enum class NetworkMode {
     None,  // its own network namespace with loopback only (docker --network none)
@@ -77,20 +75,6 @@ Status validate(const ContainerSpec& spec);
 // Whether the spec adds capability `name` ("NET_RAW"), however it is spelled ("net_raw", "CAP_NET_RAW").
 bool adds_capability(const ContainerSpec& spec, const std::string& name);
 
-struct ExecResult {
-    int exit_code = -1;  // valid when signal == 0 and !timed_out
-    int signal = 0;      // the signal that killed the command, 0 if it exited
-    bool timed_out = false;
-    bool oom_killed = false;  // the container's memory limit killed a process during this exec
-    std::string out;          // stdout, capped at ExecResult::kMaxOutput
-    std::string err;          // stderr, capped likewise
-    static constexpr std::size_t kMaxOutput = 1 << 20;
-
-    bool ok() const { return !timed_out && signal == 0 && exit_code == 0; }
-    // "exit 3", "killed by signal 9 (out of memory)", "timed out after 2000 ms", ...
-    std::string describe() const;
-};
-
 // What an engine can do; the harness asks these, never the driver's name (fio's capability flags).
 struct Capabilities {
     bool daemon = false;            // needs a running daemon (docker, lxd)
@@ -104,6 +88,17 @@ struct Capabilities {
     // The host's memory cgroup sees the container's OOM kills (ExecResult::oom_killed); false where
     // a kernel of the sandbox's own accounts memory (gVisor, a VM): its limit holds, unseen by the host.
     bool host_sees_oom = true;
+    // Where the engine puts its containers' cgroups, relative to a hierarchy's root ("docker"), so
+    // that the host facts do not take its containers for someone else's processes.
+    std::vector<std::string> cgroup_parents;
+};
+
+// A setting an engine holds for all its containers, which a candidate's playbook changes (docker's
+// storage driver: daemon.json and a restart), as "engine:value" ("docker:btrfs").
+struct EngineSetting {
+    std::string engine, value;
+    std::string key() const { return engine + ":" + value; }
+    bool operator==(const EngineSetting&) const = default;
 };
 
 struct Probe {
@@ -148,6 +143,16 @@ public:
     // (podman's --storage-driver) switches to it; the others keep theirs, which probe() reports and
     // the candidate's playbook changes (docker's daemon.json).
     virtual Status use_storage(const std::string& /*storage*/) { return {}; }
+    // The engine-wide setting a candidate with this storage needs, for a driver whose engine holds
+    // one (the matrix groups candidates by it and runs their playbooks to change it); none for a
+    // driver that picks its storage per call or has no engine.
+    virtual std::optional<EngineSetting> engine_setting_for(const std::string& /*storage*/) const {
+        return std::nullopt;
+    }
+    // The setting the engine has now (none: no such setting, or the engine is not running). The
+    // matrix reads it before its first candidate and, at the end, runs the playbook of a candidate
+    // that needs it, to put the engine back as it found it.
+    virtual std::optional<EngineSetting> current_engine_setting() { return std::nullopt; }
     // nothing -> created: rootfs, cgroup and config are ready, no process of the spec runs yet.
     virtual Result<std::unique_ptr<Container>> create(const ContainerSpec& spec) = 0;
 };

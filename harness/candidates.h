@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "drivers/error.h"
+#include "core/error.h"
 #include "harness/record.h"
 
 namespace ctrbench {

@@ -1,6 +1,7 @@
 #include "harness/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <sstream>
 
 namespace ctrbench {
@@ -47,6 +48,158 @@ CLI::Validator positive_seconds() {
             return "";
         },
         "SECONDS > 0");
+}
+
+// The checks made after parsing, in order: the first that fails is the one error line (exit 2).
+// `applies` says when a rule is asked at all; `problem` gives the message, "" when the options pass.
+struct Rule {
+    bool (*applies)(const Options&);
+    std::function<std::string(const Options&)> problem;
+};
+
+bool matrix(const Options& o) {
+    return o.matrix_mode();
+}
+bool single(const Options& o) {
+    return !o.matrix_mode();
+}
+bool resuming(const Options& o) {
+    return !o.resume.empty();
+}
+bool always(const Options&) {
+    return true;
+}
+
+std::string when(bool bad, std::string msg) {
+    return bad ? std::move(msg) : std::string();
+}
+
+std::vector<std::string> split_tests(const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream in(s);
+    for (std::string t; std::getline(in, t, ',');) out.push_back(t);
+    return out;
+}
+
+// The one workload whose parameters and tools the options are checked against: the --test of a
+// single run, or the matrix's only --test; none when the matrix runs several.
+const Workload* one_workload(const Options& o, const WorkloadRegistry& workloads) {
+    auto tests = split_tests(o.test);
+    return tests.size() == 1 ? workloads.find(tests.front()) : nullptr;
+}
+
+std::string param_problem(const Options& o, const Workload& w) {
+    for (const auto& p : o.params) {
+        auto eq = p.find('=');
+        if (w.param_name().empty()) return "test '" + o.test + "' takes no --param, got '" + p + "'";
+        if (eq == std::string::npos || p.substr(0, eq) != w.param_name())
+            return "test '" + o.test + "' takes --param " + w.param_name() + "=VALUE, got '" + p + "'";
+        if (!w.accepts(p.substr(eq + 1))) return "unknown value in --param '" + p + "' (valid: " + w.param_hint() + ")";
+    }
+    return "";
+}
+
+std::vector<Rule> rules(const DriverRegistry& drivers, const WorkloadRegistry& workloads) {
+    auto valid_tests = "(valid: " + join(workloads.names()) + ")";
+    auto valid_drivers = "(valid: " + join(drivers.names()) + ")";
+    auto unknown_test = [&workloads, valid_tests](const std::string& list) {
+        for (const auto& t : split_tests(list))
+            if (!workloads.find(t)) return "unknown test '" + t + "' " + valid_tests;
+        return std::string();
+    };
+    auto one = [&workloads](const Options& o) { return one_workload(o, workloads); };
+    return {
+        {matrix,
+         [](auto& o) {
+             return when(!o.driver.empty(), "--driver and --matrix exclude each other (a candidate names its driver)");
+         }},
+        {matrix,
+         [](auto& o) {
+             return when(!o.runtime.empty(),
+                         "--runtime is for --driver; with --matrix, filter: --matrix runtime=" + o.runtime);
+         }},
+        {matrix,
+         [](auto& o) {
+             return when(o.image_given, "--image is for --driver; with --matrix, filter: --matrix image=" + o.image);
+         }},
+        {matrix,
+         [](auto& o) {
+             return when(!o.storage.empty(),
+                         "--storage is for --driver; with --matrix, filter: --matrix storage=" + o.storage);
+         }},
+        {resuming,
+         [](auto& o) {
+             return when(
+                 !o.matrix.empty() || o.quick || o.runs_given || o.warmup_given || o.test_given || !o.params.empty() ||
+                     o.tools_given || o.timeout_given,
+                 "--resume continues a run with its own options: give it alone (with --out, --no-setup at most)");
+         }},
+        {resuming, [](auto& o) { return when(o.dry_run, "--dry-run and --resume exclude each other"); }},
+        {resuming,
+         [](auto& o) { return when(!o.out.empty(), "--resume appends to the file it continues: drop --out"); }},
+        {matrix, [unknown_test](auto& o) { return unknown_test(o.test); }},
+        {matrix,
+         [](auto& o) {
+             return when(!o.params.empty() && split_tests(o.test).size() != 1, "--param needs exactly one --test");
+         }},
+        {matrix,
+         [](auto& o) { return when(o.quick && o.runs_given, "--quick sets the runs itself: drop --runs or --quick"); }},
+        {single,
+         [](auto& o) {
+             return when(o.dry_run || o.quick || !o.setup, std::string(o.dry_run ? "--dry-run"
+                                                                       : o.quick ? "--quick"
+                                                                                 : "--no-setup") +
+                                                               " is for --matrix");
+         }},
+        {single,
+         [valid_drivers](auto& o) {
+             return when(o.driver.empty(), "no --driver given " + valid_drivers + "; see --help");
+         }},
+        {single,
+         [&drivers, valid_drivers](auto& o) {
+             return when(!drivers.make(o.driver), "unknown driver '" + o.driver + "' " + valid_drivers);
+         }},
+        {single,
+         [&drivers](auto& o) {
+             if (o.runtime.empty() || drivers.make(o.driver, o.runtime)) return std::string();
+             auto rts = drivers.runtimes(o.driver);
+             return rts.empty() ? "driver " + o.driver + " takes no --runtime (it is its own runtime)"
+                                : "unknown runtime '" + o.runtime + "' for " + o.driver + " (valid: " + join(rts) + ")";
+         }},
+        {single,
+         [&workloads, valid_tests](auto& o) {
+             return when(!workloads.find(o.test), "unknown test '" + o.test + "' " + valid_tests);
+         }},
+        {always,
+         [one](auto& o) {
+             auto* w = one(o);
+             return w ? param_problem(o, *w) : std::string();
+         }},
+        {always,
+         [](auto& o) {
+             return when(o.tools != "agent" && o.tools != "native",
+                         "unknown --tools '" + o.tools + "' (valid: agent, native)");
+         }},
+        {single,
+         [one](auto& o) {
+             return when(
+                 o.tools == "native" && !one(o)->has_native_tools(),
+                 "test '" + o.test +
+                     "' has no native-tools form (--tools native: sqlite-read, sqlite-write, files-read, tar-extract)");
+         }},
+        {single,
+         [](auto& o) {
+             return when(o.image != "minimal" && o.image != "full",
+                         "unknown image '" + o.image + "' (valid: minimal, full)");
+         }},
+    };
+}
+
+std::string first_violation(const Options& o, const DriverRegistry& drivers, const WorkloadRegistry& workloads) {
+    for (const auto& rule : rules(drivers, workloads))
+        if (rule.applies(o))
+            if (auto why = rule.problem(o); !why.empty()) return why;
+    return "";
 }
 
 }  // namespace
@@ -142,103 +295,12 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
     o.timeout_given = app.count("--timeout") > 0;
     o.tools_given = app.count("--tools") > 0;
     o.image_given = app.count("--image") > 0;
-    auto error = [&](std::string msg) {
-        res.exit_code = 2;
-        res.message = std::move(msg);
-        return res;
-    };
-    if (o.list) {
-        res.proceed = true;
-        return res;
-    }
-    if (o.matrix_mode()) {
-        if (!o.driver.empty()) return error("--driver and --matrix exclude each other (a candidate names its driver)");
-        if (!o.runtime.empty())
-            return error("--runtime is for --driver; with --matrix, filter: --matrix runtime=" + o.runtime);
-        if (o.image_given) return error("--image is for --driver; with --matrix, filter: --matrix image=" + o.image);
-        if (!o.storage.empty())
-            return error("--storage is for --driver; with --matrix, filter: --matrix storage=" + o.storage);
-        if (!o.resume.empty() && (!o.matrix.empty() || o.quick || o.runs_given || o.warmup_given || o.test_given ||
-                                  !o.params.empty() || o.tools_given || o.timeout_given))
-            return error(
-                "--resume continues a run with its own options: give it alone (with --out, --no-setup at most)");
-        if (!o.resume.empty() && o.dry_run) return error("--dry-run and --resume exclude each other");
-        if (!o.resume.empty() && !o.out.empty()) return error("--resume appends to the file it continues: drop --out");
-        std::vector<std::string> tests;
-        std::stringstream in(o.test);
-        for (std::string t; std::getline(in, t, ',');) {
-            if (!workloads.find(t)) return error("unknown test '" + t + "' (valid: " + join(workloads.names()) + ")");
-            tests.push_back(t);
-        }
-        if (!o.params.empty() && tests.size() != 1) return error("--param needs exactly one --test");
-        if (o.quick && o.runs_given) return error("--quick sets the runs itself: drop --runs or --quick");
-        if (o.tools != "agent" && o.tools != "native")
-            return error("unknown --tools '" + o.tools + "' (valid: agent, native)");
-        if (tests.size() != 1 || (o.tools == "native" && !workloads.find(tests.front())->has_native_tools())) {
-            res.proceed = true;  // several workloads: each is checked when the plan is made
-            return res;
-        }
-    } else if (o.dry_run || o.quick || !o.setup) {
-        return error(std::string(o.dry_run ? "--dry-run" : o.quick ? "--quick" : "--no-setup") + " is for --matrix");
-    }
-    if (o.driver.empty() && !o.matrix_mode()) {
-        res.exit_code = 2;
-        res.message = "no --driver given (valid: " + join(drivers.names()) + "); see --help";
-        return res;
-    }
-    if (!o.matrix_mode() && !drivers.make(o.driver)) {
-        res.exit_code = 2;
-        res.message = "unknown driver '" + o.driver + "' (valid: " + join(drivers.names()) + ")";
-        return res;
-    }
-    if (!o.matrix_mode() && !o.runtime.empty() && !drivers.make(o.driver, o.runtime)) {
-        auto rts = drivers.runtimes(o.driver);
-        res.exit_code = 2;
-        res.message = rts.empty()
-                          ? "driver " + o.driver + " takes no --runtime (it is its own runtime)"
-                          : "unknown runtime '" + o.runtime + "' for " + o.driver + " (valid: " + join(rts) + ")";
-        return res;
-    }
-    const Workload* w = workloads.find(o.test);
-    if (!w) {
-        res.exit_code = 2;
-        res.message = "unknown test '" + o.test + "' (valid: " + join(workloads.names()) + ")";
-        return res;
-    }
-    for (const auto& p : o.params) {
-        auto eq = p.find('=');
-        if (w->param_name().empty()) {
+    if (!o.list)
+        if (auto why = first_violation(o, drivers, workloads); !why.empty()) {
             res.exit_code = 2;
-            res.message = "test '" + o.test + "' takes no --param, got '" + p + "'";
+            res.message = std::move(why);
             return res;
         }
-        if (eq == std::string::npos || p.substr(0, eq) != w->param_name()) {
-            res.exit_code = 2;
-            res.message = "test '" + o.test + "' takes --param " + w->param_name() + "=VALUE, got '" + p + "'";
-            return res;
-        }
-        if (!w->accepts(p.substr(eq + 1))) {
-            res.exit_code = 2;
-            res.message = "unknown value in --param '" + p + "' (valid: " + w->param_hint() + ")";
-            return res;
-        }
-    }
-    if (o.tools != "agent" && o.tools != "native") {
-        res.exit_code = 2;
-        res.message = "unknown --tools '" + o.tools + "' (valid: agent, native)";
-        return res;
-    }
-    if (o.tools == "native" && !w->has_native_tools()) {
-        res.exit_code = 2;
-        res.message = "test '" + o.test +
-                      "' has no native-tools form (--tools native: sqlite-read, sqlite-write, files-read, tar-extract)";
-        return res;
-    }
-    if (o.image != "minimal" && o.image != "full") {
-        res.exit_code = 2;
-        res.message = "unknown image '" + o.image + "' (valid: minimal, full)";
-        return res;
-    }
     res.proceed = true;
     return res;
 }

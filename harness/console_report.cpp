@@ -16,20 +16,8 @@ std::optional<double> phase_of(const RunRecord& r, const std::string& phase) {
     if (phase == "stop") return r.stop_ms;
     if (phase == "clean") return r.clean_ms;
     if (phase == "response") return r.response_ms;
-    if (phase == "to-exec") {  // create + start + exec: a container that did its work
-        if (r.create_ms && r.start_ms && r.exec_ms) return *r.create_ms + *r.start_ms + *r.exec_ms;
-        return std::nullopt;
-    }
-    if (phase == "ready") {
-        if (r.create_ms && r.start_ms && r.exec_ms && r.response_ms)
-            return *r.create_ms + *r.start_ms + *r.exec_ms + *r.response_ms;
-        return std::nullopt;
-    }
-    // "total": every phase the run went through, the response wait included, so that no part
-    // (ready) is ever larger than the whole.
-    if (r.create_ms && r.start_ms && r.exec_ms && r.stop_ms && r.clean_ms)
-        return *r.create_ms + *r.start_ms + *r.exec_ms + r.response_ms.value_or(0) + *r.stop_ms + *r.clean_ms;
-    return std::nullopt;
+    if (phase == "ready") return ready_ms(r);
+    return total_ms(r);
 }
 
 std::string line(const char* fmt, auto... args) {
@@ -43,7 +31,7 @@ std::string line(const char* fmt, auto... args) {
 std::vector<double> phase_samples(const std::vector<RunRecord>& records, const std::string& phase) {
     std::vector<double> v;
     for (const auto& r : records)
-        if (!r.warmup && r.status == "ok")
+        if (!r.warmup && r.status == RunStatus::Ok)
             if (auto x = phase_of(r, phase)) v.push_back(*x);
     return v;
 }
@@ -51,7 +39,7 @@ std::vector<double> phase_samples(const std::vector<RunRecord>& records, const s
 std::vector<double> value_samples(const std::vector<RunRecord>& records) {
     std::vector<double> v;
     for (const auto& r : records)
-        if (!r.warmup && r.status == "ok" && r.value) v.push_back(*r.value);
+        if (!r.warmup && r.status == RunStatus::Ok && r.value) v.push_back(*r.value);
     return v;
 }
 
@@ -115,16 +103,16 @@ std::function<void(int, int, bool)> run_progress_printer(bool tty, std::string l
 std::string format_summary(const std::vector<RunRecord>& records) {
     if (records.empty()) return "  no runs\n";
     const auto& first = records.front();
-    if (first.status == "skipped")
+    if (first.status == RunStatus::Skipped)
         return line("%s  %s%s  skipped: %s\n", first.candidate.name().c_str(), first.workload.c_str(),
                     first.param.empty() ? "" : (" " + first.param).c_str(), first.error.c_str());
     int measured = 0, warm = 0, failed = 0;
     std::map<std::string, int> errors;
     for (const auto& r : records) {
         (r.warmup ? warm : measured)++;
-        if (r.status != "ok") {
+        if (r.status != RunStatus::Ok) {
             ++failed;
-            ++errors[r.status + ": " + r.error];
+            ++errors[std::string(to_string(r.status)) + ": " + r.error];
         }
     }
     std::string out = line("%s  %s%s  (%d runs, %d warmup)\n", first.candidate.name().c_str(), first.workload.c_str(),
@@ -161,24 +149,24 @@ std::string format_summary(const std::vector<RunRecord>& records) {
 
 std::string unit_summary_line(const std::vector<RunRecord>& recs) {
     if (recs.empty()) return "no runs";
-    if (recs.front().status == "skipped") return "skipped: " + recs.front().error;
+    if (recs.front().status == RunStatus::Skipped) return "skipped: " + recs.front().error;
     int failed = 0;
     std::string first_error;
     for (const auto& r : recs)
-        if (r.status != "ok") {
+        if (r.status != RunStatus::Ok) {
             ++failed;
-            if (first_error.empty()) first_error = r.status + ": " + r.error;
+            if (first_error.empty()) first_error = std::string(to_string(r.status)) + ": " + r.error;
         }
     std::string out;
     auto add = [&](const std::string& part) { out += (out.empty() ? "" : "; ") + part; };
     // Each figure is the median of per-run values (a total is the median of per-run totals, never a
     // sum of medians), over the same runs: those that succeeded.
-    const bool responds = !phase_samples(recs, "ready").empty();
-    auto ready = summarize(phase_samples(recs, responds ? "ready" : "to-exec"));
+    const bool responds = !phase_samples(recs, "response").empty();
+    auto ready = summarize(phase_samples(recs, "ready"));
     auto total = summarize(phase_samples(recs, "total"));
     if (ready.n)
         add(line("%s median %.2f ms, all phases (create..clean) median %.2f ms (n=%zu)",
-                 responds ? "ready (create..first 200)" : "create..exec", ready.median, total.median, ready.n));
+                 responds ? "ready (create..first 200)" : "ready (create..exec)", ready.median, total.median, ready.n));
     if (auto v = summarize(value_samples(recs)); v.n) {
         std::string unit;
         for (const auto& r : recs)
@@ -213,7 +201,7 @@ nlohmann::json summary_json(const std::vector<RunRecord>& records) {
     j["figure"] = {{"unit", unit},   {"n", s.n},           {"min", s.min}, {"max", s.max},
                    {"mean", s.mean}, {"median", s.median}, {"samples", v}};
     j["details"] = details;
-    if (!records.empty() && records.front().status == "skipped") j["skipped"] = records.front().error;
+    if (!records.empty() && records.front().status == RunStatus::Skipped) j["skipped"] = records.front().error;
     if (auto o = overhead(records); o.runs > 0)
         j["harness_overhead"] = {{"runs", o.runs}, {"mean_ms", o.mean_ms}, {"percent_of_run", o.percent}};
     return j;

@@ -13,15 +13,13 @@ namespace ctrbench {
 
 // The phases of DESIGN.md plus their sum, in order.
 inline const std::vector<std::string>& phase_names() {
-    // "response": t_response = tr - te (http); "ready": create + start + exec + response, the time to
-    // a container answering; "total": every phase of the run (the five, plus response where there is one).
+    // "response": t_response = tr - te (http); "ready" and "total": ready_ms and total_ms (record.h).
     static const std::vector<std::string> p = {"create", "start", "exec",  "response",
                                                "stop",   "clean", "ready", "total"};
     return p;
 }
 
-// Samples of one phase (a name of phase_names(), or "to-exec": create + start + exec) over the
-// measured (not warmup) runs that succeeded.
+// Samples of one phase (a name of phase_names()) over the measured (not warmup) runs that succeeded.
 std::vector<double> phase_samples(const std::vector<RunRecord>& records, const std::string& phase);
 
 // The harness's own time per run (outside the timed phases), over every run that has it.

@@ -3,7 +3,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "drivers/common/subprocess.h"
+#include "core/process.h"
 #include "harness/host_info.h"
 #include "harness/runner.h"
 
@@ -21,16 +21,17 @@ std::set<std::string> kernel_filesystems() {
     return out;
 }
 
-// A cgroup under `dir` (not ours, not an engine's) that holds processes, or "".
-std::string busy_cgroup(const fs::path& root) {
+// A cgroup under `root` that holds processes, or "": not ours (named by the naming scheme), not
+// where an engine puts its containers (`engine_parents`), not systemd-machined's (machine.slice).
+std::string busy_cgroup(const fs::path& root, const std::set<std::string>& engine_parents) {
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
          it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (ec) break;
         if (!it->is_directory(ec)) continue;
         auto rel = fs::relative(it->path(), root, ec).string();
-        if (rel.starts_with("ctrbench-") || rel.starts_with("docker") || rel.starts_with("libpod") ||
-            rel.starts_with("machine")) {
+        const auto top = rel.substr(0, rel.find('/'));
+        if (owner_pid(top) != 0 || engine_parents.contains(top) || top.starts_with("machine")) {
             it.disable_recursion_pending();
             continue;
         }
@@ -43,7 +44,7 @@ std::string busy_cgroup(const fs::path& root) {
 
 }  // namespace
 
-std::string cgroup_switch_blocker() {
+std::string cgroup_switch_blocker(const std::set<std::string>& engine_parents) {
     if (cgroup_version() == "v2")
         return "ctrbench switches hosts from v1 to v2 only (back from v2 needs a reboot with "
                "systemd.unified_cgroup_hierarchy=0)";
@@ -51,7 +52,7 @@ std::string cgroup_switch_blocker() {
     std::string dev, mnt, type, opts, rest;
     while (in >> dev >> mnt >> type >> opts && std::getline(in, rest)) {
         if (type != "cgroup") continue;
-        if (auto busy = busy_cgroup(mnt); !busy.empty())
+        if (auto busy = busy_cgroup(mnt, engine_parents); !busy.empty())
             return fs::path(mnt).filename().string() + ":" + busy +
                    " holds processes ctrbench did not start (a reboot with cgroup_no_v1=all would)";
     }
@@ -60,8 +61,8 @@ std::string cgroup_switch_blocker() {
 
 HostFacts gather_host_facts(const DriverRegistry& drivers, const CandidateFile& file, const fs::path& images_dir) {
     HostFacts h;
+    std::set<std::string> engine_parents;
     h.cgroup = cgroup_version();
-    h.cgroup_switch = cgroup_switch_blocker();
     h.filesystems = kernel_filesystems();
     for (const auto& [name, req] : file.runtimes)
         if (!req.program.empty() && !find_program(req.program).empty()) h.programs.insert(req.program);
@@ -78,6 +79,7 @@ HostFacts gather_host_facts(const DriverRegistry& drivers, const CandidateFile& 
             auto p = d->probe();
             h.drivers[name] = p.available ? "" : p.reason;
             if (d->capabilities().rootless) h.rootless_drivers.insert(name);
+            for (const auto& parent : d->capabilities().cgroup_parents) engine_parents.insert(parent);
             continue;
         }
         for (const auto& rt : runtimes) {
@@ -85,8 +87,10 @@ HostFacts gather_host_facts(const DriverRegistry& drivers, const CandidateFile& 
             auto p = d->probe();
             h.drivers[name + "/" + rt] = p.available ? "" : p.reason;
             if (d->capabilities().rootless) h.rootless_drivers.insert(name);
+            for (const auto& parent : d->capabilities().cgroup_parents) engine_parents.insert(parent);
         }
     }
+    h.cgroup_switch = cgroup_switch_blocker(engine_parents);
     return h;
 }
 

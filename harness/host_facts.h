@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <set>
 #include <string>
 
 #include "drivers/driver.h"
@@ -15,6 +16,7 @@ HostFacts gather_host_facts(const DriverRegistry& drivers, const CandidateFile& 
 
 // Why this host cannot switch between cgroup v1 and v2 without a reboot ("" = it can): switching
 // needs every v1 hierarchy free of processes in child cgroups, so that its controllers can move.
-std::string cgroup_switch_blocker();
+// Cgroups ctrbench made and those under `engine_parents` (Capabilities::cgroup_parents) do not count.
+std::string cgroup_switch_blocker(const std::set<std::string>& engine_parents);
 
 }  // namespace ctrbench

@@ -10,19 +10,12 @@
 #include "harness/host_info.h"
 #include "harness/interrupt.h"
 #include "harness/matrix.h"
-#include "harness/result_sink.h"
+#include "harness/run_context.h"
 #include "harness/runner.h"
-#include "workloads/net.h"
-#include "workloads/throughput.h"
 
 using namespace ctrbench;
 
 namespace {
-
-int die(const std::string& msg, int code = 1) {
-    std::fprintf(stderr, "harness: %s\n", msg.c_str());
-    return code;
-}
 
 int list(const DriverRegistry& drivers, const WorkloadRegistry& workloads) {
     std::printf("drivers:\n");
@@ -48,54 +41,42 @@ int list(const DriverRegistry& drivers, const WorkloadRegistry& workloads) {
     return 0;
 }
 
-}  // namespace
+// The driver's probe, checked to run here with the storage asked for: or the error line.
+Result<Probe> usable_probe(const Options& o, Driver& driver) {
+    Probe probe = driver.probe();
+    if (!probe.available) return fail_msg("driver " + o.driver + " is not available on this host: " + probe.reason);
+    if (!o.storage.empty() && probe.storage != o.storage)
+        return fail_msg("driver " + o.driver + " uses storage " + probe.storage + ", not " + o.storage +
+                        ": it is set by the engine's configuration (harness --matrix storage=" + o.storage +
+                        " runs its playbook)");
+    return probe;
+}
 
-int main(int argc, char** argv) {
-    auto drivers = builtin_drivers();
-    auto workloads = builtin_workloads();
-    auto parsed = parse_cli(std::vector<std::string>(argv + 1, argv + argc), drivers, workloads);
-    if (!parsed.proceed) {
-        if (parsed.exit_code == 0) return std::fputs(parsed.message.c_str(), stdout), 0;
-        return die(parsed.message, parsed.exit_code);
-    }
-    const Options& o = parsed.options;
-    if (o.list) return list(drivers, workloads);
-    if (o.matrix_mode()) return run_matrix(o, drivers, workloads, argc, argv);
-
+// One driver, one workload, each parameter asked for (or every one): `harness --driver`.
+int run_single(const Options& o, const DriverRegistry& drivers, WorkloadRegistry& workloads,
+               const std::vector<std::string>& argv) {
     auto driver = drivers.make(o.driver, o.runtime);
     if (!o.storage.empty())
-        if (auto s = driver->use_storage(o.storage); !s) return die(s.error().message(), 2);
-    Probe probe = driver->probe();
-    if (!probe.available) return die("driver " + o.driver + " is not available on this host: " + probe.reason);
-    if (!o.storage.empty() && probe.storage != o.storage)
-        return die("driver " + o.driver + " uses storage " + probe.storage + ", not " + o.storage +
-                   ": it is set by the engine's configuration (harness --matrix storage=" + o.storage +
-                   " runs its playbook)");
+        if (auto s = driver->use_storage(o.storage); !s) return report_error(s.error().message(), 2);
+    auto usable = usable_probe(o, *driver);
+    if (!usable) return report_error(usable.error().message());
+    const Probe& probe = *usable;
     Workload* workload = workloads.find_mutable(o.test);
     workload->set_native_tools(o.tools == "native");
-    if (auto rootfs = image_rootfs(o.images_dir, o.image); !rootfs) return die(rootfs.error().message());
+    if (auto rootfs = image_rootfs(o.images_dir, o.image); !rootfs) return report_error(rootfs.error().message());
 
+    auto ctx = RunContext::begin(o.out, "", argv);
+    if (!ctx) return report_error(ctx.error().message());
     RunOptions ro;
-    ro.runs = !o.runs_given && workload->default_runs() > 0 ? workload->default_runs() : o.runs;
-    ro.warmup = !o.warmup_given && workload->default_warmup() >= 0 ? workload->default_warmup() : o.warmup;
+    ro.runs = workload->runs_or(o.runs_given ? o.runs : 0);
+    ro.warmup = workload->warmup_or(o.warmup_given ? o.warmup : -1);
     ro.timeout = std::chrono::milliseconds(static_cast<long long>(o.timeout_s * 1000));
     ro.image = o.image;
     ro.images_dir = o.images_dir;
     ro.data_dir = o.data_dir;
-    ro.run_id = run_id_now();
+    ro.run_id = ctx->run_id();
     ro.host = host_name();
-    auto out = o.out.empty() ? std::filesystem::path("results") / (ro.run_id + ".csv") : o.out;
-    auto sink = CsvSink::open(out);
-    if (!sink) return die(sink.error().message());
-
-    nlohmann::json meta;
-    meta["ctrbench_version"] = CTRBENCH_VERSION;
-    meta["run_id"] = ro.run_id;
-    meta["started"] = utc_now();
-    std::string cmdline;
-    for (int i = 0; i < argc; ++i) cmdline += (i ? " " : "") + std::string(argv[i]);
-    meta["command_line"] = cmdline;
-    meta["host"] = host_metadata();
+    auto& meta = ctx->meta();
     meta["driver"] = {{"name", driver->name()},
                       {"description", driver->description()},
                       {"versions", probe.versions},
@@ -106,42 +87,44 @@ int main(int argc, char** argv) {
                        {"timeout_ms", ro.timeout.count()},
                        {"image", o.image},
                        {"tools", o.tools}};
-    if (workload->awaits_response()) meta["options"]["http_poll_interval_ms"] = HttpWorkload::kPollInterval.count();
-    if (workload->measures_itself()) meta["options"]["throughput_window_ms"] = ThroughputWorkload::kWindow.count();
-    meta["results"] = nlohmann::json::array();
-    const auto meta_path = metadata_path(sink->path());
-    if (auto s = write_json(meta_path, meta); !s) return die(s.error().message());
+    for (const auto& [key, value] : workload->metadata()) meta["options"][key] = value;
+    if (auto s = ctx->save(); !s) return report_error(s.error().message());
 
-    install_interrupt_handlers();
     std::vector<std::string> params;
     for (const auto& p : o.params) params.push_back(p.substr(p.find('=') + 1));
     if (params.empty()) params = workload->param_values();
     if (params.empty()) params = {""};
-
-    const bool tty = ::isatty(STDERR_FILENO);
-    int failed_runs = 0;
     for (const auto& param : params) {
-        std::string label = o.driver + " " + workload->name() + (param.empty() ? "" : " " + param);
         Progress progress;
-        progress.on_run = run_progress_printer(tty, label);
-        progress.on_data = dataset_progress_printer(tty);
-        auto records = run_workload(*driver, probe, *workload, param, ro, *sink, progress);
-        if (tty) std::fprintf(stderr, "\r\033[K");
-        if (!records) return die(records.error().message());
-        for (const auto& r : *records) failed_runs += r.status != "ok" && r.status != "skipped";
+        progress.on_run =
+            run_progress_printer(ctx->tty(), o.driver + " " + workload->name() + (param.empty() ? "" : " " + param));
+        progress.on_data = dataset_progress_printer(ctx->tty());
+        auto records = run_workload(*driver, probe, *workload, param, ro, ctx->sink(), progress);
+        if (ctx->tty()) std::fprintf(stderr, "\r\033[K");
+        if (!records) return report_error(records.error().message());
+        ctx->count(*records);
         std::cout << format_summary(*records) << std::flush;
-        meta["results"].push_back({{"candidate", records->empty() ? "" : records->front().candidate.name()},
-                                   {"workload", workload->name()},
-                                   {"param", param},
-                                   {"summary", summary_json(*records)}});
+        auto candidate = records->empty() ? std::string() : records->front().candidate.name();
+        if (auto s = ctx->summarize_unit(candidate, workload->name(), param, *records); !s)
+            return report_error(s.error().message());
         if (interrupted()) break;
     }
-    meta["finished"] = utc_now();
-    meta["interrupted"] = interrupted();
-    if (auto s = write_json(meta_path, meta); !s) return die(s.error().message());
-    std::printf("results: %s (metadata and samples: %s)\n", sink->path().c_str(), meta_path.c_str());
-    if (interrupted()) return die("interrupted: the runs measured so far are saved", 130);
-    if (failed_runs)
-        return die(std::to_string(failed_runs) + " run(s) failed; see the error column of " + sink->path().string());
-    return 0;
+    return ctx->finish();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    auto drivers = builtin_drivers();
+    auto workloads = builtin_workloads();
+    const std::vector<std::string> args(argv, argv + argc);
+    auto parsed = parse_cli(std::vector<std::string>(args.begin() + 1, args.end()), drivers, workloads);
+    if (!parsed.proceed) {
+        if (parsed.exit_code == 0) return std::fputs(parsed.message.c_str(), stdout), 0;
+        return report_error(parsed.message, parsed.exit_code);
+    }
+    const Options& o = parsed.options;
+    if (o.list) return list(drivers, workloads);
+    if (o.matrix_mode()) return run_matrix(o, drivers, workloads, args);
+    return run_single(o, drivers, workloads, args);
 }

@@ -46,17 +46,24 @@ struct MatrixPlan {
     std::vector<MatrixEntry> runnable;  // in the order they run
     std::vector<MatrixEntry> skipped;   // in file order
     double estimate_s = 0;
+    std::size_t unit_count() const;
+    std::size_t run_count() const;
+    // Without playbooks (--no-setup), the candidates that need an engine reconfigured are skipped.
+    void skip_reconfiguring(const std::string& why);
 };
 
-// The configuration a candidate needs an engine in, beyond what a driver picks per call: "" for
-// none, "docker:btrfs" for Docker's storage driver (daemon.json, restart).
-std::string engine_config(const CandidateDef& c);
-
-// Pure: evaluates, orders (configurations grouped; the current one first) and estimates.
-// `current` maps an engine ("docker") to the configuration it has now ("docker:overlay2").
+// Pure: evaluates, orders (engine settings grouped; the current one first) and estimates.
+// `engine_settings` maps a candidate to the engine-wide setting it needs ("docker:btrfs"; absent:
+// none; engine_setup.h's candidate_settings), `current` an engine ("docker") to the one it has now.
 MatrixPlan make_plan(const CandidateFile& file, const std::vector<const CandidateDef*>& selected, const HostFacts& host,
+                     const std::map<std::string, std::string>& engine_settings,
                      const std::map<std::string, std::string>& current, const WorkloadRegistry& workloads,
                      const MatrixSettings& settings);
+// The plan's expected time for `runs` runs of workload `w` on candidate `c`.
+double per_run_estimate(const CandidateFile& f, const CandidateDef& c, const Workload& w);
+
+// The settings of a new run, from the command line.
+MatrixSettings settings_from_options(const Options& o);
 
 // What a results file already holds for one candidate, workload and parameter.
 struct UnitProgress {
@@ -70,12 +77,17 @@ struct UnitProgress {
 std::map<std::string, UnitProgress> progress_from_rows(const std::vector<std::map<std::string, std::string>>& rows);
 std::string unit_key(const std::string& candidate, const std::string& workload, const std::string& param);
 
-// "1h02m", "4m05s", "12s"
 // The skipped candidates grouped by reason, most common first: "  12 skipped: why (a, b, …)" a line.
 std::string skipped_by_reason(const std::vector<MatrixEntry>& skipped);
+// "1h02m", "4m05s", "12s"
 std::string format_duration(double seconds);
+// The --dry-run listing: each selected candidate runnable (units, estimate) or skipped (why), the
+// order, the reasons, the plan's totals.
+std::string format_plan(const MatrixPlan& plan, const std::vector<const CandidateDef*>& selected,
+                        const CandidateFile& file, const MatrixSettings& settings);
 
-// Runs the whole `harness --matrix` / `--resume` command; returns the process's exit code.
-int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry& workloads, int argc, char** argv);
+// Runs the whole `harness --matrix` / `--resume` command (matrix_run.cpp); returns the exit code.
+int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry& workloads,
+               const std::vector<std::string>& argv);
 
 }  // namespace ctrbench

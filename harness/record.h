@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/run_status.h"
+
 namespace ctrbench {
 
 struct Candidate {
@@ -24,13 +26,20 @@ struct RunRecord {
     std::optional<double> create_ms, start_ms, exec_ms, stop_ms, clean_ms, response_ms;
     std::optional<double> value;
     std::string unit;
-    std::string status = "ok";  // ok | error | timeout | oom | interrupted | skipped
-    std::string error;          // one line: what went wrong, or why the candidate was skipped
-    std::string detail;         // not in the CSV: more figures for the JSON samples (ping's rtt min/avg/max)
+    RunStatus status = RunStatus::Ok;
+    std::string error;   // one line: what went wrong, or why the candidate was skipped
+    std::string detail;  // not in the CSV: more figures for the JSON samples (ping's rtt min/avg/max)
     // Not in the CSV: the run's wall time as the harness saw it, and the part outside the timed
     // phases (spec, dataset check, bookkeeping, writing the row): the harness's own overhead.
     std::optional<double> wall_ms, overhead_ms;
 };
+
+// The one definition of ready (the console, the matrix's summaries and the JSON use it; report.py
+// computes the same from the CSV): create + start + exec, plus the wait for the first response
+// where the workload has one (http): the time until a container did its work or answers.
+std::optional<double> ready_ms(const RunRecord& r);
+// Every phase the run went through, the response wait included: never less than ready.
+std::optional<double> total_ms(const RunRecord& r);
 
 inline const std::vector<std::string>& csv_columns() {
     static const std::vector<std::string> cols = {

@@ -22,6 +22,17 @@ std::string Candidate::name() const {
     return driver + "-" + runtime + "-" + storage + "-" + image + "-" + cgroup + "-" + rootless;
 }
 
+std::optional<double> ready_ms(const RunRecord& r) {
+    if (!r.create_ms || !r.start_ms || !r.exec_ms) return std::nullopt;
+    return *r.create_ms + *r.start_ms + *r.exec_ms + r.response_ms.value_or(0);
+}
+
+std::optional<double> total_ms(const RunRecord& r) {
+    auto ready = ready_ms(r);
+    if (!ready || !r.stop_ms || !r.clean_ms) return std::nullopt;
+    return *ready + *r.stop_ms + *r.clean_ms;
+}
+
 std::string csv_escape(const std::string& field) {
     bool quote = field.find_first_of(",\"\n\r") != std::string::npos;
     if (!quote) return field;
@@ -62,7 +73,7 @@ std::string csv_row(const RunRecord& r) {
                                         fmt_ms(r.response_ms),
                                         fmt_ms(r.value),
                                         r.unit,
-                                        r.status,
+                                        std::string(to_string(r.status)),
                                         r.error};
     std::string out;
     for (std::size_t i = 0; i < f.size(); ++i) out += (i ? "," : "") + csv_escape(f[i]);
@@ -100,8 +111,13 @@ RunRecord record_from_row(const std::map<std::string, std::string>& row) {
     r.response_ms = ms("response_ms");
     r.value = ms("value");
     r.unit = get("unit");
-    r.status = get("status");
     r.error = get("error");
+    if (auto st = parse_run_status(get("status")))
+        r.status = *st;
+    else {  // a file edited by hand or written by a newer ctrbench: kept, as a failed run
+        r.status = RunStatus::Error;
+        r.error = "status '" + get("status") + "' unknown to this ctrbench" + (r.error.empty() ? "" : ": " + r.error);
+    }
     return r;
 }
 

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "drivers/error.h"
+#include "core/error.h"
 #include "harness/record.h"
 
 namespace ctrbench {

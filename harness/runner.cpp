@@ -52,7 +52,7 @@ RunRecord run_whole(Driver& driver, const Workload& workload, const std::string&
     RunRecord rec;
     auto out = workload.measure(driver, spec, param);
     if (!out) {
-        rec.status = interrupted() ? "interrupted" : "error";
+        rec.status = interrupted() ? RunStatus::Interrupted : RunStatus::Error;
         rec.error = out.error().message();
     } else {
         set_outcome(rec, *out);
@@ -65,19 +65,19 @@ RunRecord run_whole(Driver& driver, const Workload& workload, const std::string&
 RunRecord run_once(Driver& driver, const Workload& workload, const std::string& param, ContainerSpec spec,
                    const RunOptions& opts) {
     RunRecord rec;
-    auto fail_with = [&](const std::string& status, const Error& e) {
+    auto fail_with = [&](RunStatus status, const Error& e) {
         rec.status = status;
         rec.error = e.message();
     };
     if (auto s = workload.prepare(spec, param); !s) {
-        fail_with("error", s.error());
+        fail_with(RunStatus::Error, s.error());
         return rec;
     }
     auto t0 = Clock::now();
     auto c = driver.create(spec);
     auto tc = Clock::now();
     if (!c) {
-        fail_with(interrupted() ? "interrupted" : "error", c.error());
+        fail_with(interrupted() ? RunStatus::Interrupted : RunStatus::Error, c.error());
         return rec;
     }
     rec.create_ms = ms(t0, tc);
@@ -91,10 +91,10 @@ RunRecord run_once(Driver& driver, const Workload& workload, const std::string& 
         auto d = Clock::now();
         if (st) rec.stop_ms = ms(a, b);
         if (cl) rec.clean_ms = ms(b, d);
-        if (rec.status == "ok" && (!st || !cl)) fail_with("error", !st ? st.error() : cl.error());
+        if (rec.status == RunStatus::Ok && (!st || !cl)) fail_with(RunStatus::Error, !st ? st.error() : cl.error());
     };
     if (auto s = container->start(); !s) {
-        fail_with(interrupted() ? "interrupted" : "error", s.error());
+        fail_with(interrupted() ? RunStatus::Interrupted : RunStatus::Error, s.error());
         finish();
         return rec;
     }
@@ -102,7 +102,7 @@ RunRecord run_once(Driver& driver, const Workload& workload, const std::string& 
     rec.start_ms = ms(tc, ts);
     auto argv = resolve_command(workload.command(param), *container);
     if (!argv) {
-        fail_with("error", argv.error());
+        fail_with(RunStatus::Error, argv.error());
         finish();
         return rec;
     }
@@ -110,22 +110,22 @@ RunRecord run_once(Driver& driver, const Workload& workload, const std::string& 
     auto r = container->exec(*argv, opts.timeout);
     auto te = Clock::now();
     if (!r) {
-        fail_with(interrupted() ? "interrupted" : "error", r.error());
+        fail_with(interrupted() ? RunStatus::Interrupted : RunStatus::Error, r.error());
     } else {
         rec.exec_ms = ms(te0, te);
         if (r->timed_out) {
-            rec.status = "timeout";
+            rec.status = RunStatus::Timeout;
             rec.error = "command timed out after " + std::to_string(opts.timeout.count()) + " ms";
         } else if (r->oom_killed) {
-            rec.status = "oom";
+            rec.status = RunStatus::Oom;
             rec.error = "out of memory: " + r->describe();
         } else if (auto out = workload.check(*r, param); !out) {
-            fail_with("error", out.error());
+            fail_with(RunStatus::Error, out.error());
         } else if (workload.awaits_response()) {
             auto resp = workload.await_response(*container, param, opts.timeout);
             auto tr = Clock::now();
             if (!resp) {
-                fail_with(interrupted() ? "interrupted" : "error", resp.error());
+                fail_with(interrupted() ? RunStatus::Interrupted : RunStatus::Error, resp.error());
             } else {
                 rec.response_ms = ms(te, tr);
                 set_outcome(rec, *resp);
@@ -184,7 +184,7 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
         rec.warmup = warm;
         return rec;
     };
-    auto single = [&](const std::string& status, const std::string& why) -> Result<std::vector<RunRecord>> {
+    auto single = [&](RunStatus status, const std::string& why) -> Result<std::vector<RunRecord>> {
         RunRecord rec;
         rec.status = status;
         rec.error = why;
@@ -194,11 +194,12 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
     };
     // A workload this driver or image cannot run is one skipped row with the reason, never a fake figure.
     if (auto why = workload.unsupported(driver.capabilities(), *rootfs); !why.empty())
-        return single("skipped", driver.name() + (cand.runtime != driver.name() ? " with " + cand.runtime : "") +
-                                     " cannot run " + workload.name() + ": " + why);
+        return single(RunStatus::Skipped, driver.name() +
+                                              (cand.runtime != driver.name() ? " with " + cand.runtime : "") +
+                                              " cannot run " + workload.name() + ": " + why);
     // The dataset (untimed). If it cannot be made, that is one error row and the caller goes on.
     auto mounts = workload.data(param, opts.data_dir, progress.on_data);
-    if (!mounts) return single("error", mounts.error().message());
+    if (!mounts) return single(RunStatus::Error, mounts.error().message());
     {
         ContainerSpec base;
         base.name = owned_name("prepare");
@@ -223,7 +224,7 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
         RunRecord once = workload.measures_itself() ? run_whole(driver, workload, param, spec)
                                                     : run_once(driver, workload, param, spec, opts);
         RunRecord rec = stamp(once, warm ? k + 1 : k - opts.warmup + 1, warm);
-        if (interrupted() && rec.status != "ok") rec.status = "interrupted";
+        if (interrupted() && rec.status != RunStatus::Ok) rec.status = RunStatus::Interrupted;
         if (auto s = sink.write(rec); !s) return fail(std::move(s.error()));
         if (!workload.measures_itself()) {
             rec.wall_ms = ms(t_begin, Clock::now());
@@ -232,7 +233,7 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
                 phases += p.value_or(0);
             rec.overhead_ms = std::max(0.0, *rec.wall_ms - phases);
         }
-        consecutive_errors = rec.status == "ok" ? 0 : consecutive_errors + 1;
+        consecutive_errors = rec.status == RunStatus::Ok ? 0 : consecutive_errors + 1;
         out.push_back(std::move(rec));
     }
     return out;

@@ -27,6 +27,9 @@ public:
     bool awaits_response() const override { return true; }
     Result<Outcome> await_response(Container& c, const std::string& param,
                                    std::chrono::milliseconds deadline) const override;
+    std::map<std::string, long long> metadata() const override {
+        return {{"http_poll_interval_ms", kPollInterval.count()}};
+    }
 };
 
 // ping: from inside the container, ping the host end of its own link `count` times (NET_RAW is

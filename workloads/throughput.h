@@ -26,6 +26,7 @@ public:
     Result<Outcome> measure(Driver& driver, const ContainerSpec& base, const std::string& param) const override;
     int default_runs() const override { return 3; }
     int default_warmup() const override { return 1; }
+    std::map<std::string, long long> metadata() const override { return {{"throughput_window_ms", kWindow.count()}}; }
 };
 
 }  // namespace ctrbench

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -69,6 +70,15 @@ public:
     // Runs per parameter when the user gives no --runs (0: the harness's default).
     virtual int default_runs() const { return 0; }
     virtual int default_warmup() const { return -1; }  // -1: the harness's default
+    static constexpr int kHarnessRuns = 20, kHarnessWarmup = 3;
+    // The runs and warmups to do: `given` on the command line (0 / -1: none), else this workload's
+    // default, else the harness's.
+    int runs_or(int given) const { return given > 0 ? given : default_runs() > 0 ? default_runs() : kHarnessRuns; }
+    int warmup_or(int given) const {
+        return given >= 0 ? given : default_warmup() >= 0 ? default_warmup() : kHarnessWarmup;
+    }
+    // Settings of its own that a run's metadata records with the options ("http_poll_interval_ms").
+    virtual std::map<std::string, long long> metadata() const { return {}; }
     // Runs in the quick matrix (--quick), of the smallest parameter only, no warmup.
     virtual int quick_runs() const { return 1; }
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "drivers/error.h"
+#include "core/error.h"
 
 namespace ctrbench {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "drivers/error.h"
+#include "core/error.h"
 
 namespace ctrbench {
 

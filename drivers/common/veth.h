@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "drivers/error.h"
+#include "core/error.h"
 
 namespace ctrbench {
 

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "drivers/error.h"
+#include "core/error.h"
 
 namespace ctrbench::docker {
 

@@ -9,9 +9,9 @@
 #include <sstream>
 #include <thread>
 
+#include "core/process.h"
 #include "drivers/common/cgroupfs.h"
 #include "drivers/common/managed_engine.h"
-#include "drivers/common/subprocess.h"
 
 namespace ctrbench::docker {
 namespace {
@@ -162,7 +162,18 @@ Capabilities DockerDriver::capabilities() const {
     if (!c.own_network)
         c.no_network_why =
             "runsc is registered in Docker with --network=none (gVisor's sandbox network fails on this kind of host)";
+    c.cgroup_parents = {"docker"};
     return c;
+}
+
+std::optional<EngineSetting> DockerDriver::engine_setting_for(const std::string& storage) const {
+    return EngineSetting{"docker", storage};  // the daemon's storage driver, daemon.json
+}
+
+std::optional<EngineSetting> DockerDriver::current_engine_setting() {
+    auto p = probe();
+    if (!p.available) return std::nullopt;
+    return EngineSetting{"docker", p.storage};
 }
 
 Probe DockerDriver::probe() {

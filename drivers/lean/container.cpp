@@ -235,13 +235,6 @@ Result<std::string> pick_stage(const Config& c) {
     return fail_msg("no host directory to stage the rootfs on: every candidate holds the rootfs or a mount source");
 }
 
-ExecResult result_from_status(int status) {
-    ExecResult r;
-    if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
-    return r;
-}
-
 }  // namespace
 
 int namespace_flags(bool own_netns) {
@@ -433,7 +426,8 @@ Result<ExecResult> Container::wait(std::optional<std::chrono::milliseconds> time
     if (status_fd_ >= 0)
         if (auto s = read_exec_confirmation(); !s)
             return fail(std::move(s.error()).wrap("run container " + config_.name));
-    ExecResult r = result_from_status(st);
+    ExecResult r;
+    set_exit_status(r, st);
     if (cgroup_)
         if (auto oom = cgroup_->oom_kills(); oom && *oom > oom_before_) r.oom_killed = true;
     return r;
@@ -480,60 +474,22 @@ Result<ExecResult> Container::exec(const std::vector<std::string>& argv, std::ch
             return fail(child_error(rec).wrap("exec in container " + config_.name));
         return fail_msg("exec in container " + config_.name + ": the helper ended without a word");
     }
-    const int cmd_pidfd = h.pidfd;
-    ExecResult result;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    auto drain = [](int fd, std::string& into) -> bool {  // false once the pipe is at EOF
-        char buf[65536];
-        ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0) return errno == EAGAIN || errno == EINTR;
-        if (n == 0) return false;
-        std::size_t room = ExecResult::kMaxOutput - std::min(into.size(), ExecResult::kMaxOutput);
-        into.append(buf, std::min<std::size_t>(room, static_cast<std::size_t>(n)));
-        return true;
-    };
-    bool out_open = true, err_open = true, exited = false;
-    int poll_errno = 0;
-    while (!exited) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
-            result.timed_out = true;
-            break;
-        }
-        pollfd fds[3] = {
-            {cmd_pidfd, POLLIN, 0}, {out_open ? out.r : -1, POLLIN, 0}, {err_open ? err.r : -1, POLLIN, 0}};
-        int r = ::poll(fds, 3, static_cast<int>(std::min<long long>(left.count() + 1, 1'000'000)));
-        if (r < 0) {
-            poll_errno = errno;  // EINTR: Ctrl-C in the harness
-            break;
-        }
-        if (fds[1].revents) out_open = drain(out.r, result.out);
-        if (fds[2].revents) err_open = drain(err.r, result.err);
-        if (fds[0].revents) exited = true;
-    }
-    if (!exited) ::kill(h.pid, SIGKILL);  // timeout or interrupt: only the command; stop() takes the rest
-    int status = 0;
-    while (::waitpid(h.pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    ::close(cmd_pidfd);
-    // What the command wrote before it exited is still in the pipes; a background child that keeps
-    // them open does not hold the exec up.
-    for (int fd : {out.r, err.r}) ::fcntl(fd, F_SETFL, O_NONBLOCK);
-    while (out_open && (out_open = drain(out.r, result.out)) && errno != EAGAIN) {
-    }
-    while (err_open && (err_open = drain(err.r, result.err)) && errno != EAGAIN) {
-    }
-    if (poll_errno) return fail_sys("exec " + argv[0] + " in container " + config_.name, poll_errno);
+    // The command is our child: wait for it as for any other process; a timeout or an interrupt
+    // kills only the command (stop() takes the rest). A background child that keeps the pipes open
+    // does not hold the exec up.
+    ChildProcess child;
+    child.pid = h.pid;
+    child.pidfd.reset(h.pidfd);
+    child.out.reset(std::exchange(out.r, -1));
+    child.err.reset(std::exchange(err.r, -1));
+    auto collected = collect(child, timeout);
+    if (!collected) return fail(std::move(collected.error()).wrap("exec " + argv[0] + " in container " + config_.name));
+    ExecResult result = std::move(*collected);
     // execve failed: the command wrote why before exiting 127.
     char kind = 0;
     ErrorRecord rec{};
     if (read_full(st.r, &kind, 1) == 1 && kind == kError && read_full(st.r, &rec, sizeof rec) == sizeof rec)
         return fail(child_error(rec).wrap("in container " + config_.name));
-    if (!result.timed_out) {
-        auto r = result_from_status(status);
-        result.exit_code = r.exit_code;
-        result.signal = r.signal;
-    }
     if (cgroup_)
         if (auto o = cgroup_->oom_kills(); o && *o > oom0) result.oom_killed = true;
     return result;

@@ -10,9 +10,9 @@
 #include <fstream>
 #include <optional>
 
+#include "core/process.h"
 #include "drivers/common/cgroupfs.h"
 #include "drivers/common/layer.h"
-#include "drivers/common/subprocess.h"
 #include "drivers/common/veth.h"
 #include "drivers/oci/oci_config.h"
 

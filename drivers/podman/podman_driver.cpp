@@ -9,12 +9,15 @@
 #include <filesystem>
 #include <sstream>
 
+#include "core/process.h"
 #include "drivers/common/cgroupfs.h"
 #include "drivers/common/managed_engine.h"
-#include "drivers/common/subprocess.h"
 
 namespace ctrbench::podman {
 namespace {
+// Where playbooks/roles/btrfs_loop mounts the btrfs filesystem (a loop file) of the btrfs
+// candidates; podman's btrfs store lives under it.
+constexpr const char* kBtrfsStorageMount = "/var/lib/ctrbench/btrfs";
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -111,6 +114,7 @@ Capabilities PodmanDriver::capabilities() const {
     c.port_publishing = true;
     c.read_only_rootfs = true;
     c.own_network = true;  // podman's bridge (netavark), ports published on 127.0.0.1
+    c.cgroup_parents = {"libpod_parent"};
     return c;
 }
 
@@ -131,7 +135,7 @@ Status PodmanDriver::use_storage(const std::string& storage) {
     if (storage == "vfs")
         root = "/var/lib/ctrbench/podman-vfs";
     else if (storage == "btrfs")
-        root = std::string(kBtrfsLoopMount) + "/podman";
+        root = std::string(kBtrfsStorageMount) + "/podman";
     else
         return fail_msg("ctrbench's podman driver has no storage " + storage + " (it has overlay, vfs, btrfs)");
     storage_ = storage;
@@ -206,8 +210,8 @@ Probe PodmanDriver::probe() {
     }
     if (storage_ == "btrfs") {
         struct statfs st {};
-        if (::statfs(kBtrfsLoopMount, &st) != 0 || st.f_type != BTRFS_SUPER_MAGIC) {
-            p.reason = std::string("storage btrfs needs the btrfs filesystem at ") + kBtrfsLoopMount +
+        if (::statfs(kBtrfsStorageMount, &st) != 0 || st.f_type != BTRFS_SUPER_MAGIC) {
+            p.reason = std::string("storage btrfs needs the btrfs filesystem at ") + kBtrfsStorageMount +
                        " (playbooks/roles/btrfs_loop)";
             return p;
         }

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <thread>
 
-#include "drivers/common/subprocess.h"
+#include "core/process.h"
 
 namespace ctrbench::hostcheck {
 namespace fs = std::filesystem;

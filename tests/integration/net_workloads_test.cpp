@@ -109,7 +109,7 @@ TEST_P(NetTest, HttpServerAnswersWithItsPage) {
     auto recs = run(w, "");
     ASSERT_EQ(recs.size(), 2u);
     for (const auto& r : recs) {
-        ASSERT_EQ(r.status, "ok") << r.error;
+        ASSERT_EQ(r.status, RunStatus::Ok) << r.error;
         ASSERT_TRUE(r.response_ms && r.create_ms && r.start_ms && r.exec_ms);
         EXPECT_GT(*r.response_ms, 0);
         EXPECT_GE(r.value.value_or(0), 1);  // polls until the 200 with the page's body
@@ -122,7 +122,7 @@ TEST_P(NetTest, EveryPingToTheHostEndComesBack) {
     auto recs = run(w, "3");
     ASSERT_EQ(recs.size(), 2u);
     for (const auto& r : recs) {
-        ASSERT_EQ(r.status, "ok") << r.error;
+        ASSERT_EQ(r.status, RunStatus::Ok) << r.error;
         EXPECT_EQ(r.unit, "ms");
         EXPECT_GT(r.value.value_or(0), 0);
         EXPECT_NE(r.detail.find("3/3 replies"), std::string::npos) << r.detail;
@@ -156,7 +156,7 @@ TEST_P(NetTest, AServerThatNeverAnswersIsAnErrorRowAndTheRunGoesOn) {
     auto recs = run(w, "");
     ASSERT_EQ(recs.size(), 3u);  // three errors in a row end the workload; the caller goes on
     for (const auto& r : recs) {
-        EXPECT_EQ(r.status, "error");
+        EXPECT_EQ(r.status, RunStatus::Error);
         EXPECT_NE(r.error.find("did not answer 200 within 1000 ms"), std::string::npos) << r.error;
         EXPECT_EQ(r.error.find('\n'), std::string::npos);
         EXPECT_TRUE(r.stop_ms && r.clean_ms);  // the container was still stopped and removed
@@ -168,7 +168,7 @@ TEST_P(NetTest, ThroughputCountsContainers) {
     opts_.runs = 1;
     auto recs = run(w, "2");
     ASSERT_EQ(recs.size(), 1u);
-    ASSERT_EQ(recs[0].status, "ok") << recs[0].error;
+    ASSERT_EQ(recs[0].status, RunStatus::Ok) << recs[0].error;
     EXPECT_EQ(recs[0].unit, "containers/s");
     EXPECT_GT(recs[0].value.value_or(0), 0);
     EXPECT_NE(recs[0].detail.find("by 2 workers"), std::string::npos) << recs[0].detail;
@@ -226,7 +226,7 @@ TEST(NetSkip, RunscSkipsHttpAndPingWithTheReason) {
         auto recs = run_workload(*d, probe, *w, w->name() == "ping" ? "3" : "", o, *sink, {});
         ASSERT_TRUE(recs);
         ASSERT_EQ(recs->size(), 1u);
-        EXPECT_EQ((*recs)[0].status, "skipped");
+        EXPECT_EQ((*recs)[0].status, RunStatus::Skipped);
         // What to act on, no enum names: runsc's own --network=none is the cause.
         EXPECT_EQ((*recs)[0].error,
                   "runsc cannot run " + w->name() +

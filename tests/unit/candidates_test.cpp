@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "harness/engine_setup.h"
 #include "harness/matrix.h"
 
 namespace ctrbench {
@@ -189,7 +190,11 @@ TEST(Plan, GroupsEngineConfigurationsCurrentFirstAndCountsReconfigurations) {
     MatrixSettings st;
     st.quick = true;
     st.tests = {"boot", "sqlite-read"};
-    auto plan = make_plan(f, *sel, h, {{"docker", "docker:vfs"}}, workloads, st);
+    // The engine settings as the drivers state them (docker's storage is its daemon's).
+    auto settings = candidate_settings(builtin_drivers(), f);
+    EXPECT_EQ(settings["docker-runc-vfs-minimal-v1-rootful"], "docker:vfs");
+    EXPECT_FALSE(settings.contains("lean-lean-overlay-minimal-v1-rootful"));
+    auto plan = make_plan(f, *sel, h, settings, {{"docker", "docker:vfs"}}, workloads, st);
     std::vector<std::string> order;
     for (const auto& e : plan.runnable) order.push_back(e.def->name);
     ASSERT_EQ(order.size(), 5u);
@@ -217,7 +222,7 @@ TEST(Plan, FullRunsEveryParameterWithEachWorkloadsDefaults) {
     MatrixSettings st;
     st.tests = {"sqlite-read", "throughput"};
     auto plan =
-        make_plan(f, *select_candidates(f, "lean-lean-overlay-minimal-v1-rootful"), fake_host(), {}, workloads, st);
+        make_plan(f, *select_candidates(f, "lean-lean-overlay-minimal-v1-rootful"), fake_host(), {}, {}, workloads, st);
     ASSERT_EQ(plan.runnable.size(), 1u);
     const auto& u = plan.runnable[0].units;
     EXPECT_EQ(u.size(), workloads.find("sqlite-read")->param_values().size() +

@@ -47,23 +47,23 @@ TEST(UnitSummaryLine, HttpTotalIsTheMedianOfPerRunTotalsAndNeverBelowReady) {
     EXPECT_EQ(line.find("polls"), std::string::npos) << line;
 }
 
-TEST(UnitSummaryLine, WorkloadWithoutResponseSaysCreateToExec) {
+TEST(UnitSummaryLine, WorkloadWithoutResponseIsReadyAtExec) {
     RunRecord r = http_run(1, 1, 1, 0, 1, 1);
     r.response_ms.reset();
     r.workload = "boot";
     r.value.reset();
     auto line = unit_summary_line({r});
-    EXPECT_NEAR(figure_after(line, "create..exec median "), 3.0, 1e-9) << line;
+    EXPECT_NEAR(figure_after(line, "ready (create..exec) median "), 3.0, 1e-9) << line;
     EXPECT_NEAR(figure_after(line, "all phases (create..clean) median "), 5.0, 1e-9) << line;
 }
 
 TEST(UnitSummaryLine, SkippedAndFailedUnitsSaySo) {
     RunRecord s;
-    s.status = "skipped";
+    s.status = RunStatus::Skipped;
     s.error = "no network";
     EXPECT_EQ(unit_summary_line({s}), "skipped: no network");
     RunRecord f = http_run(1, 1, 1, 1, 1, 1);
-    f.status = "error";
+    f.status = RunStatus::Error;
     f.error = "boom";
     EXPECT_NE(unit_summary_line({f}).find("1 of 1 failed (error: boom)"), std::string::npos);
 }

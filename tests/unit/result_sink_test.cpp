@@ -50,7 +50,7 @@ RunRecord sample() {
     r.candidate = {"lean", "lean", "overlay", "minimal", "v1", "rootful"};
     r.workload = "boot";
     r.create_ms = 1.5;
-    r.status = "error";
+    r.status = RunStatus::Error;
     r.error = "a, \"quoted\"\nthing";
     return r;
 }

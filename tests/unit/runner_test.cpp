@@ -112,7 +112,7 @@ TEST_F(RunnerTest, EveryRunIsARecordWithItsPhasesAndFigure) {
     ASSERT_EQ(recs->size(), 5u);
     EXPECT_TRUE((*recs)[0].warmup);
     for (const auto& r : *recs) {
-        EXPECT_EQ(r.status, "ok");
+        EXPECT_EQ(r.status, RunStatus::Ok);
         EXPECT_TRUE(r.create_ms && r.start_ms && r.exec_ms && r.stop_ms && r.clean_ms);
         EXPECT_EQ(r.value, 42);
         EXPECT_EQ(r.unit, "rows");
@@ -129,7 +129,7 @@ TEST_F(RunnerTest, AFailedCheckIsAnErrorRowAndTheRunStopsAfterThreeInARow) {
     auto recs = run_workload(d, d.probe(), w, "", opts, *sink, {});
     ASSERT_TRUE(recs);
     ASSERT_EQ(recs->size(), 3u) << "the same failure three times in a row ends the workload";
-    EXPECT_EQ((*recs)[0].status, "error");
+    EXPECT_EQ((*recs)[0].status, RunStatus::Error);
     EXPECT_EQ((*recs)[0].error, "command exit 1: no such table");
 }
 
@@ -141,7 +141,7 @@ TEST_F(RunnerTest, ADatasetThatCannotBeMadeIsOneErrorRow) {
     auto recs = run_workload(d, d.probe(), w, "100", opts, *sink, {});
     ASSERT_TRUE(recs) << "not fatal: the caller goes on with the next parameter or workload";
     ASSERT_EQ(recs->size(), 1u);
-    EXPECT_EQ((*recs)[0].status, "error");
+    EXPECT_EQ((*recs)[0].status, RunStatus::Error);
     EXPECT_NE((*recs)[0].error.find("disk full"), std::string::npos);
     EXPECT_EQ(d.creates, 0);
     std::ifstream in(dir / "r.csv");
@@ -159,11 +159,11 @@ TEST_F(RunnerTest, TimeoutAndOomAreTheirOwnStatus) {
     auto sink = CsvSink::open(dir / "r.csv");
     d.result = {};
     d.result.timed_out = true;
-    EXPECT_EQ((*run_workload(d, d.probe(), w, "", opts, *sink, {}))[0].status, "timeout");
+    EXPECT_EQ((*run_workload(d, d.probe(), w, "", opts, *sink, {}))[0].status, RunStatus::Timeout);
     d.result = {};
     d.result.signal = 9;
     d.result.oom_killed = true;
-    EXPECT_EQ((*run_workload(d, d.probe(), w, "", opts, *sink, {}))[0].status, "oom");
+    EXPECT_EQ((*run_workload(d, d.probe(), w, "", opts, *sink, {}))[0].status, RunStatus::Oom);
 }
 
 TEST_F(RunnerTest, AWorkloadTheDriverCannotRunIsOneSkippedRowWithTheReason) {
@@ -173,7 +173,7 @@ TEST_F(RunnerTest, AWorkloadTheDriverCannotRunIsOneSkippedRowWithTheReason) {
     auto recs = run_workload(d, d.probe(), w, "", opts, *sink, {});
     ASSERT_TRUE(recs);
     ASSERT_EQ(recs->size(), 1u);
-    EXPECT_EQ((*recs)[0].status, "skipped");
+    EXPECT_EQ((*recs)[0].status, RunStatus::Skipped);
     EXPECT_EQ((*recs)[0].error, "fake with fakert cannot run fake-net: no network of its own");
     EXPECT_FALSE((*recs)[0].create_ms);
     EXPECT_EQ(d.creates, 0);  // nothing was created, nothing faked
@@ -190,7 +190,7 @@ TEST_F(RunnerTest, HostPlaceholderAndResponseAreRecorded) {
     ASSERT_EQ(recs->size(), 5u);
     EXPECT_EQ(d.seen, (std::vector<std::string>{"ping", "-c", "1", "10.213.0.1", "x10.213.0.1y"}));
     for (const auto& r : *recs) {
-        EXPECT_EQ(r.status, "ok") << r.error;
+        EXPECT_EQ(r.status, RunStatus::Ok) << r.error;
         ASSERT_TRUE(r.response_ms);
         EXPECT_GE(*r.response_ms, 0);
         EXPECT_EQ(r.unit, "polls");
@@ -210,7 +210,7 @@ TEST_F(RunnerTest, NoResponseIsAnErrorRowAndTheContainerIsStillCleaned) {
     ASSERT_TRUE(recs);
     ASSERT_EQ(recs->size(), 3u);  // three errors in a row end it
     for (const auto& r : *recs) {
-        EXPECT_EQ(r.status, "error");
+        EXPECT_EQ(r.status, RunStatus::Error);
         EXPECT_EQ(r.error, "the server did not answer 200 within 5 ms");
         EXPECT_FALSE(r.response_ms);
         EXPECT_TRUE(r.stop_ms && r.clean_ms);
@@ -225,7 +225,7 @@ TEST_F(RunnerTest, WholeRunWorkloadsRecordTheirFigureWithoutPhases) {
     ASSERT_TRUE(recs);
     ASSERT_EQ(recs->size(), 5u);
     for (const auto& r : *recs) {
-        EXPECT_EQ(r.status, "ok");
+        EXPECT_EQ(r.status, RunStatus::Ok);
         EXPECT_FALSE(r.create_ms || r.exec_ms);
         EXPECT_EQ(r.value, 123.5);
         EXPECT_EQ(r.unit, "containers/s");

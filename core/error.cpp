@@ -1,4 +1,4 @@
-#include "drivers/error.h"
+#include "core/error.h"
 
 #include <cstring>
 
