@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
-# The arrows of the code stay one-way: an engine's folder includes the contract, drivers/common/ and
-# its own files, never another engine's; drivers/common/ includes only the contract.
+# The arrows of the code stay one-way: harness -> workloads -> driver contract <- each driver ->
+# drivers/common -> core. An engine's folder includes the contract, drivers/common/, core/ and its
+# own files, never another engine's; drivers/common/ includes only the contract and core/; core/
+# includes nothing of the project outside itself; no driver includes the harness or a workload.
 set -uo pipefail
-cd "$(dirname "$0")/../drivers" || exit 1
+cd "$(dirname "$0")/.." || exit 1
 bad=0
-for dir in */; do
-    d=${dir%/}
+includes() { grep -rhoE '#include "[a-z_]+/[a-z_]+/?' "$@" 2>/dev/null | sed 's|#include "||' | sort -u; }
+for dir in drivers/*/; do
+    d=$(basename "$dir")
     [ "$d" = common ] && continue
-    hits=$(grep -rhoE '#include "drivers/[a-z_]+/' "$d" | sed 's|#include "drivers/||; s|/$||' | sort -u | grep -vxE "$d|common")
-    [ -z "$hits" ] || { echo "FAIL: drivers/$d includes drivers/$hits"; bad=1; }
+    hits=$(includes "$dir" | grep -E '^drivers/[a-z_]+/$' | grep -vxE "drivers/($d|common)/")
+    [ -z "$hits" ] || { echo "FAIL: drivers/$d includes $(echo $hits)"; bad=1; }
 done
-hits=$(grep -rhoE '#include "drivers/[a-z_]+/' common | sort -u | grep -v 'drivers/common/')
-[ -z "$hits" ] || { echo "FAIL: drivers/common includes $hits"; bad=1; }
-[ $bad = 0 ] && echo "ok: no engine folder includes another's; drivers/common includes only the contract"
+hits=$(includes drivers/common | grep -E '^drivers/[a-z_]+/$' | grep -vx 'drivers/common/')
+[ -z "$hits" ] || { echo "FAIL: drivers/common includes $(echo $hits)"; bad=1; }
+hits=$(grep -rhoE '#include "[a-z_]+/' drivers | sort -u | grep -vE '"(drivers|core)/')
+[ -z "$hits" ] || { echo "FAIL: drivers/ includes $(echo $hits) (a driver knows only the contract, common and core)"; bad=1; }
+hits=$(grep -rhoE '#include "[a-z_]+/' core | sort -u | grep -v '"core/')
+[ -z "$hits" ] || { echo "FAIL: core/ includes $(echo $hits)"; bad=1; }
+hits=$(grep -rhoE '#include "[a-z_]+/' workloads datasets | sort -u | grep -E '"harness/')
+[ -z "$hits" ] || { echo "FAIL: workloads/ includes $(echo $hits)"; bad=1; }
+[ $bad = 0 ] && echo "ok: one-way includes (harness -> workloads -> contract <- drivers -> common -> core)"
 exit $bad

@@ -164,43 +164,62 @@ std::vector<SetupOp> plan_setup(const PlanInput& in) {
 
 namespace {
 
-bool loopback_up() {
-    int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0) return false;
-    struct ifreq ifr {};
-    std::memcpy(ifr.ifr_name, "lo", 3);
-    bool ok = ::ioctl(s, SIOCGIFFLAGS, &ifr) == 0;
-    if (ok) {
-        ifr.ifr_flags |= IFF_UP;
-        ok = ::ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
+class RealSyscalls final : public SetupSyscalls {
+public:
+    int mount(const char* source, const char* target, const char* fstype, unsigned long flags,
+              const char* data) const override {
+        return ::mount(source, target, fstype, flags, data);
     }
-    int err = errno;
-    ::close(s);
-    errno = err;
-    return ok;
+    int mkdir(const char* path, mode_t mode) const override { return ::mkdir(path, mode); }
+    int mknod(const char* path, mode_t mode, dev_t dev) const override { return ::mknod(path, mode, dev); }
+    int symlink(const char* target, const char* link) const override { return ::symlink(target, link); }
+    int chdir(const char* path) const override { return ::chdir(path); }
+    int pivot_root(const char* new_root, const char* put_old) const override {
+        return static_cast<int>(::syscall(SYS_pivot_root, new_root, put_old));
+    }
+    int umount2(const char* target, int flags) const override { return ::umount2(target, flags); }
+    int sethostname(const char* name, std::size_t len) const override { return ::sethostname(name, len); }
+    int loopback_up() const override {
+        int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (s < 0) return -1;
+        struct ifreq ifr {};
+        std::memcpy(ifr.ifr_name, "lo", 3);
+        bool ok = ::ioctl(s, SIOCGIFFLAGS, &ifr) == 0;
+        if (ok) {
+            ifr.ifr_flags |= IFF_UP;
+            ok = ::ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
+        }
+        int err = errno;
+        ::close(s);
+        errno = err;
+        return ok ? 0 : -1;
+    }
+};
+
+const char* or_null(const std::string& s) {
+    return s.empty() ? nullptr : s.c_str();
 }
 
-bool apply_one(const SetupOp& op) {
+bool apply_one(const SetupOp& op, const SetupSyscalls& sys) {
     switch (op.kind) {
         case Kind::Mount:
-            return ::mount(op.source.empty() ? nullptr : op.source.c_str(), op.target.c_str(),
-                           op.fstype.empty() ? nullptr : op.fstype.c_str(), op.flags,
-                           op.data.empty() ? nullptr : op.data.c_str()) == 0;
+            return sys.mount(or_null(op.source), op.target.c_str(), or_null(op.fstype), op.flags, or_null(op.data)) ==
+                   0;
         case Kind::Mkdir:
-            return ::mkdir(op.target.c_str(), op.mode) == 0 || (op.tolerate_exists && errno == EEXIST);
+            return sys.mkdir(op.target.c_str(), op.mode) == 0 || (op.tolerate_exists && errno == EEXIST);
         case Kind::Mknod:
-            return ::mknod(op.target.c_str(), op.mode, op.dev) == 0 || (op.tolerate_exists && errno == EEXIST);
+            return sys.mknod(op.target.c_str(), op.mode, op.dev) == 0 || (op.tolerate_exists && errno == EEXIST);
         case Kind::Symlink:
-            return ::symlink(op.source.c_str(), op.target.c_str()) == 0;
+            return sys.symlink(op.source.c_str(), op.target.c_str()) == 0;
         case Kind::PivotRoot:
             // pivot_root(".", ".") stacks the old root on the new one; detaching "." then drops the
             // whole host tree from this namespace (pivot_root(2), NOTES).
-            return ::chdir(op.target.c_str()) == 0 && ::syscall(SYS_pivot_root, ".", ".") == 0 &&
-                   ::umount2(".", MNT_DETACH) == 0 && ::chdir("/") == 0;
+            return sys.chdir(op.target.c_str()) == 0 && sys.pivot_root(".", ".") == 0 &&
+                   sys.umount2(".", MNT_DETACH) == 0 && sys.chdir("/") == 0;
         case Kind::SetHostname:
-            return ::sethostname(op.target.c_str(), op.target.size()) == 0;
+            return sys.sethostname(op.target.c_str(), op.target.size()) == 0;
         case Kind::LoopbackUp:
-            return loopback_up();
+            return sys.loopback_up() == 0;
     }
     errno = EINVAL;
     return false;
@@ -208,9 +227,14 @@ bool apply_one(const SetupOp& op) {
 
 }  // namespace
 
-bool apply_setup(const std::vector<SetupOp>& ops, int& errno_out, const char*& what_out) {
+const SetupSyscalls& real_syscalls() {
+    static const RealSyscalls real;
+    return real;
+}
+
+bool apply_setup(const std::vector<SetupOp>& ops, int& errno_out, const char*& what_out, const SetupSyscalls& sys) {
     for (const auto& op : ops) {
-        if (!apply_one(op)) {
+        if (!apply_one(op, sys)) {
             errno_out = errno;
             what_out = op.what.c_str();
             return false;

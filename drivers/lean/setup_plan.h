@@ -47,8 +47,30 @@ struct PlanInput {
 
 std::vector<SetupOp> plan_setup(const PlanInput& in);
 
-// Carries out ops in order. On failure fills errno_out/what_out (the op's `what`) and returns false.
-// Async-signal-safe: for use in the child between clone and exec.
-bool apply_setup(const std::vector<SetupOp>& ops, int& errno_out, const char*& what_out);
+// The syscalls apply_setup makes, behind one thin interface: the kernel's (real_syscalls) in the
+// container's child, a fake in unit tests. Each returns 0 or -1 with errno set, as the syscall does.
+class SetupSyscalls {
+public:
+    virtual int mount(const char* source, const char* target, const char* fstype, unsigned long flags,
+                      const char* data) const = 0;
+    virtual int mkdir(const char* path, mode_t mode) const = 0;
+    virtual int mknod(const char* path, mode_t mode, dev_t dev) const = 0;
+    virtual int symlink(const char* target, const char* link) const = 0;
+    virtual int chdir(const char* path) const = 0;
+    virtual int pivot_root(const char* new_root, const char* put_old) const = 0;
+    virtual int umount2(const char* target, int flags) const = 0;
+    virtual int sethostname(const char* name, std::size_t len) const = 0;
+    virtual int loopback_up() const = 0;  // sets IFF_UP on "lo" (socket + SIOCGIFFLAGS/SIOCSIFFLAGS)
+
+protected:
+    ~SetupSyscalls() = default;
+};
+const SetupSyscalls& real_syscalls();
+
+// Carries out ops in order through `sys`. On failure fills errno_out/what_out (the op's `what`),
+// applies nothing after it and returns false. Async-signal-safe with real_syscalls(): for use in
+// the child between clone and exec.
+bool apply_setup(const std::vector<SetupOp>& ops, int& errno_out, const char*& what_out,
+                 const SetupSyscalls& sys = real_syscalls());
 
 }  // namespace ctrbench::lean

@@ -1,12 +1,13 @@
 // A skeleton driver: every hook of drivers/driver.h, when the harness calls it and what it must
 // guarantee. Copy this file to drivers/<name>/, fill the hooks, add one line to
-// drivers/registry.cpp. It is compiled (so it keeps up with the contract) but not registered.
+// drivers/registry.cpp. It is built as a library of its own (so it keeps up with the contract) and
+// run by the conformance tests, where it reports itself skipped; the harness does not register it.
 //
 // The harness calls, for every run:
 //   t0  driver.create(spec)   -> tc   container->start() -> ts   container->exec(cmd) -> te
 //       container->stop()     -> tx   container->clean() -> td
 // and times each call from outside with a monotonic clock. A driver never prints and never times.
-#include "drivers/driver.h"
+#include "drivers/skeleton/skeleton_driver.h"
 
 namespace ctrbench::skeleton {
 namespace {

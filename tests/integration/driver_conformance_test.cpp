@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "drivers/driver.h"
+#include "drivers/skeleton/skeleton_driver.h"
 #include "tests/integration/leftovers.h"
 
 using namespace ctrbench;
@@ -16,13 +17,24 @@ namespace {
 
 const fs::path kRootfs = fs::path(CTRBENCH_IMAGES_DIR) / "minimal" / "rootfs";
 
+// The harness's drivers and the template one (drivers/skeleton/), which a new driver starts from.
+const DriverRegistry& drivers() {
+    static const DriverRegistry r = [] {
+        auto r = builtin_drivers();
+        r.add("skeleton", "the template driver", {},
+              [](const std::string&) { return skeleton::make_skeleton_driver(); });
+        return r;
+    }();
+    return r;
+}
+
 class DriverTest : public ::testing::TestWithParam<std::string> {
 protected:
     void SetUp() override {
         auto param = GetParam();
         auto colon = param.find('_');  // "docker_crun": the docker driver with runtime crun
-        driver_ = colon == std::string::npos ? builtin_drivers().make(param)
-                                             : builtin_drivers().make(param.substr(0, colon), param.substr(colon + 1));
+        driver_ = colon == std::string::npos ? drivers().make(param)
+                                             : drivers().make(param.substr(0, colon), param.substr(colon + 1));
         ASSERT_TRUE(driver_) << "no driver " << GetParam();
         auto probe = driver_->probe();
         if (!probe.available) GTEST_SKIP() << "skipped: " << GetParam() << ": " << probe.reason;
@@ -137,5 +149,30 @@ TEST_P(DriverTest, FullImageHasItsTools) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, DriverTest,
                          ::testing::Values("lean", "crun", "runc", "runsc", "docker", "docker_crun", "docker_runsc",
-                                           "podman", "podman_runc"),
+                                           "podman", "podman_runc", "skeleton"),
                          [](const auto& info) { return info.param; });
+
+// The template as a driver of its own: it says in one line why it cannot run (so every test above
+// reports it skipped, as an absent engine), checks a spec before anything else, and a create that
+// is not implemented fails with a clear error and leaves nothing behind.
+TEST(SkeletonDriver, SaysWhyItCannotRunAndChecksSpecsFirst) {
+    auto d = drivers().make("skeleton");
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->name(), "skeleton");
+    auto p = d->probe();
+    EXPECT_FALSE(p.available);
+    EXPECT_FALSE(p.reason.empty());
+    EXPECT_EQ(p.reason.find('\n'), std::string::npos);
+    auto before = hostcheck::snapshot();
+    ContainerSpec bad;
+    bad.rootfs = kRootfs;  // no name
+    auto c = d->create(bad);
+    ASSERT_FALSE(c);
+    EXPECT_NE(c.error().message().find("name"), std::string::npos) << c.error().message();
+    ContainerSpec good = bad;
+    good.name = owned_name("skeleton");
+    c = d->create(good);
+    ASSERT_FALSE(c);
+    EXPECT_NE(c.error().message().find("not implemented"), std::string::npos) << c.error().message();
+    EXPECT_EQ(hostcheck::leftovers_after(before, 1000), "");
+}

@@ -223,7 +223,8 @@ TEST(NetSkip, RunscSkipsHttpAndPingWithTheReason) {
     ASSERT_TRUE(sink);
     for (const Workload* w : std::initializer_list<const Workload*>{new HttpWorkload, new PingWorkload}) {
         std::unique_ptr<const Workload> own(w);
-        auto recs = run_workload(*d, probe, *w, w->name() == "ping" ? "3" : "", o, *sink, {});
+        auto param = w->param_values().empty() ? std::string() : w->param_values().front();
+        auto recs = run_workload(*d, probe, *w, param, o, *sink, {});
         ASSERT_TRUE(recs);
         ASSERT_EQ(recs->size(), 1u);
         EXPECT_EQ((*recs)[0].status, RunStatus::Skipped);

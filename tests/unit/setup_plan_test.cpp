@@ -4,6 +4,9 @@
 #include <sys/mount.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <set>
+#include <string>
 
 using namespace ctrbench::lean;
 using Kind = SetupOp::Kind;
@@ -96,4 +99,147 @@ TEST(SetupPlan, LoopbackOnlyWithItsOwnNetwork) {
 
 TEST(SetupPlan, EveryStepNamesItself) {
     for (const auto& op : plan_setup(input())) EXPECT_FALSE(op.what.empty());
+}
+
+// apply_setup through a fake of its syscalls: what the child does, in order, and how it stops.
+namespace {
+
+class FakeSyscalls final : public SetupSyscalls {
+public:
+    mutable std::vector<std::string> calls;  // "mount proc /proc proc 14", "chdir /", ...
+    std::string fail_on;                     // a call (prefix) that fails with fail_errno
+    int fail_errno = EPERM;
+    std::set<std::string> existing;  // paths mkdir/mknod find already there (EEXIST)
+
+    int mount(const char* source, const char* target, const char* fstype, unsigned long flags,
+              const char* data) const override {
+        return record("mount " + str(source) + " " + target + " " + str(fstype) + " " + std::to_string(flags) + " " +
+                      str(data));
+    }
+    int mkdir(const char* path, mode_t) const override {
+        return exists(path) ? -1 : record("mkdir " + std::string(path));
+    }
+    int mknod(const char* path, mode_t, dev_t) const override {
+        return exists(path) ? -1 : record("mknod " + std::string(path));
+    }
+    int symlink(const char* target, const char* link) const override {
+        return record("symlink " + std::string(target) + " " + link);
+    }
+    int chdir(const char* path) const override { return record("chdir " + std::string(path)); }
+    int pivot_root(const char* a, const char* b) const override {
+        return record("pivot_root " + std::string(a) + " " + b);
+    }
+    int umount2(const char* target, int flags) const override {
+        return record("umount2 " + std::string(target) + " " + std::to_string(flags));
+    }
+    int sethostname(const char* name, std::size_t len) const override {
+        return record("sethostname " + std::string(name, len));
+    }
+    int loopback_up() const override { return record("loopback_up"); }
+
+private:
+    static std::string str(const char* s) { return s ? s : "-"; }
+    bool exists(const char* path) const {  // true: recorded, errno EEXIST
+        if (!existing.contains(path)) return false;
+        calls.push_back("exists " + std::string(path));
+        errno = EEXIST;
+        return true;
+    }
+    int record(const std::string& call) const {
+        calls.push_back(call);
+        if (!fail_on.empty() && call.starts_with(fail_on)) {
+            errno = fail_errno;
+            return -1;
+        }
+        return 0;
+    }
+};
+
+SetupOp op(Kind k, std::string target, std::string what) {
+    SetupOp o(k);
+    o.target = std::move(target);
+    o.what = std::move(what);
+    return o;
+}
+
+}  // namespace
+
+TEST(ApplySetup, MakesEachOpsSyscallsInOrder) {
+    std::vector<SetupOp> ops;
+    auto m = op(Kind::Mount, "/stage", "mount staging tmpfs");
+    m.source = "tmpfs";
+    m.fstype = "tmpfs";
+    m.flags = MS_NOSUID;
+    m.data = "size=1";
+    ops.push_back(m);
+    ops.push_back(op(Kind::Mkdir, "/stage/root", "mkdir root"));
+    ops.push_back(op(Kind::PivotRoot, "/stage/root", "pivot_root"));
+    ops.push_back(op(Kind::SetHostname, "box", "sethostname"));
+    ops.push_back(op(Kind::LoopbackUp, "", "lo up"));
+    FakeSyscalls fake;
+    int err = 0;
+    const char* what = nullptr;
+    ASSERT_TRUE(apply_setup(ops, err, what, fake));
+    const std::vector<std::string> expected = {"mount tmpfs /stage tmpfs " + std::to_string(MS_NOSUID) + " size=1",
+                                               "mkdir /stage/root",
+                                               "chdir /stage/root",
+                                               "pivot_root . .",
+                                               "umount2 . " + std::to_string(MNT_DETACH),
+                                               "chdir /",
+                                               "sethostname box",
+                                               "loopback_up"};
+    EXPECT_EQ(fake.calls, expected);
+}
+
+TEST(ApplySetup, StopsAtTheFirstFailureAndNamesItsStepAndErrno) {
+    auto ops = plan_setup(input());
+    FakeSyscalls fake;
+    fake.fail_on = "pivot_root";
+    fake.fail_errno = EINVAL;
+    int err = 0;
+    const char* what = nullptr;
+    ASSERT_FALSE(apply_setup(ops, err, what, fake));
+    EXPECT_EQ(err, EINVAL);
+    ASSERT_NE(what, nullptr);
+    auto pivot = index_of(ops, [](const SetupOp& o) { return o.kind == Kind::PivotRoot; });
+    ASSERT_GE(pivot, 0);
+    EXPECT_STREQ(what, ops[pivot].what.c_str());
+    // Nothing after the failed step: the host tree was never detached, no hostname was set.
+    EXPECT_EQ(fake.calls.back(), "pivot_root . .");
+    EXPECT_EQ(std::count_if(fake.calls.begin(), fake.calls.end(),
+                            [](const std::string& c) { return c.starts_with("sethostname"); }),
+              0);
+}
+
+TEST(ApplySetup, AnExistingDirectoryIsFineOnlyWhereThePlanSaysSo) {
+    FakeSyscalls fake;
+    fake.existing = {"/a"};
+    int err = 0;
+    const char* what = nullptr;
+    auto tolerant = op(Kind::Mkdir, "/a", "mkdir /a");
+    tolerant.tolerate_exists = true;
+    EXPECT_TRUE(apply_setup({tolerant, op(Kind::Mkdir, "/b", "mkdir /b")}, err, what, fake));
+    EXPECT_EQ(fake.calls, (std::vector<std::string>{"exists /a", "mkdir /b"}));
+    fake.calls.clear();
+    EXPECT_FALSE(apply_setup({op(Kind::Mkdir, "/a", "mkdir /a"), op(Kind::Mkdir, "/b", "mkdir /b")}, err, what, fake));
+    EXPECT_EQ(err, EEXIST);
+    EXPECT_STREQ(what, "mkdir /a");
+    EXPECT_EQ(fake.calls, (std::vector<std::string>{"exists /a"}));
+}
+
+TEST(ApplySetup, AWholePlanMountsNothingFromTheHostAfterThePivot) {
+    auto in = input();
+    in.binds.push_back({"/data/db", "/data", true, true});
+    auto ops = plan_setup(in);
+    FakeSyscalls fake;
+    int err = 0;
+    const char* what = nullptr;
+    ASSERT_TRUE(apply_setup(ops, err, what, fake));
+    auto pivot = std::find(fake.calls.begin(), fake.calls.end(), "pivot_root . .");
+    ASSERT_NE(pivot, fake.calls.end());
+    EXPECT_EQ(*std::next(pivot), "umount2 . " + std::to_string(MNT_DETACH)) << "the host tree is detached at once";
+    for (auto it = pivot; it != fake.calls.end(); ++it) {
+        EXPECT_EQ(it->find("/images/"), std::string::npos) << *it;
+        EXPECT_EQ(it->find("/data/db"), std::string::npos) << *it;
+    }
 }
