@@ -28,9 +28,9 @@ void lean_create_exit(benchmark::State& state, bool net) {
     cfg.rootfs = kRootfs;
     cfg.argv = {"/bin/true"};
     cfg.own_netns = net;
-    for (auto _ : state) {
+    for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): Google Benchmark's loop
         auto cg = (*pool)->acquire(Limits{});
-        auto c = lean::Container::create(cfg, *cg, false);
+        auto c = lean::Sandbox::create(cfg, *cg, false);
         if (!c) return state.SkipWithError(c.error().message().c_str());
         auto r = (*c)->wait();
         c->reset();
@@ -58,7 +58,7 @@ int bare_child(void* arg) {
 void clone_exec_wait(benchmark::State& state, int ns_flags) {
     std::string bin = kRootfs + "/bin/true";
     alignas(64) static char stack[64 * 1024];
-    for (auto _ : state) {
+    for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): Google Benchmark's loop
         int pid = ::clone(bare_child, stack + sizeof stack, ns_flags | CLONE_VM | CLONE_VFORK | SIGCHLD, bin.data());
         int st = 0;
         ::waitpid(pid, &st, 0);

@@ -41,7 +41,7 @@ std::map<std::string, double> number_map(const YAML::Node& n) {
 
 // The checks of one candidate against the file's sets and rules: "" or the problem.
 std::string check(const CandidateFile& f, const CandidateDef& d) {
-    const Candidate& c = d.c;
+    const Candidate& c = d.columns;
     auto known = [](const std::set<std::string>& s, const std::string& v) { return s.contains(v); };
     auto m = f.managers.find(c.driver);
     if (m == f.managers.end()) return "unknown manager '" + c.driver + "'";
@@ -155,8 +155,9 @@ Result<CandidateFile> parse_candidates(const std::string& text) {
             where = "candidate " + d.name;
             for (const auto& k : kKeys)
                 if (!n[k]) return fail_msg("candidate " + d.name + ": no " + k);
-            d.c = {n["manager"].as<std::string>(), n["runtime"].as<std::string>(), n["storage"].as<std::string>(),
-                   n["image"].as<std::string>(),   n["cgroup"].as<std::string>(),  n["rootless"].as<std::string>()};
+            d.columns = {n["manager"].as<std::string>(), n["runtime"].as<std::string>(),
+                         n["storage"].as<std::string>(), n["image"].as<std::string>(),
+                         n["cgroup"].as<std::string>(),  n["rootless"].as<std::string>()};
             d.thesis = n["thesis"] ? n["thesis"].as<int>() : 0;
             if (!seen.insert(d.name).second) return fail_msg("candidate " + d.name + ": listed twice");
             if (auto why = check(f, d); !why.empty()) return fail_msg("candidate " + d.name + ": " + why);
@@ -181,7 +182,7 @@ Result<CandidateFile> load_candidates(const std::filesystem::path& path) {
 }
 
 std::string evaluate(const CandidateFile& file, const CandidateDef& cand, const HostFacts& host) {
-    const Candidate& c = cand.c;
+    const Candidate& c = cand.columns;
     const std::string key = host.drivers.contains(c.driver + "/" + c.runtime) ? c.driver + "/" + c.runtime : c.driver;
     bool has_driver = false;
     for (const auto& [k, v] : host.drivers) has_driver = has_driver || k == c.driver || k.starts_with(c.driver + "/");
@@ -249,14 +250,14 @@ Result<std::vector<const CandidateDef*>> select_candidates(const CandidateFile& 
         std::stringstream vs(p.substr(eq + 1));
         for (std::string v; std::getline(vs, v, '|');) {
             bool exists = false;
-            for (const auto& c : file.candidates) exists = exists || component(c.c, key) == v;
+            for (const auto& c : file.candidates) exists = exists || component(c.columns, key) == v;
             if (!exists) return fail_msg("no candidate has " + key + "=" + v + " (in --matrix " + spec + ")");
             want[key].insert(v);
         }
     }
     for (const auto& c : file.candidates) {
         bool match = true;
-        for (const auto& [k, vs] : want) match = match && vs.contains(component(c.c, k));
+        for (const auto& [k, vs] : want) match = match && vs.contains(component(c.columns, k));
         if (match) out.push_back(&c);
     }
     if (out.empty()) return fail_msg("no candidate matches --matrix " + spec);

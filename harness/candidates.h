@@ -16,8 +16,8 @@ namespace ctrbench {
 
 struct CandidateDef {
     std::string name;
-    Candidate c;     // manager (the harness's driver), runtime, storage, image, cgroup, rootless
-    int thesis = 0;  // row of the thesis's table, 0 = ours
+    Candidate columns;  // manager (the harness's driver), runtime, storage, image, cgroup, rootless
+    int thesis = 0;     // row of the thesis's table, 0 = ours
 };
 
 struct ManagerDef {
@@ -57,7 +57,7 @@ Result<CandidateFile> load_candidates(const std::filesystem::path& path);
 // The component of a candidate by key: manager, runtime, storage, image, cgroup, rootless.
 std::string component(const Candidate& c, const std::string& key);
 
-// What is known about a host, gathered once (host_facts.h) or written by hand in tests.
+// What is known about a host, gathered once (host_probe.h) or written by hand in tests.
 struct HostFacts {
     std::string cgroup = "v1";          // the hierarchy containers get: v1 (incl. hybrid) or v2
     std::string cgroup_switch;          // why the host cannot switch cgroup version; empty = it can

@@ -99,15 +99,14 @@ std::string param_problem(const Options& o, const Workload& w) {
     return "";
 }
 
-std::vector<Rule> rules(const DriverRegistry& drivers, const WorkloadRegistry& workloads) {
+// The rules of the candidate matrix (--matrix, --resume).
+std::vector<Rule> matrix_rules(const WorkloadRegistry& workloads) {
     auto valid_tests = "(valid: " + join(workloads.names()) + ")";
-    auto valid_drivers = "(valid: " + join(drivers.names()) + ")";
     auto unknown_test = [&workloads, valid_tests](const std::string& list) {
         for (const auto& t : split_tests(list))
             if (!workloads.find(t)) return "unknown test '" + t + "' " + valid_tests;
         return std::string();
     };
-    auto one = [&workloads](const Options& o) { return one_workload(o, workloads); };
     return {
         {matrix,
          [](auto& o) {
@@ -144,6 +143,16 @@ std::vector<Rule> rules(const DriverRegistry& drivers, const WorkloadRegistry& w
          }},
         {matrix,
          [](auto& o) { return when(o.quick && o.runs_given, "--quick sets the runs itself: drop --runs or --quick"); }},
+    };
+}
+
+// Every rule, in the order they are asked: the matrix's, then those of a single run and both.
+std::vector<Rule> rules(const DriverRegistry& drivers, const WorkloadRegistry& workloads) {
+    auto valid_tests = "(valid: " + join(workloads.names()) + ")";
+    auto valid_drivers = "(valid: " + join(drivers.names()) + ")";
+    auto one = [&workloads](const Options& o) { return one_workload(o, workloads); };
+    std::vector<Rule> all = matrix_rules(workloads);
+    std::vector<Rule> single_run = {
         {single,
          [](auto& o) {
              return when(o.dry_run || o.quick || !o.setup, std::string(o.dry_run ? "--dry-run"
@@ -193,6 +202,65 @@ std::vector<Rule> rules(const DriverRegistry& drivers, const WorkloadRegistry& w
                          "unknown image '" + o.image + "' (valid: minimal, full)");
          }},
     };
+    all.insert(all.end(), single_run.begin(), single_run.end());
+    return all;
+}
+
+// The options of a run: what to run (driver, workload, parameters), how often, where results go.
+void add_run_options(CLI::App& app, Options& o, const DriverRegistry& drivers, const WorkloadRegistry& workloads) {
+    app.add_flag("--list", o.list, "list drivers (with availability here) and workloads, then exit");
+    app.add_option("--driver", o.driver, "driver to run: " + join(drivers.names()));
+    app.add_option("--runtime", o.runtime,
+                   "OCI runtime under a manager driver: docker with runc, crun or runsc; podman with crun or runc");
+    app.add_option(
+        "--storage", o.storage,
+        "the writable layer's storage: lean, crun, runc, runsc: overlay (upper layer on disk, the default) or "
+        "tmpfs (in RAM); podman: overlay, vfs or btrfs; docker's is its daemon's (see --matrix storage=...)");
+    app.add_option("--test", o.test, "workload to run: " + join(workloads.names()))->capture_default_str();
+    app.add_option("--param", o.params, "workload parameter KEY=VALUE (repeatable); none = every value");
+    app.add_option("--runs", o.runs, "measured runs per workload and parameter (throughput: 3 windows)")
+        ->capture_default_str()
+        ->check(whole_number(1, 1'000'000));
+    app.add_option("--warmup", o.warmup, "unrecorded-in-summary warmup runs before the measured ones")
+        ->capture_default_str()
+        ->check(whole_number(0, 1'000'000));
+    app.add_option("--timeout", o.timeout_s, "seconds a workload command may run before it is killed")
+        ->capture_default_str()
+        ->check(positive_seconds());
+    app.add_option(
+           "--tools", o.tools,
+           "agent: every image runs ctrbench's static agent; native: the image's own sqlite3, tar, find and cat "
+           "(sqlite-read, sqlite-write, files-read, tar-extract)")
+        ->capture_default_str();
+    app.add_option("--image", o.image, "image: minimal (busybox-static) or full (Debian minbase)")
+        ->capture_default_str();
+    app.add_option("--out", o.out,
+                   "CSV results file, appended to (JSON metadata beside it); default results/<run id>.csv");
+    app.add_option("--images", o.images_dir, "directory holding the built images")->capture_default_str();
+    app.add_option("--data", o.data_dir, "directory where generated datasets are cached")->capture_default_str();
+}
+
+// The options of the candidate matrix.
+void add_matrix_options(CLI::App& app, Options& o) {
+    app.add_option(
+        "--matrix", o.matrix,
+        "run candidates of candidates.yml: all, a filter KEY=V[|V],... (keys: driver, runtime, storage, image, "
+        "cgroup, rootless), or names joined by ','; with --test, only those workloads (names joined by ',')");
+    app.add_flag("--dry-run", o.dry_run,
+                 "with --matrix: print every candidate as runnable or skipped with the reason, "
+                 "and the plan's expected duration; run nothing");
+    app.add_flag(
+        "--quick", o.quick,
+        "with --matrix: no warmup, 3 boot runs and 1 run of the smallest parameter of each other workload (CI)");
+    app.add_flag("!--no-setup", o.setup,
+                 "with --matrix: never run a candidate's playbook; candidates that need an "
+                 "engine reconfigured are skipped");
+    app.add_option("--resume", o.resume,
+                   "continue the matrix run whose CSV this is, with its options, without "
+                   "redoing finished runs");
+    app.add_option("--candidates", o.candidates, "the candidate file")->capture_default_str();
+    app.add_option("--playbooks", o.playbooks, "the Ansible playbooks directory (candidates/<name>.yml)")
+        ->capture_default_str();
 }
 
 std::string first_violation(const Options& o, const DriverRegistry& drivers, const WorkloadRegistry& workloads) {
@@ -224,55 +292,8 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
         "  harness --matrix driver=docker,storage=btrfs|vfs --test boot\n"
         "  harness --resume results/X.csv         continue an interrupted matrix run",
         "harness"};
-    app.add_flag("--list", o.list, "list drivers (with availability here) and workloads, then exit");
-    app.add_option("--driver", o.driver, "driver to run: " + join(drivers.names()));
-    app.add_option("--runtime", o.runtime,
-                   "OCI runtime under a manager driver: docker with runc, crun or runsc; podman with crun or runc");
-    app.add_option(
-        "--storage", o.storage,
-        "the writable layer's storage: lean, crun, runc, runsc: overlay (upper layer on disk, the default) or "
-        "tmpfs (in RAM); podman: overlay, vfs or btrfs; docker's is its daemon's (see --matrix storage=...)");
-    app.add_option("--test", o.test, "workload to run: " + join(workloads.names()))->capture_default_str();
-    app.add_option("--param", o.params, "workload parameter KEY=VALUE (repeatable); none = every value");
-    app.add_option("--runs", o.runs, "measured runs per workload and parameter (throughput: 3 windows)")
-        ->capture_default_str()
-        ->check(whole_number(1, 1'000'000));
-    app.add_option("--warmup", o.warmup, "unrecorded-in-summary warmup runs before the measured ones")
-        ->capture_default_str()
-        ->check(whole_number(0, 1'000'000));
-    app.add_option("--timeout", o.timeout_s, "seconds a workload command may run before it is killed")
-        ->capture_default_str()
-        ->check(positive_seconds());
-    app.add_option(
-           "--tools", o.tools,
-           "agent: every image runs ctrbench's static agent; native: the image's own sqlite3, tar, find and cat "
-           "(sqlite-read, sqlite-write, files-read, tar-extract)")
-        ->capture_default_str();
-    app.add_option("--image", o.image, "image: minimal (busybox-static) or full (Debian minbase)")
-        ->capture_default_str();
-    app.add_option("--out", o.out,
-                   "CSV results file, appended to (JSON metadata beside it); default results/<run id>.csv");
-    app.add_option("--images", o.images_dir, "directory holding the built images")->capture_default_str();
-    app.add_option("--data", o.data_dir, "directory where generated datasets are cached")->capture_default_str();
-    app.add_option(
-        "--matrix", o.matrix,
-        "run candidates of candidates.yml: all, a filter KEY=V[|V],... (keys: driver, runtime, storage, image, "
-        "cgroup, rootless), or names joined by ','; with --test, only those workloads (names joined by ',')");
-    app.add_flag("--dry-run", o.dry_run,
-                 "with --matrix: print every candidate as runnable or skipped with the reason, "
-                 "and the plan's expected duration; run nothing");
-    app.add_flag(
-        "--quick", o.quick,
-        "with --matrix: no warmup, 3 boot runs and 1 run of the smallest parameter of each other workload (CI)");
-    app.add_flag("!--no-setup", o.setup,
-                 "with --matrix: never run a candidate's playbook; candidates that need an "
-                 "engine reconfigured are skipped");
-    app.add_option("--resume", o.resume,
-                   "continue the matrix run whose CSV this is, with its options, without "
-                   "redoing finished runs");
-    app.add_option("--candidates", o.candidates, "the candidate file")->capture_default_str();
-    app.add_option("--playbooks", o.playbooks, "the Ansible playbooks directory (candidates/<name>.yml)")
-        ->capture_default_str();
+    add_run_options(app, o, drivers, workloads);
+    add_matrix_options(app, o);
     app.set_version_flag("--version", std::string("ctrbench ") + CTRBENCH_VERSION);
 
     std::vector<std::string> rev(args.rbegin(), args.rend());  // CLI11 takes them reversed

@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "core/process.h"
-#include "harness/host_info.h"
+#include "harness/host_metadata.h"
 
 namespace ctrbench {
 namespace fs = std::filesystem;
@@ -20,9 +20,9 @@ std::unique_ptr<Driver> make_driver(const DriverRegistry& drivers, const Candida
 std::map<std::string, std::string> candidate_settings(const DriverRegistry& drivers, const CandidateFile& file) {
     std::map<std::string, std::string> out;
     for (const auto& c : file.candidates) {
-        auto d = make_driver(drivers, c.c);
+        auto d = make_driver(drivers, c.columns);
         if (!d) continue;
-        if (auto s = d->engine_setting_for(c.c.storage)) out[c.name] = s->key();
+        if (auto s = d->engine_setting_for(c.columns.storage)) out[c.name] = s->key();
     }
     return out;
 }

@@ -7,7 +7,7 @@
 
 #include "harness/cli.h"
 #include "harness/console_report.h"
-#include "harness/host_info.h"
+#include "harness/host_metadata.h"
 #include "harness/interrupt.h"
 #include "harness/matrix.h"
 #include "harness/run_context.h"

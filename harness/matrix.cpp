@@ -1,30 +1,13 @@
 #include "harness/matrix.h"
 
-#include <sys/mount.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <iostream>
-#include <set>
+#include <sstream>
 
-#include "core/process.h"
-#include "harness/console_report.h"
-#include "harness/host_facts.h"
-#include "harness/host_info.h"
-#include "harness/interrupt.h"
-#include "harness/result_sink.h"
 #include "harness/runner.h"
-#include "harness/stats.h"
 
 namespace ctrbench {
-namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
 double per_run_estimate(const CandidateFile& f, const CandidateDef& c, const Workload& w) {
     auto get = [](const std::map<std::string, double>& m, const std::string& k, double dflt) {
@@ -33,8 +16,8 @@ double per_run_estimate(const CandidateFile& f, const CandidateDef& c, const Wor
     };
     double work = get(f.estimate.workload, w.name(), 0.5);
     if (w.measures_itself()) return work;
-    double life = get(f.estimate.container, c.c.driver + "-" + c.c.runtime,
-                      get(f.estimate.container, c.c.driver, get(f.estimate.container, "default", 1.0)));
+    double life = get(f.estimate.container, c.columns.driver + "-" + c.columns.runtime,
+                      get(f.estimate.container, c.columns.driver, get(f.estimate.container, "default", 1.0)));
     return life + work;
 }
 

@@ -8,8 +8,8 @@
 
 #include "harness/console_report.h"
 #include "harness/engine_setup.h"
-#include "harness/host_facts.h"
-#include "harness/host_info.h"
+#include "harness/host_metadata.h"
+#include "harness/host_probe.h"
 #include "harness/interrupt.h"
 #include "harness/matrix.h"
 #include "harness/run_context.h"
@@ -103,7 +103,7 @@ private:
     fs::path setup_log() const { return fs::path(ctx_.csv_path()).replace_extension(".setup.log"); }
     Status error_row(const MatrixEntry& e, const std::string& why) {
         std::printf("%s: error: %s\n", e.def->name.c_str(), why.c_str());
-        return ctx_.candidate_row(e.def->c, RunStatus::Error, why);
+        return ctx_.candidate_row(e.def->columns, RunStatus::Error, why);
     }
 
     const Options& o_;
@@ -127,7 +127,7 @@ private:
 Status MatrixRun::skipped_rows() {  // once each, even across resumes
     for (const auto& e : plan_.skipped) {
         if (resumed_.done.contains(unit_key(e.def->name, "*", ""))) continue;
-        if (auto s = ctx_.candidate_row(e.def->c, RunStatus::Skipped, e.skip); !s) return s;
+        if (auto s = ctx_.candidate_row(e.def->columns, RunStatus::Skipped, e.skip); !s) return s;
     }
     return {};
 }
@@ -171,7 +171,7 @@ int MatrixRun::run() {
 
 std::unique_ptr<Driver> MatrixRun::ready_driver(const MatrixEntry& e, const std::string& label, Probe& probe,
                                                 Status& written) {
-    const Candidate& c = e.def->c;
+    const Candidate& c = e.def->columns;
     auto driver = make_driver(drivers_, c);
     if (auto s = driver->use_storage(c.storage); !s) {
         written = error_row(e, s.error().message());
@@ -250,8 +250,8 @@ Status MatrixRun::run_unit(const MatrixEntry& e, const MatrixUnit& u, Driver& dr
     ro.host = host_name();
     ro.runs = u.runs;
     ro.warmup = u.warmup;
-    ro.image = e.def->c.image;
-    ro.candidate = e.def->c;
+    ro.image = e.def->columns.image;
+    ro.candidate = e.def->columns;
     if (const auto* p = progress_of(e, u)) {
         if (p->finished(u, ro.max_consecutive_errors)) {
             est_done_ += unit_est;

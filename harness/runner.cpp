@@ -5,7 +5,7 @@
 
 #include <optional>
 
-#include "harness/host_info.h"
+#include "harness/host_metadata.h"
 #include "harness/interrupt.h"
 
 namespace ctrbench {

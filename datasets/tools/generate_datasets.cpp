@@ -9,6 +9,7 @@
 using namespace ctrbench;
 using Clock = std::chrono::steady_clock;
 
+// NOLINTNEXTLINE(bugprone-exception-escape): an exception ends the tool with its message, which is right here
 int main(int argc, char** argv) {
     CLI::App app{"Generate every dataset of ctrbench's I/O workloads (deterministic for a seed), and time it."};
     std::string out = CTRBENCH_DATA_DIR;

@@ -18,11 +18,11 @@ Result<DockerApi::Reply> DockerApi::call(const std::string& method, const std::s
     const httplib::Headers headers = {{"Host", "localhost"}};
     httplib::Result res(nullptr, httplib::Error::Unknown);
     if (method == "GET")
-        res = cli.Get(path.c_str(), headers);
+        res = cli.Get(path, headers);
     else if (method == "POST")
-        res = cli.Post(path.c_str(), headers, body, content_type.c_str());
+        res = cli.Post(path, headers, body, content_type);
     else if (method == "DELETE")
-        res = cli.Delete(path.c_str(), headers);
+        res = cli.Delete(path, headers);
     else
         return fail_msg(what + ": unsupported method");
     if (!res) {
@@ -35,12 +35,9 @@ Result<DockerApi::Reply> DockerApi::call(const std::string& method, const std::s
     Reply r{res->status, res->body};
     for (int ok : expect)
         if (r.status == ok) return r;
-    std::string msg = r.body;
-    try {
-        auto j = nlohmann::json::parse(r.body);
-        if (j.contains("message")) msg = j["message"].get<std::string>();
-    } catch (...) {
-    }
+    std::string msg = r.body;  // Docker's {"message": ...}, else the body as it came
+    auto j = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.contains("message") && j["message"].is_string()) msg = j["message"].get<std::string>();
     while (!msg.empty() && msg.back() == '\n') msg.pop_back();
     return fail_msg(what + ": HTTP " + std::to_string(r.status) + ": " + msg);
 }

@@ -237,6 +237,42 @@ Result<std::string> pick_stage(const Config& c) {
 
 }  // namespace
 
+namespace {
+
+// What the child's setup is planned from: the config, a staging directory, what the kernel has.
+Result<PlanInput> plan_input(const Config& config) {
+    PlanInput in;
+    auto stage = pick_stage(config);
+    if (!stage) return fail(std::move(stage.error()));
+    in.stage = *stage;
+    in.rootfs_ref = config.rootfs.string();
+    in.read_only_rootfs = config.read_only_rootfs;
+    in.writable_bytes = config.writable_bytes;
+    in.layer_dir = config.layer_dir.string();
+    in.hostname = config.hostname.empty() ? config.name : config.hostname;
+    in.own_netns = config.own_netns;
+    static const bool have_sysrq = ::access("/proc/sysrq-trigger", F_OK) == 0;
+    in.have_sysrq = have_sysrq;
+    for (const auto& m : config.mounts)
+        in.binds.push_back({m.source.string(), m.target, m.read_only, fs::is_directory(m.source)});
+    return in;
+}
+
+// How the child becomes the first process; `config` must outlive the plan (it points into it).
+ExecPlan first_process_plan(const Config& config, std::uint64_t caps) {
+    ExecPlan plan;
+    plan.argv = c_array(config.argv);
+    plan.envp = c_array(config.env);
+    plan.candidates = exec_candidates(config.argv[0], config.env);
+    plan.what = "exec " + config.argv[0];
+    plan.workdir = config.workdir.c_str();
+    plan.caps = caps;
+    plan.last_cap = last_capability();
+    return plan;
+}
+
+}  // namespace
+
 int namespace_flags(bool own_netns) {
     return CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | (own_netns ? CLONE_NEWNET : 0);
 }
@@ -270,9 +306,9 @@ Status check_config(const Config& c) {
     return {};
 }
 
-Result<std::unique_ptr<Container>> Container::create(const Config& config, Cgroup* cgroup, bool wait_for_start) {
+Result<std::unique_ptr<Sandbox>> Sandbox::create(const Config& config, Cgroup* cgroup, bool wait_for_start) {
     if (auto s = check_config(config); !s) return fail(std::move(s.error()));
-    std::unique_ptr<Container> c(new Container());
+    std::unique_ptr<Sandbox> c(new Sandbox());
     c->config_ = config;
     c->cgroup_ = cgroup;
     auto caps = capability_mask(config.add_caps);
@@ -280,38 +316,17 @@ Result<std::unique_ptr<Container>> Container::create(const Config& config, Cgrou
     c->caps_ = *caps;
     c->ns_flags_ = namespace_flags(config.own_netns) | CLONE_NEWCGROUP;
 
-    PlanInput in;
-    auto stage = pick_stage(config);
-    if (!stage) return fail(std::move(stage.error()));
-    in.stage = *stage;
-    in.rootfs_ref = config.rootfs.string();
-    in.read_only_rootfs = config.read_only_rootfs;
-    in.writable_bytes = config.writable_bytes;
-    in.layer_dir = config.layer_dir.string();
-    in.hostname = config.hostname.empty() ? config.name : config.hostname;
-    in.own_netns = config.own_netns;
-    static const bool have_sysrq = ::access("/proc/sysrq-trigger", F_OK) == 0;
-    in.have_sysrq = have_sysrq;
-    for (const auto& m : config.mounts)
-        in.binds.push_back({m.source.string(), m.target, m.read_only, fs::is_directory(m.source)});
-    const auto ops = plan_setup(in);
-
-    ExecPlan plan;
-    plan.argv = c_array(config.argv);
-    plan.envp = c_array(config.env);
-    plan.candidates = exec_candidates(config.argv[0], config.env);
-    plan.what = "exec " + config.argv[0];
-    plan.workdir = c->config_.workdir.c_str();
-    plan.caps = c->caps_;
-    plan.last_cap = last_capability();
+    auto in = plan_input(config);
+    if (!in) return fail(std::move(in.error()));
+    const auto ops = plan_setup(*in);
+    const ExecPlan plan = first_process_plan(c->config_, c->caps_);
 
     Pipe status, go;
     if (auto s = status.open(); !s) return fail(std::move(s.error()));
     if (wait_for_start)
         if (auto s = go.open(); !s) return fail(std::move(s.error()));
-    int null_fd = -1;
-    if (!config.inherit_stdio && (null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
-        return fail_sys("open /dev/null");
+    const int null_fd = config.inherit_stdio ? -1 : ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (!config.inherit_stdio && null_fd < 0) return fail_sys("open /dev/null");
     if (cgroup) {
         auto oom = cgroup->oom_kills();
         c->oom_before_ = oom ? *oom : 0;
@@ -347,25 +362,29 @@ Result<std::unique_ptr<Container>> Container::create(const Config& config, Cgrou
     c->status_fd_ = std::exchange(status.r, -1);
     c->go_fd_ = std::exchange(go.w, -1);
     if (!wait_for_start) return c;
-
-    char msg = 0;
-    if (!wait_readable(c->status_fd_, 30'000)) return fail_sys("wait for the container's setup");
-    if (read_full(c->status_fd_, &msg, 1) == 1 && msg == kReady) return c;
-    ErrorRecord rec{};
-    Error e = msg == kError && read_full(c->status_fd_, &rec, sizeof rec) == sizeof rec
-                  ? child_error(rec)
-                  : Error::msg("container setup ended without a word");
-    c->kill();
-    return fail(std::move(e).wrap("set up container " + config.name));
+    if (auto s = c->await_setup(); !s) return fail(std::move(s.error()));
+    return c;
 }
 
-Container::~Container() {
+Status Sandbox::await_setup() {
+    char msg = 0;
+    if (!wait_readable(status_fd_, 30'000)) return fail_sys("wait for the container's setup");
+    if (read_full(status_fd_, &msg, 1) == 1 && msg == kReady) return {};
+    ErrorRecord rec{};
+    Error e = msg == kError && read_full(status_fd_, &rec, sizeof rec) == sizeof rec
+                  ? child_error(rec)
+                  : Error::msg("container setup ended without a word");
+    (void)kill();
+    return fail(std::move(e).wrap("set up container " + config_.name));
+}
+
+Sandbox::~Sandbox() {
     (void)kill();
     if (status_fd_ >= 0) ::close(status_fd_);
     if (go_fd_ >= 0) ::close(go_fd_);
 }
 
-Status Container::read_exec_confirmation() {
+Status Sandbox::read_exec_confirmation() {
     char msg = 0;
     std::size_t n = read_full(status_fd_, &msg, 1);
     ErrorRecord rec{};
@@ -376,7 +395,7 @@ Status Container::read_exec_confirmation() {
     return fail(have_record ? child_error(rec) : Error::msg("unexpected message from the container"));
 }
 
-Status Container::start() {
+Status Sandbox::start() {
     if (pid_ <= 0) return fail_msg("container " + config_.name + " is not created");
     if (go_fd_ >= 0) {
         if (::write(go_fd_, &kGo, 1) != 1) return fail_sys("signal container " + config_.name + " to start");
@@ -391,7 +410,7 @@ Status Container::start() {
     return {};
 }
 
-void Container::reap(int* status) {
+void Sandbox::reap(int* status) {
     int st = 0;
     while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
     }
@@ -401,7 +420,7 @@ void Container::reap(int* status) {
     pid_ = -1;
 }
 
-Status Container::kill() {
+Status Sandbox::kill() {
     if (pid_ <= 0) return {};
     // SIGKILL to PID 1 of the namespace: the kernel kills every other process in it before PID 1's
     // exit completes (pid_namespaces(7)), so once it is reaped the container is empty.
@@ -410,7 +429,7 @@ Status Container::kill() {
     return {};
 }
 
-Result<ExecResult> Container::wait(std::optional<std::chrono::milliseconds> timeout) {
+Result<ExecResult> Sandbox::wait(std::optional<std::chrono::milliseconds> timeout) {
     if (pid_ <= 0) return fail_msg("container " + config_.name + " is not running");
     if (!wait_readable(pidfd_, timeout ? static_cast<int>(timeout->count()) : -1)) {
         if (errno == ETIMEDOUT) {
@@ -433,7 +452,7 @@ Result<ExecResult> Container::wait(std::optional<std::chrono::milliseconds> time
     return r;
 }
 
-Result<ExecResult> Container::exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+Result<ExecResult> Sandbox::exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
     if (pid_ <= 0) return fail_msg("container " + config_.name + " is not running");
     if (argv.empty()) return fail_msg("exec: no command given");
     ExecPlan plan;

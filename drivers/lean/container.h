@@ -46,14 +46,16 @@ struct Config {
 // in it (absolute, or found on the config's PATH), absolute workdir and mount targets.
 Status check_config(const Config& config);
 
-// Used from one thread: run-mode create and exec clone onto per-process static stacks.
-class Container {
+// One lean container: the process tree in its namespaces, cgroup and rootfs (the lean driver wraps
+// it in a ctrbench::Container). Used from one thread: run-mode create and exec clone onto
+// per-process static stacks.
+class Sandbox {
 public:
     // Run mode (wait_for_start = false) goes straight from setup to exec, the seed's critical path.
-    static Result<std::unique_ptr<Container>> create(const Config& config, Cgroup* cgroup, bool wait_for_start = true);
-    ~Container();
-    Container(const Container&) = delete;
-    Container& operator=(const Container&) = delete;
+    static Result<std::unique_ptr<Sandbox>> create(const Config& config, Cgroup* cgroup, bool wait_for_start = true);
+    ~Sandbox();
+    Sandbox(const Sandbox&) = delete;
+    Sandbox& operator=(const Sandbox&) = delete;
 
     Status start();
     Result<ExecResult> exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
@@ -64,8 +66,9 @@ public:
     Cgroup* cgroup() const { return cgroup_; }
 
 private:
-    Container() = default;
+    Sandbox() = default;
     Status read_exec_confirmation();
+    Status await_setup();  // create(wait_for_start): the child says it is set up, or why not
     void reap(int* status);
 
     Config config_;

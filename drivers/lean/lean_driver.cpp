@@ -15,7 +15,7 @@ namespace {
 
 class LeanContainer final : public ctrbench::Container {
 public:
-    LeanContainer(std::unique_ptr<lean::Container> c, CgroupPool* pool, fs::path layer)
+    LeanContainer(std::unique_ptr<lean::Sandbox> c, CgroupPool* pool, fs::path layer)
         : c_(std::move(c)), pool_(pool), layer_(std::move(layer)) {}
     ~LeanContainer() override { (void)clean(); }
 
@@ -47,7 +47,7 @@ public:
     }
 
 private:
-    std::unique_ptr<lean::Container> c_;
+    std::unique_ptr<lean::Sandbox> c_;
     CgroupPool* pool_;
     fs::path layer_;  // the writable layer on disk, or empty (tmpfs, or a read-only rootfs)
     std::optional<VethLink> link_;
@@ -145,7 +145,7 @@ Result<std::unique_ptr<ctrbench::Container>> LeanDriver::create(const ContainerS
         drop_layer();
         return fail(std::move(cg.error()));
     }
-    auto c = lean::Container::create(cfg, *cg);
+    auto c = lean::Sandbox::create(cfg, *cg);
     if (!c) {
         (void)pool_->release(*cg);
         drop_layer();

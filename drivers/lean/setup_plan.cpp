@@ -59,9 +59,10 @@ constexpr DevNode kDevNodes[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1
 
 }  // namespace
 
-std::vector<SetupOp> plan_setup(const PlanInput& in) {
-    std::vector<SetupOp> ops;
-    const std::string root = in.stage + "/root";
+namespace {
+
+// The staging tmpfs and the rootfs on it: the image read-only, or an overlay with its writable layer.
+void plan_rootfs(std::vector<SetupOp>& ops, const PlanInput& in, const std::string& root) {
     // Nothing we mount may propagate back to the host.
     ops.push_back(mount_op("", "/", "", MS_REC | MS_PRIVATE, "", "make / private"));
     ops.push_back(mount_op("tmpfs", in.stage, "tmpfs", MS_NOSUID | MS_NODEV,
@@ -71,15 +72,18 @@ std::vector<SetupOp> plan_setup(const PlanInput& in) {
         // nodev on every filesystem the container can write or reach, so a node made with CAP_MKNOD
         // cannot open a host device (docker relies on the devices cgroup for the same).
         add_readonly_bind(ops, in.rootfs_ref, root, MS_NODEV | MS_NOSUID, "rootfs");
-    } else {
-        const std::string layer = in.layer_dir.empty() ? in.stage : in.layer_dir;
-        ops.push_back(mkdir_op(layer + "/upper", 0755, "mkdir overlay upper " + layer + "/upper"));
-        ops.push_back(mkdir_op(layer + "/work", 0755, "mkdir overlay work " + layer + "/work"));
-        ops.push_back(mount_op("overlay", root, "overlay", MS_NODEV,
-                               "lowerdir=" + in.rootfs_ref + ",upperdir=" + layer + "/upper,workdir=" + layer + "/work",
-                               "mount overlay rootfs"));
+        return;
     }
+    const std::string layer = in.layer_dir.empty() ? in.stage : in.layer_dir;
+    ops.push_back(mkdir_op(layer + "/upper", 0755, "mkdir overlay upper " + layer + "/upper"));
+    ops.push_back(mkdir_op(layer + "/work", 0755, "mkdir overlay work " + layer + "/work"));
+    ops.push_back(mount_op("overlay", root, "overlay", MS_NODEV,
+                           "lowerdir=" + in.rootfs_ref + ",upperdir=" + layer + "/upper,workdir=" + layer + "/work",
+                           "mount overlay rootfs"));
+}
 
+// /proc with its kernel knobs read-only.
+void plan_proc(std::vector<SetupOp>& ops, const PlanInput& in, const std::string& root) {
     ops.push_back(mkdir_op(root + "/proc", 0555, "mkdir /proc"));
     ops.push_back(
         mount_op("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", "mount proc on /proc"));
@@ -88,7 +92,10 @@ std::vector<SetupOp> plan_setup(const PlanInput& in) {
     if (in.have_sysrq)
         add_readonly_bind(ops, root + "/proc/sysrq-trigger", root + "/proc/sysrq-trigger",
                           MS_NOSUID | MS_NODEV | MS_NOEXEC, "/proc/sysrq-trigger");
+}
 
+// A read-only /dev of its own with the usual nodes and links.
+void plan_dev(std::vector<SetupOp>& ops, const std::string& root) {
     ops.push_back(mkdir_op(root + "/dev", 0755, "mkdir /dev"));
     ops.push_back(mount_op("tmpfs", root + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=65536",
                            "mount tmpfs on /dev"));
@@ -113,43 +120,52 @@ std::vector<SetupOp> plan_setup(const PlanInput& in) {
     }
     ops.push_back(mount_op("", root + "/dev", "", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC,
                            "mode=0755,size=65536", "remount /dev read-only"));
+}
 
+// One bind mount: mkdir -p of the target's parents, the target itself (a directory, or a file to
+// mount over), then the bind.
+void plan_bind(std::vector<SetupOp>& ops, const PlanInput::Bind& b, const std::string& root) {
+    std::size_t pos = 1;
+    while (true) {
+        auto next = b.target.find('/', pos);
+        bool last = next == std::string::npos;
+        std::string path = root + b.target.substr(0, last ? std::string::npos : next);
+        if (last && !b.is_dir) {
+            SetupOp op{Kind::Mknod};
+            op.target = path;
+            op.mode = S_IFREG | 0644;
+            op.tolerate_exists = true;
+            op.what = "create mount point " + b.target;
+            ops.push_back(op);
+        } else {
+            ops.push_back(mkdir_op(path, 0755, "mkdir " + b.target));
+        }
+        if (last) break;
+        pos = next + 1;
+    }
+    if (b.read_only)
+        add_readonly_bind(ops, b.source_ref, root + b.target, MS_NOSUID | MS_NODEV, b.target);
+    else
+        ops.push_back(mount_op(b.source_ref, root + b.target, "", MS_BIND | MS_REC, "", "bind " + b.target));
+}
+
+}  // namespace
+
+std::vector<SetupOp> plan_setup(const PlanInput& in) {
+    std::vector<SetupOp> ops;
+    const std::string root = in.stage + "/root";
+    plan_rootfs(ops, in, root);
+    plan_proc(ops, in, root);
+    plan_dev(ops, root);
     if (in.read_only_rootfs)
         ops.push_back(mount_op("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
                                "mode=1777,size=" + std::to_string(in.writable_bytes), "mount writable tmpfs on /tmp"));
-
-    for (const auto& b : in.binds) {
-        // mkdir -p of the target's parents, then the target itself (a directory, or a file to mount over).
-        std::string path = root;
-        std::size_t pos = 1;
-        while (true) {
-            auto next = b.target.find('/', pos);
-            bool last = next == std::string::npos;
-            path = root + b.target.substr(0, last ? std::string::npos : next);
-            if (last && !b.is_dir) {
-                SetupOp op{Kind::Mknod};
-                op.target = path;
-                op.mode = S_IFREG | 0644;
-                op.tolerate_exists = true;
-                op.what = "create mount point " + b.target;
-                ops.push_back(op);
-            } else {
-                ops.push_back(mkdir_op(path, 0755, "mkdir " + b.target));
-            }
-            if (last) break;
-            pos = next + 1;
-        }
-        if (b.read_only)
-            add_readonly_bind(ops, b.source_ref, root + b.target, MS_NOSUID | MS_NODEV, b.target);
-        else
-            ops.push_back(mount_op(b.source_ref, root + b.target, "", MS_BIND | MS_REC, "", "bind " + b.target));
-    }
+    for (const auto& b : in.binds) plan_bind(ops, b, root);
 
     SetupOp pivot{Kind::PivotRoot};
     pivot.target = root;
     pivot.what = "pivot_root into the rootfs";
     ops.push_back(pivot);
-
     SetupOp host{Kind::SetHostname};
     host.target = in.hostname;
     host.what = "sethostname " + in.hostname;

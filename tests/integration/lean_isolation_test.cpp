@@ -11,7 +11,7 @@
 
 #include "drivers/lean/container.h"
 #include "drivers/lean/lean_driver.h"
-#include "harness/host_info.h"
+#include "harness/host_metadata.h"
 #include "tests/integration/leftovers.h"
 
 using namespace ctrbench;
@@ -107,7 +107,7 @@ TEST_F(LeanTest, RunModeCommandIsPid1) {
     cfg.rootfs = kRootfs;
     cfg.argv = {"/usr/bin/ctrbench-agent", "ids"};
     cfg.env = spec().env;
-    auto c = lean::Container::create(cfg, *cg, false);
+    auto c = lean::Sandbox::create(cfg, *cg, false);
     ASSERT_TRUE(c) << c.error().message();
     auto r = (*c)->wait(10s);
     ASSERT_TRUE(r) << r.error().message();

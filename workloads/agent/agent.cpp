@@ -39,10 +39,16 @@ int memhog(long mb) {
     return 0;
 }
 
+int fail(const char* what, const char* detail) {
+    std::fprintf(stderr, "ctrbench-agent: %s: %s\n", what, detail);
+    return 1;
+}
+
 int forkbomb(long n) {
     long made = 0;
     int err = 0;
     pid_t* kids = static_cast<pid_t*>(std::calloc(static_cast<size_t>(n), sizeof(pid_t)));
+    if (!kids) return fail("forkbomb", std::strerror(ENOMEM));
     for (; made < n; ++made) {
         pid_t p = fork();
         if (p == 0) {
@@ -59,6 +65,7 @@ int forkbomb(long n) {
     std::fflush(stdout);
     for (long i = 0; i < made; ++i) kill(kids[i], SIGKILL);
     for (long i = 0; i < made; ++i) waitpid(kids[i], nullptr, 0);
+    std::free(kids);
     return 0;
 }
 
@@ -72,11 +79,6 @@ int ids() {
         if (!std::strncmp(line, "Cap", 3) || !std::strncmp(line, "NoNewPrivs", 10)) std::fputs(line, stdout);
     if (f) std::fclose(f);
     return 0;
-}
-
-int fail(const char* what, const char* detail) {
-    std::fprintf(stderr, "ctrbench-agent: %s: %s\n", what, detail);
-    return 1;
 }
 
 int sqlite_read(const char* path) {
@@ -160,6 +162,7 @@ int files_read(const char* dir) {
     long long files = 0, bytes = 0;
     char buf[1 << 16];
     int dfd = dirfd(d);
+    if (dfd < 0) return fail(dir, std::strerror(errno));
     while (dirent* e = readdir(d)) {
         if (e->d_name[0] == '.') continue;
         int fd = openat(dfd, e->d_name, O_RDONLY);

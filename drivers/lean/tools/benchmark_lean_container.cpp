@@ -64,7 +64,7 @@ Result<Tally> run_lean(const lean::Config& cfg, double seconds, const std::strin
         auto t = Clock::now();
         auto cg = (*pool)->acquire(limits);
         if (!cg) return fail(std::move(cg.error()));
-        auto c = lean::Container::create(cfg, *cg, /*wait_for_start=*/false);
+        auto c = lean::Sandbox::create(cfg, *cg, /*wait_for_start=*/false);
         if (!c) return fail(std::move(c.error()));
         auto r = (*c)->wait();
         c->reset();
@@ -125,8 +125,89 @@ Result<Tally> run_bare(const std::string& binary, double seconds, int ns_flags) 
     return t;
 }
 
+// Several worker processes at once (the seed's scalability table): each sends its count, time
+// and median latency back through one pipe.
+struct WorkerTotals {
+    long count = 0;
+    double seconds = 0, throughput = 0;
+    std::vector<double> median_latencies_ms;  // one per worker
+};
+
+Result<WorkerTotals> run_workers(const lean::Config& cfg, double seconds, int procs) {
+    WorkerTotals out;
+    int fds[2];
+    if (::pipe(fds) != 0) return fail_sys("pipe");
+    std::vector<pid_t> workers;
+    for (int k = 0; k < procs; ++k) {
+        pid_t pid = ::fork();
+        if (pid == 0) {
+            ::close(fds[0]);
+            char prefix[32];
+            std::snprintf(prefix, sizeof prefix, "@worker%-3d ", k);
+            auto t = run_lean(cfg, seconds, prefix);
+            if (!t) {
+                std::fprintf(stderr, "benchmark_lean_container: worker %d: %s\n", k, t.error().message().c_str());
+                ::_exit(1);
+            }
+            double rec[3] = {static_cast<double>(t->count), t->seconds, median(t->latencies_ms)};
+            (void)!::write(fds[1], rec, sizeof rec);
+            std::fflush(stdout);
+            ::_exit(0);
+        }
+        workers.push_back(pid);
+    }
+    ::close(fds[1]);
+    double rec[3];
+    while (::read(fds[0], rec, sizeof rec) == sizeof rec) {
+        out.count += static_cast<long>(rec[0]);
+        out.seconds = std::max(out.seconds, rec[1]);
+        out.throughput += rec[0] / rec[1];
+        out.median_latencies_ms.push_back(rec[2]);
+    }
+    ::close(fds[0]);
+    int failed = 0;
+    for (pid_t w : workers) {
+        int st = 0;
+        ::waitpid(w, &st, 0);
+        failed += !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    if (failed) return fail_msg(std::to_string(failed) + " worker(s) failed");
+    return out;
+}
+
+// The two baselines measured in the same run (a bare process; the same clone into the container's
+// namespaces) and the ratios of the lean median to them.
+Status print_baselines(const std::string& rootfs, double seconds, bool net, bool read_only, double lean_med) {
+    const int ns = lean::namespace_flags(net) | CLONE_NEWCGROUP;  // exactly the container's set
+    auto bare = run_bare(rootfs + "/bin/true", seconds, 0);
+    if (!bare) return fail(std::move(bare.error()).wrap("baseline"));
+    auto nsd = run_bare(rootfs + "/bin/true", seconds, ns);
+    if (!nsd) return fail(std::move(nsd.error()).wrap("namespaced baseline"));
+    double bare_med = median(bare->latencies_ms), ns_med = median(nsd->latencies_ms);
+    const char* set = net ? "mnt, pid, uts, ipc, cgroup, net" : "mnt, pid, uts, ipc, cgroup";
+    std::printf(
+        "baseline: bare clone(CLONE_VM|CLONE_VFORK)+exec+wait of %s/bin/true, no namespaces: %ld runs, median "
+        "%.3fms\n",
+        rootfs.c_str(), bare->count, bare_med);
+    std::printf("baseline: the same clone into new namespaces (%s), no rootfs: %ld runs, median %.3fms\n", set,
+                nsd->count, ns_med);
+    std::printf(
+        "lean: median %.3fms per container (namespaces: %s; %s rootfs on tmpfs, cgroup, /proc, /dev, pivot_root)\n",
+        lean_med, set, read_only ? "read-only bind" : "overlay");
+    std::printf("namespaces cost %.3fms over a bare process (%.2fx); ctrbench's setup adds %.3fms over them\n",
+                ns_med - bare_med, bare_med > 0 ? ns_med / bare_med : 0.0, lean_med - ns_med);
+    std::printf(
+        "ratio lean/namespaced clone: %.2fx (ctrbench's own setup: the part it can cut; the project aims at 2x or "
+        "less)\n",
+        ns_med > 0 ? lean_med / ns_med : 0.0);
+    std::printf("ratio lean/bare: %.2fx (the whole cost of a container over a process)\n",
+                bare_med > 0 ? lean_med / bare_med : 0.0);
+    return {};
+}
+
 }  // namespace
 
+// NOLINTNEXTLINE(bugprone-exception-escape): an exception ends the tool with its message, which is right here
 int main(int argc, char** argv) {
     CLI::App app{
         "Seed 000's lean container microbenchmark: start-and-exit containers for SECONDS, one line per second,\n"
@@ -180,46 +261,13 @@ int main(int argc, char** argv) {
         elapsed = t->seconds;
         std::printf("total: start %ld lean containers in %f second(s)\n", total, elapsed);
     } else {
-        // Workers send their count, time and median latency back through one pipe.
-        int fds[2];
-        if (::pipe(fds) != 0) return std::perror("benchmark_lean_container: pipe"), 1;
-        std::vector<pid_t> workers;
-        for (int k = 0; k < procs; ++k) {
-            pid_t pid = ::fork();
-            if (pid == 0) {
-                ::close(fds[0]);
-                char prefix[32];
-                std::snprintf(prefix, sizeof prefix, "@worker%-3d ", k);
-                auto t = run_lean(cfg, seconds, prefix);
-                if (!t) {
-                    std::fprintf(stderr, "benchmark_lean_container: worker %d: %s\n", k, t.error().message().c_str());
-                    ::_exit(1);
-                }
-                double rec[3] = {static_cast<double>(t->count), t->seconds, median(t->latencies_ms)};
-                (void)!::write(fds[1], rec, sizeof rec);
-                std::fflush(stdout);
-                ::_exit(0);
-            }
-            workers.push_back(pid);
-        }
-        ::close(fds[1]);
-        double rec[3];
-        int failed = 0;
-        double throughput = 0;
-        while (::read(fds[0], rec, sizeof rec) == sizeof rec) {
-            total += static_cast<long>(rec[0]);
-            elapsed = std::max(elapsed, rec[1]);
-            throughput += rec[0] / rec[1];
-            lean_lat.push_back(rec[2]);
-        }
-        for (pid_t w : workers) {
-            int st = 0;
-            ::waitpid(w, &st, 0);
-            failed += !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-        }
-        if (failed) return std::fprintf(stderr, "benchmark_lean_container: %d worker(s) failed\n", failed), 1;
+        auto w = run_workers(cfg, seconds, procs);
+        if (!w) return std::fprintf(stderr, "benchmark_lean_container: %s\n", w.error().message().c_str()), 1;
+        lean_lat = std::move(w->median_latencies_ms);
+        total = w->count;
+        elapsed = w->seconds;
         std::printf("total: start %ld lean containers in %f second(s)\n", total, elapsed);
-        std::printf("throughput: %.0f containers/s with %d processes\n", throughput, procs);
+        std::printf("throughput: %.0f containers/s with %d processes\n", w->throughput, procs);
     }
     if (g_stop) return std::fprintf(stderr, "benchmark_lean_container: interrupted\n"), 130;
 
@@ -228,34 +276,8 @@ int main(int argc, char** argv) {
     if (procs > 1) baseline_seconds = 0;
     if (baseline_seconds < 0) baseline_seconds = std::min(seconds, 3.0);
     if (baseline_seconds > 0) {
-        const int ns = lean::namespace_flags(net) | CLONE_NEWCGROUP;  // exactly the container's set
-        auto bare = run_bare(rootfs + "/bin/true", baseline_seconds, 0);
-        if (!bare)
-            return std::fprintf(stderr, "benchmark_lean_container: baseline: %s\n", bare.error().message().c_str()), 1;
-        auto nsd = run_bare(rootfs + "/bin/true", baseline_seconds, ns);
-        if (!nsd)
-            return std::fprintf(stderr, "benchmark_lean_container: namespaced baseline: %s\n",
-                                nsd.error().message().c_str()),
-                   1;
-        double lean_med = median(lean_lat), bare_med = median(bare->latencies_ms), ns_med = median(nsd->latencies_ms);
-        const char* set = net ? "mnt, pid, uts, ipc, cgroup, net" : "mnt, pid, uts, ipc, cgroup";
-        std::printf(
-            "baseline: bare clone(CLONE_VM|CLONE_VFORK)+exec+wait of %s/bin/true, no namespaces: %ld runs, median "
-            "%.3fms\n",
-            rootfs.c_str(), bare->count, bare_med);
-        std::printf("baseline: the same clone into new namespaces (%s), no rootfs: %ld runs, median %.3fms\n", set,
-                    nsd->count, ns_med);
-        std::printf(
-            "lean: median %.3fms per container (namespaces: %s; %s rootfs on tmpfs, cgroup, /proc, /dev, pivot_root)\n",
-            lean_med, set, read_only ? "read-only bind" : "overlay");
-        std::printf("namespaces cost %.3fms over a bare process (%.2fx); ctrbench's setup adds %.3fms over them\n",
-                    ns_med - bare_med, bare_med > 0 ? ns_med / bare_med : 0.0, lean_med - ns_med);
-        std::printf(
-            "ratio lean/namespaced clone: %.2fx (ctrbench's own setup: the part it can cut; the project aims at 2x or "
-            "less)\n",
-            ns_med > 0 ? lean_med / ns_med : 0.0);
-        std::printf("ratio lean/bare: %.2fx (the whole cost of a container over a process)\n",
-                    bare_med > 0 ? lean_med / bare_med : 0.0);
+        if (auto b = print_baselines(rootfs, baseline_seconds, net, read_only, median(lean_lat)); !b)
+            return std::fprintf(stderr, "benchmark_lean_container: %s\n", b.error().message().c_str()), 1;
     }
     return 0;
 }

@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
     if (!pool) return std::fprintf(stderr, "start_lean_container: %s\n", pool.error().message().c_str()), 1;
     auto cg = (*pool)->acquire(defaults.limits);
     if (!cg) return std::fprintf(stderr, "start_lean_container: %s\n", cg.error().message().c_str()), 1;
-    auto c = lean::Container::create(cfg, *cg, /*wait_for_start=*/false);
+    auto c = lean::Sandbox::create(cfg, *cg, /*wait_for_start=*/false);
     if (!c) return std::fprintf(stderr, "start_lean_container: %s\n", c.error().message().c_str()), 1;
     auto r = (*c)->wait();
     (void)(*c)->kill();

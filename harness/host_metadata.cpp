@@ -1,4 +1,4 @@
-#include "harness/host_info.h"
+#include "harness/host_metadata.h"
 
 #include <sys/utsname.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-// Facts about the host that go into every result's metadata.
+// What a run records about the host in its metadata (host_probe.h finds what candidates need).
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -1,4 +1,5 @@
-// Gathers the HostFacts of this machine: what evaluate() checks candidates against.
+// Probes this machine for the HostFacts that evaluate() checks candidates against: drivers, kernel
+// filesystems, programs, devices, images (the metadata of a run is host_metadata.h).
 #pragma once
 
 #include <filesystem>

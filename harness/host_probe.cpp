@@ -1,10 +1,10 @@
-#include "harness/host_facts.h"
+#include "harness/host_probe.h"
 
 #include <fstream>
 #include <sstream>
 
 #include "core/process.h"
-#include "harness/host_info.h"
+#include "harness/host_metadata.h"
 #include "harness/runner.h"
 
 namespace ctrbench {
