@@ -15,53 +15,14 @@
 #include <utility>
 
 #include "drivers/lean/capabilities.h"
+#include "drivers/lean/child_protocol.h"
 
 namespace ctrbench::lean {
 namespace {
 
-// Child -> parent messages on the status pipe.
-constexpr char kReady = 'R';
-constexpr char kError = 'E';
-constexpr char kGo = 'G';
-
-struct ErrorRecord {
-    int err;
-    char what[244];
-};
-
-// Async-signal-safe: no allocation, plain copies.
-void send_error(int fd, int err, const char* what) {
-    char buf[1 + sizeof(ErrorRecord)] = {kError};
-    ErrorRecord rec{};
-    rec.err = err;
-    for (std::size_t i = 0; what && what[i] && i + 1 < sizeof rec.what; ++i) rec.what[i] = what[i];
-    std::memcpy(buf + 1, &rec, sizeof rec);
-    (void)!::write(fd, buf, sizeof buf);
-}
-
 [[noreturn]] void die(int fd, const char* what) {
     send_error(fd, errno, what);
     ::_exit(127);
-}
-
-// Reads exactly n bytes unless EOF comes first; returns bytes read.
-std::size_t read_full(int fd, void* buf, std::size_t n) {
-    std::size_t got = 0;
-    while (got < n) {
-        ssize_t r = ::read(fd, static_cast<char*>(buf) + got, n - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        got += static_cast<std::size_t>(r);
-    }
-    return got;
-}
-
-// Waits for fd to be readable: true if readable, false on timeout (errno = ETIMEDOUT) or error.
-bool wait_readable(int fd, int timeout_ms) {
-    pollfd p{fd, POLLIN, 0};
-    int r = ::poll(&p, 1, timeout_ms);
-    if (r == 0) errno = ETIMEDOUT;
-    return r > 0;
 }
 
 std::string env_path(const std::vector<std::string>& env) {
@@ -175,9 +136,8 @@ int child_main(void* arg) {
         die(c.status_w, what);
     }
     if (c.go_r >= 0) {
-        if (::write(c.status_w, &kReady, 1) != 1) ::_exit(127);
-        char cmd = 0;
-        if (read_full(c.go_r, &cmd, 1) != 1 || cmd != kGo) ::_exit(126);  // the parent gave up
+        if (!send_ready(c.status_w)) ::_exit(127);
+        if (!await_go(c.go_r)) ::_exit(126);  // the parent gave up
     }
     exec_in_container(c.plan, c.status_w);
 }
@@ -212,10 +172,6 @@ int exec_helper_main(void* arg) {
     if (pid < 0) die(h.status_w, "clone the command in the container");
     h.pid = pid;
     ::_exit(0);
-}
-
-Error child_error(const ErrorRecord& rec) {
-    return Error::sys(rec.err, std::string(rec.what, strnlen(rec.what, sizeof rec.what)));
 }
 
 // The child mounts its staging tmpfs on a host directory (in its own mount namespace only). It must
@@ -367,15 +323,10 @@ Result<std::unique_ptr<Sandbox>> Sandbox::create(const Config& config, Cgroup* c
 }
 
 Status Sandbox::await_setup() {
-    char msg = 0;
-    if (!wait_readable(status_fd_, 30'000)) return fail_sys("wait for the container's setup");
-    if (read_full(status_fd_, &msg, 1) == 1 && msg == kReady) return {};
-    ErrorRecord rec{};
-    Error e = msg == kError && read_full(status_fd_, &rec, sizeof rec) == sizeof rec
-                  ? child_error(rec)
-                  : Error::msg("container setup ended without a word");
+    auto s = await_ready(status_fd_, 30'000);
+    if (s) return {};
     (void)kill();
-    return fail(std::move(e).wrap("set up container " + config_.name));
+    return fail(std::move(s.error()).wrap("set up container " + config_.name));
 }
 
 Sandbox::~Sandbox() {
@@ -385,20 +336,16 @@ Sandbox::~Sandbox() {
 }
 
 Status Sandbox::read_exec_confirmation() {
-    char msg = 0;
-    std::size_t n = read_full(status_fd_, &msg, 1);
-    ErrorRecord rec{};
-    bool have_record = n == 1 && msg == kError && read_full(status_fd_, &rec, sizeof rec) == sizeof rec;
+    auto s = await_exec(status_fd_);
     ::close(status_fd_);
     status_fd_ = -1;
-    if (n == 0) return {};  // EOF: the close-on-exec pipe closed, so execve succeeded
-    return fail(have_record ? child_error(rec) : Error::msg("unexpected message from the container"));
+    return s;
 }
 
 Status Sandbox::start() {
     if (pid_ <= 0) return fail_msg("container " + config_.name + " is not created");
     if (go_fd_ >= 0) {
-        if (::write(go_fd_, &kGo, 1) != 1) return fail_sys("signal container " + config_.name + " to start");
+        if (auto s = send_go(go_fd_); !s) return fail(std::move(s.error()).wrap("container " + config_.name));
         ::close(go_fd_);
         go_fd_ = -1;
     }
@@ -487,11 +434,9 @@ Result<ExecResult> Sandbox::exec(const std::vector<std::string>& argv, std::chro
     st.close_w();
     if (h.pid <= 0) {
         // The helper failed before the command existed: its error is on the status pipe.
-        ErrorRecord rec{};
-        char kind = 0;
-        if (read_full(st.r, &kind, 1) == 1 && kind == kError && read_full(st.r, &rec, sizeof rec) == sizeof rec)
-            return fail(child_error(rec).wrap("exec in container " + config_.name));
-        return fail_msg("exec in container " + config_.name + ": the helper ended without a word");
+        auto s = await_exec(st.r);
+        Error e = s ? Error::msg("the helper ended without a word") : std::move(s.error());
+        return fail(std::move(e).wrap("exec in container " + config_.name));
     }
     // The command is our child: wait for it as for any other process; a timeout or an interrupt
     // kills only the command (stop() takes the rest). A background child that keeps the pipes open
@@ -505,10 +450,7 @@ Result<ExecResult> Sandbox::exec(const std::vector<std::string>& argv, std::chro
     if (!collected) return fail(std::move(collected.error()).wrap("exec " + argv[0] + " in container " + config_.name));
     ExecResult result = std::move(*collected);
     // execve failed: the command wrote why before exiting 127.
-    char kind = 0;
-    ErrorRecord rec{};
-    if (read_full(st.r, &kind, 1) == 1 && kind == kError && read_full(st.r, &rec, sizeof rec) == sizeof rec)
-        return fail(child_error(rec).wrap("in container " + config_.name));
+    if (auto s = await_exec(st.r); !s) return fail(std::move(s.error()).wrap("in container " + config_.name));
     if (cgroup_)
         if (auto o = cgroup_->oom_kills(); o && *o > oom0) result.oom_killed = true;
     return result;
