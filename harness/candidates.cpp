@@ -88,80 +88,98 @@ const CandidateDef* CandidateFile::find(const std::string& name) const {
     return nullptr;
 }
 
+namespace {
+
+// The rules section: each rule's when/require keys must be candidate columns.
+Status parse_rules(const YAML::Node& rules, CandidateFile& f) {
+    for (const auto& r : rules) {
+        Rule rule;
+        for (const auto& kv : r["when"]) rule.when[kv.first.as<std::string>()] = kv.second.as<std::string>();
+        for (const auto& kv : r["require"]) rule.require[kv.first.as<std::string>()] = string_set(kv.second, "require");
+        rule.why = r["why"] ? r["why"].as<std::string>() : "";
+        for (const auto& [k, v] : rule.when)
+            if (std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end())
+                return fail_msg("rules: unknown key '" + k + "'");
+        for (const auto& [k, v] : rule.require)
+            if (std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end())
+                return fail_msg("rules: unknown key '" + k + "'");
+        f.rules.push_back(std::move(rule));
+    }
+    return {};
+}
+
+// One candidate (the i-th): known keys, a name, every column, listed once, possible by the rules.
+Status parse_candidate(const YAML::Node& n, int i, CandidateFile& f, std::set<std::string>& seen, std::string& where) {
+    CandidateDef d;
+    if (!n.IsMap()) return fail_msg("candidate " + std::to_string(i) + ": not a mapping");
+    for (const auto& kv : n) {
+        auto k = kv.first.as<std::string>();
+        if (k != "name" && k != "thesis" && std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end())
+            return fail_msg("candidate " + std::to_string(i) + ": unknown key '" + k + "'");
+    }
+    d.name = n["name"] ? n["name"].as<std::string>() : "";
+    if (d.name.empty()) return fail_msg("candidate " + std::to_string(i) + ": no name");
+    where = "candidate " + d.name;
+    for (const auto& k : kKeys)
+        if (!n[k]) return fail_msg("candidate " + d.name + ": no " + k);
+    d.columns = {n["manager"].as<std::string>(), n["runtime"].as<std::string>(), n["storage"].as<std::string>(),
+                 n["image"].as<std::string>(),   n["cgroup"].as<std::string>(),  n["rootless"].as<std::string>()};
+    d.thesis = n["thesis"] ? n["thesis"].as<int>() : 0;
+    if (!seen.insert(d.name).second) return fail_msg("candidate " + d.name + ": listed twice");
+    if (auto why = check(f, d); !why.empty()) return fail_msg("candidate " + d.name + ": " + why);
+    f.candidates.push_back(std::move(d));
+    return {};
+}
+
+// Everything but the candidates; `where` follows the section being read, for the error message.
+Status parse_sections(const YAML::Node& doc, CandidateFile& f, std::string& where) {
+    if (!doc.IsMap()) return fail_msg("not a mapping of managers, runtimes, storage, rules and candidates");
+    if (!doc["version"] || doc["version"].as<int>() != 1) return fail_msg("version must be 1");
+    where = "managers";
+    if (!doc["managers"] || !doc["managers"].IsMap()) return fail_msg("managers must be a mapping");
+    for (const auto& kv : doc["managers"]) {
+        const auto name = kv.first.as<std::string>();
+        where = "manager " + name;
+        f.managers[name] = {string_set(kv.second["runtimes"], "runtimes"), string_set(kv.second["storage"], "storage"),
+                            string_set(kv.second["rootless"], "rootless")};
+    }
+    where = "runtimes";
+    for (const auto& kv : doc["runtimes"]) f.runtimes[kv.first.as<std::string>()] = requirement(kv.second);
+    where = "storage";
+    for (const auto& kv : doc["storage"]) f.storage[kv.first.as<std::string>()] = requirement(kv.second);
+    where = "images";
+    f.images = string_set(doc["images"], "images");
+    where = "cgroups";
+    f.cgroups = string_set(doc["cgroups"], "cgroups");
+    where = "rootless";
+    f.rootless = string_set(doc["rootless"], "rootless");
+    where = "rules";
+    if (doc["rules"])
+        if (auto s = parse_rules(doc["rules"], f); !s) return s;
+    where = "estimate";
+    if (auto e = doc["estimate"]) {
+        f.estimate.container = number_map(e["container"]);
+        f.estimate.workload = number_map(e["workload"]);
+        if (e["reconfigure"]) f.estimate.reconfigure = e["reconfigure"].as<double>();
+    }
+    return {};
+}
+
+}  // namespace
+
 Result<CandidateFile> parse_candidates(const std::string& text) {
     CandidateFile f;
     std::string where = "the header";
     try {
         YAML::Node doc = YAML::Load(text);
-        if (!doc.IsMap()) return fail_msg("not a mapping of managers, runtimes, storage, rules and candidates");
-        if (!doc["version"] || doc["version"].as<int>() != 1) return fail_msg("version must be 1");
-        where = "managers";
-        if (!doc["managers"] || !doc["managers"].IsMap()) return fail_msg("managers must be a mapping");
-        for (const auto& kv : doc["managers"]) {
-            const auto name = kv.first.as<std::string>();
-            where = "manager " + name;
-            f.managers[name] = {string_set(kv.second["runtimes"], "runtimes"),
-                                string_set(kv.second["storage"], "storage"),
-                                string_set(kv.second["rootless"], "rootless")};
-        }
-        where = "runtimes";
-        for (const auto& kv : doc["runtimes"]) f.runtimes[kv.first.as<std::string>()] = requirement(kv.second);
-        where = "storage";
-        for (const auto& kv : doc["storage"]) f.storage[kv.first.as<std::string>()] = requirement(kv.second);
-        where = "images";
-        f.images = string_set(doc["images"], "images");
-        where = "cgroups";
-        f.cgroups = string_set(doc["cgroups"], "cgroups");
-        where = "rootless";
-        f.rootless = string_set(doc["rootless"], "rootless");
-        where = "rules";
-        if (doc["rules"])
-            for (const auto& r : doc["rules"]) {
-                Rule rule;
-                for (const auto& kv : r["when"]) rule.when[kv.first.as<std::string>()] = kv.second.as<std::string>();
-                for (const auto& kv : r["require"])
-                    rule.require[kv.first.as<std::string>()] = string_set(kv.second, "require");
-                rule.why = r["why"] ? r["why"].as<std::string>() : "";
-                for (const auto& [k, v] : rule.when)
-                    if (std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end())
-                        return fail_msg("rules: unknown key '" + k + "'");
-                for (const auto& [k, v] : rule.require)
-                    if (std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end())
-                        return fail_msg("rules: unknown key '" + k + "'");
-                f.rules.push_back(std::move(rule));
-            }
-        where = "estimate";
-        if (auto e = doc["estimate"]) {
-            f.estimate.container = number_map(e["container"]);
-            f.estimate.workload = number_map(e["workload"]);
-            if (e["reconfigure"]) f.estimate.reconfigure = e["reconfigure"].as<double>();
-        }
+        if (auto s = parse_sections(doc, f, where); !s) return fail(std::move(s.error()));
         where = "candidates";
         if (!doc["candidates"] || !doc["candidates"].IsSequence()) return fail_msg("candidates must be a list");
         std::set<std::string> seen;
         int i = 0;
         for (const auto& n : doc["candidates"]) {
-            ++i;
-            CandidateDef d;
-            where = "candidate " + std::to_string(i);
-            if (!n.IsMap()) return fail_msg("candidate " + std::to_string(i) + ": not a mapping");
-            for (const auto& kv : n) {
-                auto k = kv.first.as<std::string>();
-                if (k != "name" && k != "thesis" && std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end())
-                    return fail_msg("candidate " + std::to_string(i) + ": unknown key '" + k + "'");
-            }
-            d.name = n["name"] ? n["name"].as<std::string>() : "";
-            if (d.name.empty()) return fail_msg("candidate " + std::to_string(i) + ": no name");
-            where = "candidate " + d.name;
-            for (const auto& k : kKeys)
-                if (!n[k]) return fail_msg("candidate " + d.name + ": no " + k);
-            d.columns = {n["manager"].as<std::string>(), n["runtime"].as<std::string>(),
-                         n["storage"].as<std::string>(), n["image"].as<std::string>(),
-                         n["cgroup"].as<std::string>(),  n["rootless"].as<std::string>()};
-            d.thesis = n["thesis"] ? n["thesis"].as<int>() : 0;
-            if (!seen.insert(d.name).second) return fail_msg("candidate " + d.name + ": listed twice");
-            if (auto why = check(f, d); !why.empty()) return fail_msg("candidate " + d.name + ": " + why);
-            f.candidates.push_back(std::move(d));
+            where = "candidate " + std::to_string(++i);
+            if (auto s = parse_candidate(n, i, f, seen, where); !s) return fail(std::move(s.error()));
         }
     } catch (const YAML::Exception& e) {
         return fail_msg("in " + where + ": " + e.what());
