@@ -52,6 +52,38 @@ std::string find_program(const std::string& name) {
     return "";
 }
 
+int reap_traced_threads(pid_t pid) {
+    int reaped = 0;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+        const pid_t tid = static_cast<pid_t>(std::atoi(e.path().filename().c_str()));
+        if (tid <= 0 || tid == pid) continue;
+        int st = 0;
+        reaped += ::waitpid(tid, &st, __WALL | WNOHANG) == tid;
+    }
+    return reaped;
+}
+
+int wait_reaping_tracees(pid_t pid, int pidfd) {
+    int st = 0;
+    for (;;) {
+        // The usual case: it ends at once, and the blocking wait below returns without a tick.
+        if (pidfd >= 0) {
+            pollfd p{pidfd, POLLIN, 0};
+            if (::poll(&p, 1, 20) == 0) {
+                reap_traced_threads(pid);
+                continue;
+            }
+        }
+        pid_t r = ::waitpid(pid, &st, pidfd >= 0 ? 0 : WNOHANG);
+        if (r == pid || (r < 0 && errno != EINTR)) return st;
+        if (r == 0) {
+            reap_traced_threads(pid);
+            ::usleep(1000);
+        }
+    }
+}
+
 namespace {
 
 // One read: false once the pipe is at EOF (or broken); true while it may hold more.
@@ -95,19 +127,20 @@ Result<ExecResult> collect(ChildProcess& child, std::chrono::milliseconds timeou
         pollfd fds[3] = {{child.pidfd.get(), POLLIN, 0},
                          {out_open ? child.out.get() : -1, POLLIN, 0},
                          {err_open ? child.err.get() : -1, POLLIN, 0}};
-        int n = ::poll(fds, 3, static_cast<int>(std::min<long long>(left.count() + 1, 1'000'000)));
+        // A tick every 100 ms: a thread of the command that made us its tracer holds the command's
+        // end until we reap it.
+        int n = ::poll(fds, 3, static_cast<int>(std::min<long long>(left.count() + 1, 100)));
         if (n < 0) {  // EINTR: a signal (Ctrl-C) for the harness; anything else would repeat forever
             poll_errno = errno;
             break;
         }
+        if (n == 0) reap_traced_threads(child.pid);
         if (fds[1].revents) out_open = drain(child.out.get(), r.out);
         if (fds[2].revents) err_open = drain(child.err.get(), r.err);
         if (fds[0].revents) exited = true;
     }
     if (!exited) ::kill(child.own_group ? -child.pid : child.pid, SIGKILL);
-    int st = 0;
-    while (::waitpid(child.pid, &st, 0) < 0 && errno == EINTR) {
-    }
+    const int st = wait_reaping_tracees(child.pid, child.pidfd.get());
     child.pidfd.reset();
     drain_buffered(child.out.get(), out_open, r.out);
     drain_buffered(child.err.get(), err_open, r.err);

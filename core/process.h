@@ -45,6 +45,14 @@ struct ChildProcess {
 // (a signal interrupted it: Ctrl-C).
 Result<ExecResult> collect(ChildProcess& child, std::chrono::milliseconds timeout);
 
+// A thread of a child of ours that called PTRACE_TRACEME has us as its tracer: when it exits it stays
+// a zombie until we reap it, and until then its process never ends (nor, for a PID 1, its whole
+// PID namespace). This reaps such threads of `pid`; returns how many it reaped.
+int reap_traced_threads(pid_t pid);
+// Waits for our child `pid` to end and reaps it, reaping its traced threads meanwhile (pidfd: a
+// pidfd for it, or -1); returns the wait status.
+int wait_reaping_tracees(pid_t pid, int pidfd);
+
 // Exit code and signal from a waitpid status.
 void set_exit_status(ExecResult& r, int wait_status);
 

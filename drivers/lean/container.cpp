@@ -358,9 +358,7 @@ Status Sandbox::start() {
 }
 
 void Sandbox::reap(int* status) {
-    int st = 0;
-    while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
-    }
+    const int st = wait_reaping_tracees(pid_, pidfd_);
     if (status) *status = st;
     if (pidfd_ >= 0) ::close(pidfd_);
     pidfd_ = -1;
@@ -378,13 +376,20 @@ Status Sandbox::kill() {
 
 Result<ExecResult> Sandbox::wait(std::optional<std::chrono::milliseconds> timeout) {
     if (pid_ <= 0) return fail_msg("container " + config_.name + " is not running");
-    if (!wait_readable(pidfd_, timeout ? static_cast<int>(timeout->count()) : -1)) {
-        if (errno == ETIMEDOUT) {
+    // In ticks of 100 ms: a thread of the first process that made us its tracer (PTRACE_TRACEME)
+    // holds the container's end until we reap it.
+    const auto deadline =
+        timeout ? std::chrono::steady_clock::now() + *timeout : std::chrono::steady_clock::time_point::max();
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (timeout && left.count() <= 0) {
             ExecResult r;
             r.timed_out = true;
             return r;
         }
-        return fail_sys("wait for container " + config_.name);
+        if (wait_readable(pidfd_, static_cast<int>(std::min<long long>(left.count() + 1, 100)))) break;
+        if (errno != ETIMEDOUT) return fail_sys("wait for container " + config_.name);
+        reap_traced_threads(pid_);
     }
     int st = 0;
     reap(&st);

@@ -352,3 +352,36 @@ TEST_F(LeanTest, DestroyingARunningContainerCleansUp) {
     ASSERT_TRUE((*c)->start());
     c->reset();
 }
+
+// A hostile payload's thread makes the launcher its tracer (PTRACE_TRACEME) and the process exits:
+// the traced thread stays a zombie until its tracer reaps it, and until then neither the process
+// nor (for a PID 1) its namespace can end. Neither the first process nor an exec'd command may hang
+// the harness: the run ends within its time, and nothing is left (issue 13).
+TEST_F(LeanTest, PtraceTracemeThreadNeverHangsTheHarness) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = run(spec("-traceme"), {"/usr/bin/ctrbench-agent", "traceme-thread"}, 10s);
+    EXPECT_FALSE(r.timed_out) << "the exec'd command's traced thread held it";
+    EXPECT_TRUE(r.ok()) << r.describe() << r.err;
+    EXPECT_NE(r.out.find("traceme"), std::string::npos) << r.out;
+
+    auto layout = discover_cgroups();
+    ASSERT_TRUE(layout);
+    auto pool = lean::CgroupPool::open(*layout);
+    ASSERT_TRUE(pool);
+    auto cg = (*pool)->acquire(Limits{});
+    ASSERT_TRUE(cg);
+    lean::Config cfg;
+    cfg.name = "ctrbench-traceme-init";
+    cfg.rootfs = kRootfs;
+    cfg.argv = {"/usr/bin/ctrbench-agent", "traceme-thread"};
+    cfg.env = spec().env;
+    auto c = lean::Sandbox::create(cfg, *cg, false);  // start_lean_container's mode: it is PID 1
+    ASSERT_TRUE(c) << c.error().message();
+    auto w = (*c)->wait(10s);
+    ASSERT_TRUE(w) << w.error().message();
+    EXPECT_FALSE(w->timed_out) << "PID 1's traced thread held the container's end";
+    EXPECT_TRUE(w->ok()) << w->describe();
+    c->reset();
+    EXPECT_TRUE((*pool)->release(*cg));
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+}

@@ -14,7 +14,9 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -221,8 +223,27 @@ int tar_extract(const char* tar, const char* dir) {
 int usage() {
     std::fprintf(stderr,
                  "usage: ctrbench-agent memhog MB | forkbomb N | hang | ids | sqlite-read DB | sqlite-write SRC DEST |"
-                 " files-read DIR | tar-extract ARCHIVE DIR\n");
+                 " files-read DIR | tar-extract ARCHIVE DIR | traceme-thread\n");
     return 2;
+}
+
+// A hostile payload's trick (issue 13): a thread asks to be traced by the process's parent (the
+// launcher: the harness, a runtime, a shim) and the process exits at once. The traced thread stays
+// a zombie until its tracer reaps it; a launcher that does not would wait for the process forever.
+int traceme_thread() {
+    pthread_t t;
+    if (pthread_create(
+            &t, nullptr,
+            [](void*) -> void* {
+                long r = ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
+                std::printf("traceme %s\n", r == 0 ? "allowed" : std::strerror(errno));
+                std::fflush(stdout);
+                return nullptr;
+            },
+            nullptr) != 0)
+        return fail("pthread_create", std::strerror(errno));
+    pthread_join(t, nullptr);  // the thread is traced now; the process leaves with it still there
+    _exit(0);
 }
 
 }  // namespace
@@ -235,6 +256,7 @@ int main(int argc, char** argv) {
         for (;;) pause();
     }
     if (!std::strcmp(argv[1], "ids")) return ids();
+    if (!std::strcmp(argv[1], "traceme-thread")) return traceme_thread();
     if (!std::strcmp(argv[1], "sqlite-read") && argc == 3) return sqlite_read(argv[2]);
     if (!std::strcmp(argv[1], "sqlite-write") && argc == 4) return sqlite_write(argv[2], argv[3]);
     if (!std::strcmp(argv[1], "files-read") && argc == 3) return files_read(argv[2]);
