@@ -27,7 +27,9 @@ bool apply_capabilities(std::uint64_t keep, int last_cap) {
     __user_cap_data_struct data[2] = {};
     for (int i = 0; i < 2; ++i) {
         auto word = static_cast<std::uint32_t>(keep >> (32 * i));
-        data[i].effective = data[i].permitted = data[i].inheritable = word;
+        // Inheritable stays empty, as in Docker: nothing passes to a program through file capabilities
+        // beyond the bounding set (the pattern of CVE-2022-24769).
+        data[i].effective = data[i].permitted = word;
     }
     return ::syscall(SYS_capset, &hdr, data) == 0;
 }

@@ -207,8 +207,7 @@ Result<PlanInput> plan_input(const Config& config) {
     in.layer_dir = config.layer_dir.string();
     in.hostname = config.hostname.empty() ? config.name : config.hostname;
     in.own_netns = config.own_netns;
-    static const bool have_sysrq = ::access("/proc/sysrq-trigger", F_OK) == 0;
-    in.have_sysrq = have_sysrq;
+    in.kernel = kernel_paths();
     for (const auto& m : config.mounts)
         in.binds.push_back({m.source.string(), m.target, m.read_only, fs::is_directory(m.source)});
     return in;

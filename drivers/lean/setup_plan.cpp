@@ -87,11 +87,20 @@ void plan_proc(std::vector<SetupOp>& ops, const PlanInput& in, const std::string
     ops.push_back(mkdir_op(root + "/proc", 0555, "mkdir /proc"));
     ops.push_back(
         mount_op("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", "mount proc on /proc"));
-    // Kernel knobs stay read-only inside, as docker and the OCI spec's readonlyPaths do.
-    add_readonly_bind(ops, root + "/proc/sys", root + "/proc/sys", MS_NOSUID | MS_NODEV | MS_NOEXEC, "/proc/sys");
-    if (in.have_sysrq)
-        add_readonly_bind(ops, root + "/proc/sysrq-trigger", root + "/proc/sysrq-trigger",
-                          MS_NOSUID | MS_NODEV | MS_NOEXEC, "/proc/sysrq-trigger");
+    for (const auto& p : in.kernel.read_only)
+        add_readonly_bind(ops, root + p.path, root + p.path, MS_NOSUID | MS_NODEV | MS_NOEXEC, p.path);
+}
+
+// Masked kernel files: the container's own /dev/null over a file, an empty read-only tmpfs over a
+// directory (after /dev exists).
+void plan_masks(std::vector<SetupOp>& ops, const PlanInput& in, const std::string& root) {
+    for (const auto& p : in.kernel.masked) {
+        if (p.is_dir)
+            ops.push_back(mount_op("tmpfs", root + p.path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                   "size=0", "mask " + p.path));
+        else
+            ops.push_back(mount_op(root + "/dev/null", root + p.path, "", MS_BIND, "", "mask " + p.path));
+    }
 }
 
 // A read-only /dev of its own with the usual nodes and links.
@@ -151,12 +160,28 @@ void plan_bind(std::vector<SetupOp>& ops, const PlanInput::Bind& b, const std::s
 
 }  // namespace
 
+const KernelPaths& kernel_paths() {
+    static const KernelPaths paths = [] {
+        KernelPaths k;
+        auto add = [](std::vector<KernelPath>& into, const char* p) {
+            struct stat st;
+            if (std::string_view(p).starts_with("/proc/") && ::stat(p, &st) == 0)
+                into.push_back({p, S_ISDIR(st.st_mode)});
+        };
+        for (const char* p : kMaskedPaths) add(k.masked, p);
+        for (const char* p : kReadOnlyPaths) add(k.read_only, p);
+        return k;
+    }();
+    return paths;
+}
+
 std::vector<SetupOp> plan_setup(const PlanInput& in) {
     std::vector<SetupOp> ops;
     const std::string root = in.stage + "/root";
     plan_rootfs(ops, in, root);
     plan_proc(ops, in, root);
     plan_dev(ops, root);
+    plan_masks(ops, in, root);
     if (in.read_only_rootfs)
         ops.push_back(mount_op("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
                                "mode=1777,size=" + std::to_string(in.writable_bytes), "mount writable tmpfs on /tmp"));

@@ -25,6 +25,36 @@ struct SetupOp {
     std::string what;                          // how an error names this step: "mount proc on /proc"
 };
 
+// What a container may not read or change of the kernel's files, as Docker's defaults (moby's
+// oci/defaults.go) and the OCI spec's maskedPaths / readonlyPaths: the one list. A masked file gets
+// the container's /dev/null bound over it, a masked directory an empty read-only tmpfs; a read-only
+// path is bound read-only onto itself. Paths this kernel lacks are left out (kernel_paths()); those
+// under /sys are moot here, as a lean container has no sysfs.
+inline constexpr const char* kMaskedPaths[] = {"/proc/asound",
+                                               "/proc/acpi",
+                                               "/proc/kcore",
+                                               "/proc/keys",
+                                               "/proc/latency_stats",
+                                               "/proc/timer_list",
+                                               "/proc/timer_stats",
+                                               "/proc/sched_debug",
+                                               "/proc/scsi",
+                                               "/sys/firmware",
+                                               "/sys/devices/virtual/powercap"};
+inline constexpr const char* kReadOnlyPaths[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                                 "/proc/sysrq-trigger"};
+
+struct KernelPath {
+    std::string path;  // "/proc/keys"
+    bool is_dir = false;
+};
+struct KernelPaths {
+    std::vector<KernelPath> masked, read_only;
+};
+// The entries of kMaskedPaths and kReadOnlyPaths under /proc that this kernel has (the container's
+// procfs is the same kernel's), read once.
+const KernelPaths& kernel_paths();
+
 struct PlanInput {
     std::string rootfs_ref;      // a path to the image rootfs valid in the child
     std::string stage = "/tmp";  // host directory the child mounts its staging tmpfs on (private mount ns)
@@ -35,7 +65,7 @@ struct PlanInput {
     std::string layer_dir;
     std::string hostname;
     bool own_netns = true;
-    bool have_sysrq = true;  // the kernel has /proc/sysrq-trigger (CONFIG_MAGIC_SYSRQ)
+    KernelPaths kernel;  // what to mask and make read-only (kernel_paths(); empty in unit tests unless set)
     struct Bind {
         std::string source_ref;  // valid in the child, like rootfs_ref
         std::string target;      // absolute, inside the container

@@ -385,3 +385,32 @@ TEST_F(LeanTest, PtraceTracemeThreadNeverHangsTheHarness) {
     EXPECT_TRUE((*pool)->release(*cg));
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
 }
+
+// Docker's masked and read-only kernel files (drivers/lean/setup_plan.h) and its empty inheritable
+// capability set: the host's keyrings and timers are not readable, /proc/bus and friends cannot be
+// written, and nothing passes through file capabilities (issue 13).
+TEST_F(LeanTest, KernelFilesMaskedReadOnlyAndNoInheritableCapabilities) {
+    auto r =
+        sh("echo keys=$(wc -c < /proc/keys) timers=$(wc -c < /proc/timer_list) kcore=$([ -e /proc/kcore ] && wc -c < "
+           "/proc/kcore || echo absent); "
+           "echo acpi=$(ls /proc/acpi 2>/dev/null | wc -l); "
+           "touch /proc/acpi/x 2>/dev/null && echo acpi-writable; "
+           "for p in /proc/sys/kernel/hostname /proc/sysrq-trigger; do (echo x > $p) 2>/dev/null && echo writable $p; "
+           "done; "
+           "grep -q ' /proc/bus ' /proc/mounts && grep ' /proc/bus ' /proc/mounts | grep -q ' ro,' && echo bus-ro; "
+           "grep CapInh /proc/self/status; ls /sys/firmware 2>/dev/null | wc -l");
+    ASSERT_TRUE(r.ok()) << r.describe() << r.err;
+    EXPECT_NE(r.out.find("keys=0 "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("timers=0 "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(fs::exists("/proc/kcore") ? "kcore=0" : "kcore=absent"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("acpi=0"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("acpi-writable"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("writable /proc"), std::string::npos) << r.out;
+    if (fs::exists("/proc/bus")) EXPECT_NE(r.out.find("bus-ro"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("CapInh:\t0000000000000000"), std::string::npos) << r.out;
+    EXPECT_TRUE(r.out.ends_with("\n0\n")) << "no sysfs, so no /sys/firmware: " << r.out;
+    // The host's own files are untouched: the masks live in the container's mount namespace only.
+    std::ifstream keys("/proc/keys");
+    std::string line;
+    EXPECT_TRUE(static_cast<bool>(std::getline(keys, line))) << "the host still reads its /proc/keys";
+}

@@ -18,6 +18,8 @@ PlanInput input() {
     in.rootfs_ref = "/images/minimal/rootfs";
     in.stage = "/tmp";
     in.hostname = "box";
+    in.kernel.read_only = {{"/proc/sys", true}, {"/proc/sysrq-trigger", false}};
+    in.kernel.masked = {{"/proc/keys", false}, {"/proc/acpi", true}};
     return in;
 }
 
@@ -74,6 +76,37 @@ TEST(SetupPlan, ProcDevAndPivotInOrder) {
     EXPECT_LT(pivot, host);
     EXPECT_EQ(ops[host].target, "box");
     EXPECT_EQ(ops[pivot].target, "/tmp/root");
+}
+
+TEST(SetupPlan, KernelFilesMaskedAndReadOnlyAsDockerDoes) {
+    auto ops = plan_setup(input());
+    auto at = [&](const std::string& target, auto pred) {
+        return index_of(ops, [&](const SetupOp& o) { return o.target == target && pred(o); });
+    };
+    auto null = at("/tmp/root/dev/null", [](const SetupOp& o) { return o.kind == Kind::Mknod; });
+    auto keys = at("/tmp/root/proc/keys", [](const SetupOp& o) { return o.kind == Kind::Mount; });
+    auto acpi = at("/tmp/root/proc/acpi", [](const SetupOp& o) { return o.kind == Kind::Mount; });
+    auto sysrq = at("/tmp/root/proc/sysrq-trigger", [](const SetupOp& o) { return (o.flags & MS_RDONLY) != 0; });
+    auto pivot = index_of(ops, [](const SetupOp& o) { return o.kind == Kind::PivotRoot; });
+    ASSERT_GE(keys, 0);
+    ASSERT_GE(acpi, 0);
+    ASSERT_GE(sysrq, 0);
+    EXPECT_EQ(ops[keys].source, "/tmp/root/dev/null") << "a masked file reads as the container's /dev/null";
+    EXPECT_EQ(ops[keys].flags, static_cast<unsigned long>(MS_BIND));
+    EXPECT_EQ(ops[acpi].fstype, "tmpfs");
+    EXPECT_TRUE(ops[acpi].flags & MS_RDONLY) << "a masked directory is an empty read-only tmpfs";
+    EXPECT_LT(null, keys);
+    EXPECT_LT(keys, pivot);
+    EXPECT_LT(acpi, pivot);
+    // The list itself: what this kernel has of Docker's defaults, under /proc only.
+    const auto& k = kernel_paths();
+    auto has = [](const std::vector<KernelPath>& v, const std::string& p) {
+        return std::any_of(v.begin(), v.end(), [&](const KernelPath& x) { return x.path == p; });
+    };
+    EXPECT_TRUE(has(k.masked, "/proc/keys"));
+    EXPECT_TRUE(has(k.masked, "/proc/timer_list"));
+    EXPECT_TRUE(has(k.read_only, "/proc/sys"));
+    EXPECT_FALSE(has(k.masked, "/sys/firmware")) << "a lean container has no sysfs to mask";
 }
 
 TEST(SetupPlan, BindMountsMakeTheirParents) {
