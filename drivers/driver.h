@@ -153,6 +153,11 @@ public:
     // matrix reads it before its first candidate and, at the end, runs the playbook of a candidate
     // that needs it, to put the engine back as it found it.
     virtual std::optional<EngineSetting> current_engine_setting() { return std::nullopt; }
+    // What ctrbench processes that are gone (killed with -9, a crash) left on this engine: the
+    // containers, bundles, writable layers and cgroups whose name owner_gone(). Removes them and says
+    // what, a line each. `harness --cleanup` calls it on every driver; each driver also calls it
+    // once per process before its first container.
+    virtual std::vector<std::string> sweep_dead() { return {}; }
     // nothing -> created: rootfs, cgroup and config are ready, no process of the spec runs yet.
     virtual Result<std::unique_ptr<Container>> create(const ContainerSpec& spec) = 0;
 };

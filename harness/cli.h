@@ -12,6 +12,7 @@ namespace ctrbench {
 
 struct Options {
     bool list = false;
+    bool cleanup = false;  // remove what killed runs left behind, then exit
     std::string driver;
     std::string runtime;  // the OCI runtime under a manager driver (docker, podman); "" = its default
     std::string test = "boot";

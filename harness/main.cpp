@@ -41,6 +41,25 @@ int list(const DriverRegistry& drivers, const WorkloadRegistry& workloads) {
     return 0;
 }
 
+// `harness --cleanup`: every driver removes what dead ctrbench processes left on its engine.
+int cleanup(const DriverRegistry& drivers) {
+    std::size_t removed = 0;
+    for (const auto& name : drivers.names()) {
+        auto runtimes = drivers.runtimes(name);
+        if (runtimes.empty()) runtimes = {""};
+        for (const auto& rt : runtimes)
+            for (const auto& what : drivers.make(name, rt)->sweep_dead()) {
+                std::printf("removed %s\n", what.c_str());
+                ++removed;
+            }
+    }
+    if (removed)
+        std::printf("cleanup: removed %zu thing(s) left by ctrbench runs that are gone\n", removed);
+    else
+        std::printf("cleanup: nothing left by ctrbench runs that are gone\n");
+    return 0;
+}
+
 // The driver's probe, checked to run here with the storage asked for: or the error line.
 Result<Probe> usable_probe(const Options& o, Driver& driver) {
     Probe probe = driver.probe();
@@ -125,6 +144,7 @@ int main(int argc, char** argv) {
     }
     const Options& o = parsed.options;
     if (o.list) return list(drivers, workloads);
+    if (o.cleanup) return cleanup(drivers);
     if (o.matrix_mode()) return run_matrix(o, drivers, workloads, args);
     return run_single(o, drivers, workloads, args);
 }

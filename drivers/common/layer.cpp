@@ -20,14 +20,17 @@ fs::path layer_dir(const std::string& driver, const std::string& container) {
     return fs::path(kLayerRoot) / driver / container;
 }
 
-void sweep_stale_layers(const std::string& driver) {
+std::vector<std::string> sweep_stale_layers(const std::string& driver) {
+    std::vector<std::string> removed;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(fs::path(kLayerRoot) / driver, ec)) {
         if (!owner_gone(e.path().filename().string())) continue;
         ::umount2((e.path() / "rootfs").c_str(), MNT_DETACH);  // an OCI bundle's overlay
         std::error_code rec;
         fs::remove_all(e.path(), rec);
+        removed.push_back("writable layer " + e.path().string());
     }
+    return removed;
 }
 
 }  // namespace ctrbench

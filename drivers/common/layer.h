@@ -27,7 +27,7 @@ std::string layer_storage_name(LayerStorage storage);
 std::filesystem::path layer_dir(const std::string& driver, const std::string& container);
 
 // Removes the layers under kLayerRoot/<driver> of ctrbench processes that are gone (killed with
-// SIGKILL before they could clean). Mounts on them are detached first.
-void sweep_stale_layers(const std::string& driver);
+// SIGKILL before they could clean). Mounts on them are detached first. Returns what it removed.
+std::vector<std::string> sweep_stale_layers(const std::string& driver);
 
 }  // namespace ctrbench

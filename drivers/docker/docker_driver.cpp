@@ -277,22 +277,28 @@ Status DockerDriver::prepare(const ContainerSpec& spec) {
     return {};
 }
 
+std::vector<std::string> DockerDriver::sweep_dead() {
+    // Containers of ctrbench processes that died without cleaning (bucketbench's sweep by prefix).
+    std::vector<std::string> removed;
+    auto list = api_.get_json("/containers/json?all=true&filters=" + url_encode(R"({"label":["ctrbench=1"]})"));
+    if (!list) return removed;
+    for (const auto& c : *list)
+        for (const auto& n : c["Names"]) {
+            std::string name = n.get<std::string>();
+            name = name.substr(name.starts_with("/") ? 1 : 0);
+            if (!owner_gone(name)) continue;
+            auto r = api_.call("DELETE", "/containers/" + c["Id"].get<std::string>() + "?force=true&v=true", "",
+                               "application/json", 60s, {204, 404});
+            if (r) removed.push_back("docker container " + name);
+        }
+    return removed;
+}
+
 Result<std::unique_ptr<Container>> DockerDriver::create(const ContainerSpec& spec) {
     if (auto s = validate(spec); !s) return fail(std::move(s.error()));
     auto ref = image_tag(spec);
     if (!ref) return fail(std::move(ref.error()));
-    std::call_once(swept_, [&] {
-        // Containers of ctrbench processes that died without cleaning (bucketbench's sweep by prefix).
-        auto list = api_.get_json("/containers/json?all=true&filters=" + url_encode(R"({"label":["ctrbench=1"]})"));
-        if (list)
-            for (const auto& c : *list)
-                for (const auto& n : c["Names"]) {
-                    std::string name = n.get<std::string>();
-                    if (owner_gone(name.substr(name.starts_with("/") ? 1 : 0)))
-                        (void)api_.call("DELETE", "/containers/" + c["Id"].get<std::string>() + "?force=true&v=true",
-                                        "", "application/json", 60s, {204, 404});
-                }
-    });
+    std::call_once(swept_, [&] { (void)sweep_dead(); });
     auto created =
         api_.post_json("/containers/create?name=" + url_encode(spec.name), create_body(spec, *ref, runtime_));
     if (!created) return fail(std::move(created.error()));

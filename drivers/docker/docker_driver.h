@@ -25,6 +25,7 @@ public:
     std::string name() const override { return "docker"; }
     std::string description() const override;
     Capabilities capabilities() const override;
+    std::vector<std::string> sweep_dead() override;
     std::optional<EngineSetting> engine_setting_for(const std::string& storage) const override;
     std::optional<EngineSetting> current_engine_setting() override;
     Probe probe() override;

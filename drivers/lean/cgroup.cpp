@@ -28,15 +28,17 @@ Result<std::unique_ptr<Cgroup>> make_cgroup(const CgroupLayout& layout, const st
     return std::unique_ptr<Cgroup>(std::move(cg));
 }
 
-void sweep_stale_pools(const fs::path& base) {
+std::vector<std::string> sweep_stale_pools(const fs::path& base) {
+    std::vector<std::string> removed;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(base, ec)) {
         auto name = entry.path().filename().string();
         if (!entry.is_directory() || !owner_gone(name)) continue;
         for (const auto& child : fs::directory_iterator(entry.path(), ec))
             if (child.is_directory()) ::rmdir(child.path().c_str());
-        ::rmdir(entry.path().c_str());
+        if (::rmdir(entry.path().c_str()) == 0) removed.push_back("cgroup " + entry.path().string());
     }
+    return removed;
 }
 
 Result<std::unique_ptr<CgroupPool>> CgroupPool::open(const CgroupLayout& layout) {

@@ -66,6 +66,7 @@ private:
 };
 
 // Removes ctrbench-<pid> pool roots below `base` whose process is gone (bucketbench's sweep by prefix).
-void sweep_stale_pools(const fs::path& base);
+// Returns what it removed.
+std::vector<std::string> sweep_stale_pools(const fs::path& base);
 
 }  // namespace ctrbench::lean

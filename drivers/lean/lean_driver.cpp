@@ -73,6 +73,16 @@ Status LeanDriver::use_storage(const std::string& storage) {
     return {};
 }
 
+std::vector<std::string> LeanDriver::sweep_dead() {
+    auto removed = sweep_stale_layers(name());
+    if (auto layout = discover_cgroups())
+        for (const auto& base : layout->bases) {
+            auto pools = sweep_stale_pools(base);
+            removed.insert(removed.end(), pools.begin(), pools.end());
+        }
+    return removed;
+}
+
 Capabilities LeanDriver::capabilities() const {
     Capabilities c;
     c.read_only_rootfs = true;
@@ -114,8 +124,8 @@ Result<std::unique_ptr<ctrbench::Container>> LeanDriver::create(const ContainerS
             if (!layout) return fail(std::move(layout.error()));
             auto pool = CgroupPool::open(*layout);
             if (!pool) return fail(std::move(pool.error()).wrap("open the cgroup pool"));
-            pool_ = std::move(*pool);
-            sweep_stale_layers(name());
+            pool_ = std::move(*pool);  // opening it swept the pools of dead runs
+            (void)sweep_stale_layers(name());
         }
     }
     Config cfg;

@@ -21,6 +21,7 @@ public:
     std::string name() const override { return "lean"; }
     std::string description() const override;
     Capabilities capabilities() const override;
+    std::vector<std::string> sweep_dead() override;
     Probe probe() override;
     // "overlay" (the default: upper layer on disk under kLayerRoot) or "tmpfs" (in RAM).
     Status use_storage(const std::string& storage) override;

@@ -189,7 +189,8 @@ std::string first_line(const std::string& s) {
 
 // Containers and bundles of ctrbench processes that died without cleaning (killed, power loss):
 // tmpfs bundles under kStateRoot, bundles on disk under kLayerRoot.
-void sweep_stale(const std::vector<std::string>& prefix, const std::string& runtime) {
+std::vector<std::string> sweep_stale(const std::vector<std::string>& prefix, const std::string& runtime) {
+    std::vector<std::string> removed;
     std::error_code ec;
     for (const auto& bundles : {fs::path(kStateRoot) / "bundles", layer_dir(runtime, "")}) {
         for (const auto& e : fs::directory_iterator(bundles, ec)) {
@@ -202,8 +203,10 @@ void sweep_stale(const std::vector<std::string>& prefix, const std::string& runt
             ::umount2(e.path().c_str(), MNT_DETACH);
             std::error_code rec;
             fs::remove_all(e.path(), rec);
+            removed.push_back(runtime + " container and bundle " + e.path().string());
         }
     }
+    return removed;
 }
 
 }  // namespace
@@ -278,10 +281,15 @@ Probe OciDriver::probe() {
     return p;
 }
 
+std::vector<std::string> OciDriver::sweep_dead() {
+    if (binary_.empty()) return {};
+    return sweep_stale(command_prefix(ContainerSpec{}), runtime_);
+}
+
 Result<std::unique_ptr<Container>> OciDriver::create(const ContainerSpec& spec) {
     if (binary_.empty()) return fail_msg(runtime_ + " is not installed");
     auto prefix = command_prefix(spec);
-    std::call_once(swept_, [&] { sweep_stale(prefix, runtime_); });
+    std::call_once(swept_, [&] { (void)sweep_stale(prefix, runtime_); });
     ConfigOptions opts;
     opts.cgroups_path = spec.name;  // relative: nested under our own cgroup, removed by delete
     auto config = make_config(spec, opts);

@@ -26,6 +26,7 @@ public:
     std::string name() const override { return runtime_; }
     std::string description() const override;
     Capabilities capabilities() const override;
+    std::vector<std::string> sweep_dead() override;
     Probe probe() override;
     // "overlay" (the default: the bundle and its upper layer on disk under kLayerRoot) or "tmpfs".
     Status use_storage(const std::string& storage) override;

@@ -241,27 +241,32 @@ Status PodmanDriver::prepare(const ContainerSpec& spec) {
     return {};
 }
 
+std::vector<std::string> PodmanDriver::sweep_dead() {
+    // Containers of ctrbench processes that died without cleaning.
+    std::vector<std::string> removed;
+    if (binary_.empty()) return removed;
+    auto b = base();
+    auto ps = b;
+    ps.insert(ps.end(), {"ps", "--all", "--filter", "label=ctrbench=1", "--format", "{{.Names}}"});
+    auto r = run_process(ps, 60s);
+    if (!r || !r->ok()) return removed;
+    std::istringstream in(r->out);
+    for (std::string name; std::getline(in, name);) {
+        if (!owner_gone(name)) continue;
+        auto rm = b;
+        rm.insert(rm.end(), {"rm", "--force", name});
+        if (auto d = run_process(rm, 60s); d && d->ok()) removed.push_back("podman container " + name);
+    }
+    return removed;
+}
+
 Result<std::unique_ptr<Container>> PodmanDriver::create(const ContainerSpec& spec) {
     if (auto s = validate(spec); !s) return fail(std::move(s.error()));
     if (binary_.empty()) return fail_msg("podman is not installed");
     auto ref = image_tag(spec);
     if (!ref) return fail(std::move(ref.error()));
     auto b = base();
-    std::call_once(swept_, [&] {
-        // Containers of ctrbench processes that died without cleaning.
-        auto ps = b;
-        ps.insert(ps.end(), {"ps", "--all", "--filter", "label=ctrbench=1", "--format", "{{.Names}}"});
-        if (auto r = run_process(ps, 60s); r && r->ok()) {
-            std::istringstream in(r->out);
-            for (std::string name; std::getline(in, name);) {
-                if (owner_gone(name)) {
-                    auto rm = b;
-                    rm.insert(rm.end(), {"rm", "--force", name});
-                    (void)run_process(rm, 60s);
-                }
-            }
-        }
-    });
+    std::call_once(swept_, [&] { (void)sweep_dead(); });
     auto args = b;
     auto ca = create_args(spec, *ref);
     args.insert(args.end(), ca.begin(), ca.end());

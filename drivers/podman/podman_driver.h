@@ -22,6 +22,7 @@ public:
     std::string name() const override { return "podman"; }
     std::string description() const override;
     Capabilities capabilities() const override;
+    std::vector<std::string> sweep_dead() override;
     Probe probe() override;
     Status prepare(const ContainerSpec& spec) override;
     Result<std::unique_ptr<Container>> create(const ContainerSpec& spec) override;

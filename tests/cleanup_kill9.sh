@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# kill -9 of the harness in the middle of its runs, on every driver this host can run (the phases
+# of a boot run take turns, so the kill lands in one of create, start, exec, stop or clean), then
+# `harness --cleanup`: it says what it removed, and nothing of the killed run is left — no container
+# in any engine, no bundle, writable layer, cgroup, mount or process (issue 13).
+set -uo pipefail
+harness=${1:?usage: cleanup_kill9.sh HARNESS}
+[ "$(id -u)" = 0 ] || { echo "skipped: needs root"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+list=$("$harness" --list)
+ran=0
+for d in lean crun runc docker podman; do
+    if ! echo "$list" | grep -qE "^  $d +available"; then echo "skipped $d: not available here"; continue; fi
+    setsid "$harness" --driver "$d" --test boot --runs 500 --warmup 0 --out "$tmp/$d.csv" >"$tmp/$d.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 600); do  # until two runs are written (at most 60 s)
+        [ -f "$tmp/$d.csv" ] && [ "$(wc -l < "$tmp/$d.csv")" -ge 3 ] && break
+        sleep 0.1
+    done
+    [ -s "$tmp/$d.csv" ] || { kill -9 "$pid"; cat "$tmp/$d.log"; fail "$d: no run was written"; }
+    sleep "0.0$((RANDOM % 10))"
+    kill -9 "$pid"
+    wait "$pid" 2>/dev/null
+    out=$("$harness" --cleanup) || fail "$d: --cleanup exited non-zero: $out"
+    echo "$d (killed pid $pid after $(($(wc -l < "$tmp/$d.csv") - 1)) runs): $(echo "$out" | tail -1)"
+    left=""
+    for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+        left+=$(find "$h" -maxdepth 3 -name "ctrbench-$pid*" 2>/dev/null)
+    done
+    left+=$(ls -d /var/lib/ctrbench/layers/*/"ctrbench-$pid-"* /run/ctrbench/bundles/"ctrbench-$pid-"* 2>/dev/null)
+    left+=$(grep "ctrbench-$pid-" /proc/self/mountinfo)
+    left+=$(ls -d /run/crun/"ctrbench-$pid-"* /run/runc/"ctrbench-$pid-"* 2>/dev/null)
+    if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
+        left+=$(docker ps -a --filter "name=ctrbench-$pid-" --format '{{.Names}}')
+    fi
+    if [ "$d" = podman ]; then
+        left+=$(podman --cgroup-manager cgroupfs ps -a --filter "name=ctrbench-$pid-" --format '{{.Names}}' 2>/dev/null)
+    fi
+    left+=$(pgrep -f "ctrbench-$pid-" || true)
+    [ -z "$left" ] || fail "$d: left behind after --cleanup: $left"
+    ran=$((ran + 1))
+done
+[ $ran -gt 0 ] || { echo "skipped: no driver available"; exit 77; }
+out=$("$harness" --cleanup)
+[ "$out" = "cleanup: nothing left by ctrbench runs that are gone" ] || fail "a second --cleanup still found: $out"
+echo "ok: $ran driver(s) killed with -9 mid-run, --cleanup left nothing"
