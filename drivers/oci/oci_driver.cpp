@@ -3,12 +3,16 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <optional>
+#include <sstream>
 
 #include "core/process.h"
 #include "drivers/common/cgroupfs.h"
@@ -22,7 +26,20 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-constexpr auto kVerbTimeout = 60s;  // runsc's delete alone takes over a second here (HOST-NOTES)
+constexpr auto kVerbTimeout = 60s;
+
+// The parent pid of `pid` (/proc/<pid>/stat's fourth field), or -1.
+pid_t parent_of(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) return -1;
+    std::istringstream rest(stat.substr(close + 2));
+    char state = 0;
+    pid_t ppid = -1;
+    rest >> state >> ppid;
+    return ppid;
+}  // runsc's delete alone takes over a second here (HOST-NOTES)
 
 // Everything create() made, undone in reverse by remove(): the bundle's tmpfs and overlay mounts,
 // the bundle directory, and the runtime's container.
@@ -62,16 +79,39 @@ public:
         return {};
     }
 
-    Status runtime_create() {
+    // `adopt`: the harness is the init's subreaper while the runtime creates it, so the detached init
+    // becomes the harness's child rather than the host PID 1's: a payload thread that asks to be
+    // traced by its parent (PTRACE_TRACEME) then has the harness as tracer, which reaps it; under a
+    // PID 1 that never reaps traced threads the init would stay a zombie for good (issue 13).
+    Status runtime_create(bool adopt) {
+        int was = 0;
+        ::prctl(PR_GET_CHILD_SUBREAPER, &was, 0, 0, 0);
+        if (adopt) ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         auto r = run_process(
             verb({"create", "--bundle", bundle_.string(), "--pid-file", (bundle_ / "init.pid").string(), name_}),
             timeout_);
+        if (adopt) ::prctl(PR_SET_CHILD_SUBREAPER, was, 0, 0, 0);
         if (!r) return fail(std::move(r.error()));
         created_ = true;  // even a failed create may leave state (a runsc sandbox): delete it in clean
         if (!r->ok()) return fail_msg(r->describe(verb({"create", name_})));
         std::ifstream pidf(bundle_ / "init.pid");
         pidf >> init_pid_;
+        adopted_ = adopt && init_pid_ > 0 && parent_of(init_pid_) == ::getpid();
         return {};
+    }
+
+    // An adopted init, once killed: reaped (its traced threads first), at most `timeout_`.
+    void reap_adopted_init() {
+        if (!adopted_) return;
+        int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, init_pid_, 0));
+        const auto deadline = std::chrono::steady_clock::now() + timeout_;
+        while (pidfd >= 0 && std::chrono::steady_clock::now() < deadline) {
+            pollfd p{pidfd, POLLIN, 0};
+            if (::poll(&p, 1, 20) == 1) break;
+            reap_traced_threads(init_pid_);
+        }
+        if (pidfd >= 0) ::close(pidfd);
+        if (::waitpid(init_pid_, nullptr, WNOHANG) == init_pid_) adopted_ = false;
     }
 
     Status start() override {
@@ -106,7 +146,11 @@ public:
         }
         // Wait until the container's init is gone: the runtime's kill only sends the signal.
         bool gone = pidfd < 0;
-        if (pidfd >= 0) {
+        if (adopted_) {
+            if (pidfd >= 0) ::close(pidfd);
+            reap_adopted_init();
+            gone = !adopted_;
+        } else if (pidfd >= 0) {
             pollfd p{pidfd, POLLIN, 0};
             gone = ::poll(&p, 1, static_cast<int>(timeout_.count())) == 1;
             ::close(pidfd);
@@ -131,6 +175,7 @@ public:
             else
                 created_ = false;
         }
+        reap_adopted_init();  // delete --force killed it
         if (overlay_mounted_) {
             if (::umount2((bundle_ / "rootfs").c_str(), MNT_DETACH) == 0)
                 overlay_mounted_ = false;
@@ -180,6 +225,7 @@ private:
     fs::path memory_cgroup_;
     std::optional<VethLink> link_;  // gone with the container's network namespace
     int init_pid_ = -1;
+    bool adopted_ = false;  // the init is our child (runtime_create's adopt): we reap it
     bool bundle_made_ = false, tmpfs_mounted_ = false, overlay_mounted_ = false, created_ = false, stopped_ = false;
 };
 
@@ -300,7 +346,9 @@ Result<std::unique_ptr<Container>> OciDriver::create(const ContainerSpec& spec) 
                                             std::chrono::duration_cast<std::chrono::milliseconds>(kVerbTimeout));
     if (auto s = c->mount_rootfs(spec, storage_); !s) return fail(std::move(s.error()));
     if (auto s = c->write_config(*config); !s) return fail(std::move(s.error()));
-    if (auto s = c->runtime_create(); !s) return fail(std::move(s.error()));
+    // crun and runc leave the init alone, detached: adopt it. runsc's sandbox is a tree of its own
+    // processes (and gVisor's ptrace never reaches the host's).
+    if (auto s = c->runtime_create(runtime_ != "runsc"); !s) return fail(std::move(s.error()));
     if (spec.network == NetworkMode::Own) {
         if (!capabilities().own_network)
             return fail_msg(runtime_ + ": network mode 'own' is not supported (it runs with --network=none)");

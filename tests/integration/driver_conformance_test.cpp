@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "drivers/driver.h"
 #include "drivers/skeleton/skeleton_driver.h"
@@ -175,4 +176,32 @@ TEST(SkeletonDriver, SaysWhyItCannotRunAndChecksSpecsFirst) {
     ASSERT_FALSE(c);
     EXPECT_NE(c.error().message().find("not implemented"), std::string::npos) << c.error().message();
     EXPECT_EQ(hostcheck::leftovers_after(before, 1000), "");
+}
+
+// A payload's thread makes its launcher its tracer (PTRACE_TRACEME) and the process exits, as an
+// exec'd command and as the first process (issue 13): the traced thread stays a zombie until its
+// tracer reaps it. The run must end, and leave nothing (TearDown checks), whichever launcher (the
+// harness, a runtime, a shim) the engine makes the tracer.
+TEST_P(DriverTest, ATracedThreadNeverWedgesTheRun) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = run(spec("traceme"), {"/usr/bin/ctrbench-agent", "traceme-thread"}, 15s);
+    EXPECT_FALSE(r.timed_out) << "the traced thread held the exec";
+    EXPECT_NE(r.out.find("traceme"), std::string::npos) << r.describe() << ": " << r.err;
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 30s);
+}
+
+TEST_P(DriverTest, ATracedThreadInTheFirstProcessNeverWedgesTheRun) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto s = spec("traceinit");
+    s.init = {"/usr/bin/ctrbench-agent", "traceme-thread"};  // it exits at once: start may fail or not
+    auto c = driver_->create(s);
+    ASSERT_TRUE(c) << c.error().message();
+    (void)(*c)->start();
+    std::this_thread::sleep_for(300ms);
+    auto st = (*c)->stop();
+    EXPECT_TRUE(st) << st.error().message();
+    auto cl = (*c)->clean();
+    EXPECT_TRUE(cl) << cl.error().message();
+    c->reset();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 30s);
 }
