@@ -58,6 +58,27 @@ protected:
         EXPECT_TRUE((*c)->clean());
         return r ? *r : ExecResult{};
     }
+    // start_lean_container's mode: the command itself is the first process; waits at most 10 s.
+    Result<ExecResult> run_mode(const std::string& name, const std::vector<std::string>& argv) {
+        auto layout = discover_cgroups();
+        if (!layout) return fail(std::move(layout.error()));
+        auto pool = lean::CgroupPool::open(*layout);
+        if (!pool) return fail(std::move(pool.error()));
+        auto cg = (*pool)->acquire(Limits{});
+        if (!cg) return fail(std::move(cg.error()));
+        lean::Config cfg;
+        cfg.name = name;
+        cfg.rootfs = kRootfs;
+        cfg.argv = argv;
+        cfg.env = spec().env;
+        auto c = lean::Sandbox::create(cfg, *cg, false);
+        if (!c) return fail(std::move(c.error()));
+        auto r = (*c)->wait(10s);
+        c->reset();
+        EXPECT_TRUE((*pool)->release(*cg));
+        return r;
+    }
+
     ExecResult sh(const std::string& script, const ContainerSpec& s) { return run(s, {"/bin/sh", "-c", script}); }
     ExecResult sh(const std::string& script) { return sh(script, spec()); }
 
@@ -95,25 +116,9 @@ TEST_F(LeanTest, OwnPidNamespaceWithTheFirstProcessAsPid1) {
 }
 
 TEST_F(LeanTest, RunModeCommandIsPid1) {
-    // start_lean_container's mode: the command itself is the first process.
-    auto layout = discover_cgroups();
-    ASSERT_TRUE(layout);
-    auto pool = lean::CgroupPool::open(*layout);
-    ASSERT_TRUE(pool);
-    auto cg = (*pool)->acquire(Limits{});
-    ASSERT_TRUE(cg);
-    lean::Config cfg;
-    cfg.name = "ctrbench-runmode";
-    cfg.rootfs = kRootfs;
-    cfg.argv = {"/usr/bin/ctrbench-agent", "ids"};
-    cfg.env = spec().env;
-    auto c = lean::Sandbox::create(cfg, *cg, false);
-    ASSERT_TRUE(c) << c.error().message();
-    auto r = (*c)->wait(10s);
+    auto r = run_mode("ctrbench-runmode", {"/usr/bin/ctrbench-agent", "ids"});
     ASSERT_TRUE(r) << r.error().message();
     EXPECT_TRUE(r->ok());
-    c->reset();
-    EXPECT_TRUE((*pool)->release(*cg));
 }
 
 TEST_F(LeanTest, HostnameIsTheContainersOwn) {
@@ -364,25 +369,10 @@ TEST_F(LeanTest, PtraceTracemeThreadNeverHangsTheHarness) {
     EXPECT_TRUE(r.ok()) << r.describe() << r.err;
     EXPECT_NE(r.out.find("traceme"), std::string::npos) << r.out;
 
-    auto layout = discover_cgroups();
-    ASSERT_TRUE(layout);
-    auto pool = lean::CgroupPool::open(*layout);
-    ASSERT_TRUE(pool);
-    auto cg = (*pool)->acquire(Limits{});
-    ASSERT_TRUE(cg);
-    lean::Config cfg;
-    cfg.name = "ctrbench-traceme-init";
-    cfg.rootfs = kRootfs;
-    cfg.argv = {"/usr/bin/ctrbench-agent", "traceme-thread"};
-    cfg.env = spec().env;
-    auto c = lean::Sandbox::create(cfg, *cg, false);  // start_lean_container's mode: it is PID 1
-    ASSERT_TRUE(c) << c.error().message();
-    auto w = (*c)->wait(10s);
+    auto w = run_mode("ctrbench-traceme-init", {"/usr/bin/ctrbench-agent", "traceme-thread"});  // PID 1
     ASSERT_TRUE(w) << w.error().message();
     EXPECT_FALSE(w->timed_out) << "PID 1's traced thread held the container's end";
     EXPECT_TRUE(w->ok()) << w->describe();
-    c->reset();
-    EXPECT_TRUE((*pool)->release(*cg));
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
 }
 
