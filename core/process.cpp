@@ -64,27 +64,37 @@ int reap_traced_threads(pid_t pid) {
     return reaped;
 }
 
-int wait_reaping_tracees(pid_t pid, int pidfd) {
-    int st = 0;
+bool await_exit(pid_t pid, int pidfd, std::chrono::steady_clock::time_point deadline) {
     for (;;) {
-        // The usual case: it ends at once, and the blocking wait below returns without a tick.
-        if (pidfd >= 0) {
-            pollfd p{pidfd, POLLIN, 0};
-            if (::poll(&p, 1, 20) == 0) {
-                reap_traced_threads(pid);
-                continue;
-            }
+        auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        if (left <= 0) {
+            errno = ETIMEDOUT;
+            return false;
         }
-        pid_t r = ::waitpid(pid, &st, pidfd >= 0 ? 0 : WNOHANG);
-        if (r == pid || (r < 0 && errno != EINTR)) return st;
-        if (r == 0) {
-            reap_traced_threads(pid);
-            ::usleep(1000);
-        }
+        pollfd p{pidfd, POLLIN, 0};
+        int n = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 20)));
+        if (n > 0) return true;  // the usual case: at once, without a tick
+        if (n < 0) return false;
+        reap_traced_threads(pid);
     }
 }
 
+int wait_reaping_tracees(pid_t pid, int pidfd) {
+    while (!await_exit(pid, pidfd) && errno == EINTR) {
+    }
+    int st = 0;
+    while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    return st;
+}
+
 namespace {
+
+void append_capped(std::string& into, const char* buf, ssize_t n) {
+    std::size_t room = ExecResult::kMaxOutput - std::min(into.size(), ExecResult::kMaxOutput);
+    into.append(buf, std::min<std::size_t>(room, static_cast<std::size_t>(n)));
+}
 
 // One read: false once the pipe is at EOF (or broken); true while it may hold more.
 bool drain(int fd, std::string& into) {
@@ -92,8 +102,7 @@ bool drain(int fd, std::string& into) {
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0) return errno == EAGAIN || errno == EINTR;  // errno read at once, nothing came between
     if (n == 0) return false;
-    std::size_t room = ExecResult::kMaxOutput - std::min(into.size(), ExecResult::kMaxOutput);
-    into.append(buf, std::min<std::size_t>(room, static_cast<std::size_t>(n)));
+    append_capped(into, buf, n);
     return true;
 }
 
@@ -106,8 +115,7 @@ void drain_buffered(int fd, bool open, std::string& into) {
         ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return;
-        std::size_t room = ExecResult::kMaxOutput - std::min(into.size(), ExecResult::kMaxOutput);
-        into.append(buf, std::min<std::size_t>(room, static_cast<std::size_t>(n)));
+        append_capped(into, buf, n);
     }
 }
 

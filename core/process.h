@@ -49,8 +49,12 @@ Result<ExecResult> collect(ChildProcess& child, std::chrono::milliseconds timeou
 // a zombie until we reap it, and until then its process never ends (nor, for a PID 1, its whole
 // PID namespace). This reaps such threads of `pid`; returns how many it reaped.
 int reap_traced_threads(pid_t pid);
-// Waits for our child `pid` to end and reaps it, reaping its traced threads meanwhile (pidfd: a
-// pidfd for it, or -1); returns the wait status.
+// Waits until the process behind `pidfd` (our child `pid`) has ended, at most until `deadline`,
+// reaping its traced threads in ticks of 20 ms meanwhile. True once it has ended; false at the
+// deadline (errno ETIMEDOUT) or when a signal cut the wait short (errno EINTR). It is not reaped.
+bool await_exit(pid_t pid, int pidfd,
+                std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
+// Waits for our child `pid` to end (await_exit, signals retried) and reaps it; its wait status.
 int wait_reaping_tracees(pid_t pid, int pidfd);
 
 // Exit code and signal from a waitpid status.

@@ -99,6 +99,15 @@ std::string param_problem(const Options& o, const Workload& w) {
     return "";
 }
 
+// "--runtime is for --driver; with --matrix, filter: --matrix runtime=crun" when `value` is given.
+Rule driver_only(const char* key, std::string (*value)(const Options&)) {
+    return {matrix, [key, value](const Options& o) {
+                return when(!value(o).empty(), std::string("--") + key +
+                                                   " is for --driver; with --matrix, filter: --matrix " + key + "=" +
+                                                   value(o));
+            }};
+}
+
 // The rules of the candidate matrix (--matrix, --resume).
 std::vector<Rule> matrix_rules(const WorkloadRegistry& workloads) {
     auto valid_tests = "(valid: " + join(workloads.names()) + ")";
@@ -112,20 +121,9 @@ std::vector<Rule> matrix_rules(const WorkloadRegistry& workloads) {
          [](auto& o) {
              return when(!o.driver.empty(), "--driver and --matrix exclude each other (a candidate names its driver)");
          }},
-        {matrix,
-         [](auto& o) {
-             return when(!o.runtime.empty(),
-                         "--runtime is for --driver; with --matrix, filter: --matrix runtime=" + o.runtime);
-         }},
-        {matrix,
-         [](auto& o) {
-             return when(o.image_given, "--image is for --driver; with --matrix, filter: --matrix image=" + o.image);
-         }},
-        {matrix,
-         [](auto& o) {
-             return when(!o.storage.empty(),
-                         "--storage is for --driver; with --matrix, filter: --matrix storage=" + o.storage);
-         }},
+        driver_only("runtime", [](const Options& o) { return o.runtime; }),
+        driver_only("image", [](const Options& o) { return o.image_given ? o.image : ""; }),
+        driver_only("storage", [](const Options& o) { return o.storage; }),
         {resuming,
          [](auto& o) {
              return when(

@@ -10,6 +10,26 @@
 namespace ctrbench::lean {
 namespace {
 
+// Reads exactly n bytes unless EOF comes first; returns the bytes read (EINTR retried).
+std::size_t read_full(int fd, void* buf, std::size_t n) {
+    std::size_t got = 0;
+    while (got < n) {
+        ssize_t r = ::read(fd, static_cast<char*>(buf) + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += static_cast<std::size_t>(r);
+    }
+    return got;
+}
+
+// Waits for fd to be readable: true if readable, false on timeout (errno = ETIMEDOUT) or error.
+bool wait_readable(int fd, int timeout_ms) {
+    pollfd p{fd, POLLIN, 0};
+    int r = ::poll(&p, 1, timeout_ms);
+    if (r == 0) errno = ETIMEDOUT;
+    return r > 0;
+}
+
 struct ErrorRecord {
     int err;
     char what[244];
@@ -40,24 +60,6 @@ bool send_ready(int fd) {
 bool await_go(int fd) {
     char cmd = 0;
     return read_full(fd, &cmd, 1) == 1 && cmd == kGo;
-}
-
-std::size_t read_full(int fd, void* buf, std::size_t n) {
-    std::size_t got = 0;
-    while (got < n) {
-        ssize_t r = ::read(fd, static_cast<char*>(buf) + got, n - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        got += static_cast<std::size_t>(r);
-    }
-    return got;
-}
-
-bool wait_readable(int fd, int timeout_ms) {
-    pollfd p{fd, POLLIN, 0};
-    int r = ::poll(&p, 1, timeout_ms);
-    if (r == 0) errno = ETIMEDOUT;
-    return r > 0;
 }
 
 Status await_ready(int fd, int timeout_ms) {

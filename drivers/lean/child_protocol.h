@@ -28,9 +28,4 @@ Status send_go(int go_fd);
 // Parent side, after 'G' (or in run mode): the child exec'd (EOF), or the error it sent.
 Status await_exec(int status_fd);
 
-// Reads exactly n bytes unless EOF comes first; returns the bytes read (EINTR retried).
-std::size_t read_full(int fd, void* buf, std::size_t n);
-// Waits for fd to be readable: true if readable, false on timeout (errno = ETIMEDOUT) or error.
-bool wait_readable(int fd, int timeout_ms);
-
 }  // namespace ctrbench::lean

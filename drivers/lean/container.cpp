@@ -207,7 +207,7 @@ Result<PlanInput> plan_input(const Config& config) {
     in.layer_dir = config.layer_dir.string();
     in.hostname = config.hostname.empty() ? config.name : config.hostname;
     in.own_netns = config.own_netns;
-    in.kernel = kernel_paths();
+    in.kernel = &kernel_paths();
     for (const auto& m : config.mounts)
         in.binds.push_back({m.source.string(), m.target, m.read_only, fs::is_directory(m.source)});
     return in;
@@ -375,20 +375,15 @@ Status Sandbox::kill() {
 
 Result<ExecResult> Sandbox::wait(std::optional<std::chrono::milliseconds> timeout) {
     if (pid_ <= 0) return fail_msg("container " + config_.name + " is not running");
-    // In ticks of 100 ms: a thread of the first process that made us its tracer (PTRACE_TRACEME)
-    // holds the container's end until we reap it.
+    // A thread of the first process that made us its tracer (PTRACE_TRACEME) holds the
+    // container's end until we reap it: await_exit does.
     const auto deadline =
         timeout ? std::chrono::steady_clock::now() + *timeout : std::chrono::steady_clock::time_point::max();
-    for (;;) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (timeout && left.count() <= 0) {
-            ExecResult r;
-            r.timed_out = true;
-            return r;
-        }
-        if (wait_readable(pidfd_, static_cast<int>(std::min<long long>(left.count() + 1, 100)))) break;
+    if (!await_exit(pid_, pidfd_, deadline)) {
         if (errno != ETIMEDOUT) return fail_sys("wait for container " + config_.name);
-        reap_traced_threads(pid_);
+        ExecResult r;
+        r.timed_out = true;
+        return r;
     }
     int st = 0;
     reap(&st);

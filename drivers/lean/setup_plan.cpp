@@ -87,14 +87,16 @@ void plan_proc(std::vector<SetupOp>& ops, const PlanInput& in, const std::string
     ops.push_back(mkdir_op(root + "/proc", 0555, "mkdir /proc"));
     ops.push_back(
         mount_op("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", "mount proc on /proc"));
-    for (const auto& p : in.kernel.read_only)
+    if (!in.kernel) return;
+    for (const auto& p : in.kernel->read_only)
         add_readonly_bind(ops, root + p.path, root + p.path, MS_NOSUID | MS_NODEV | MS_NOEXEC, p.path);
 }
 
 // Masked kernel files: the container's own /dev/null over a file, an empty read-only tmpfs over a
 // directory (after /dev exists).
 void plan_masks(std::vector<SetupOp>& ops, const PlanInput& in, const std::string& root) {
-    for (const auto& p : in.kernel.masked) {
+    if (!in.kernel) return;
+    for (const auto& p : in.kernel->masked) {
         if (p.is_dir)
             ops.push_back(mount_op("tmpfs", root + p.path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                                    "size=0", "mask " + p.path));

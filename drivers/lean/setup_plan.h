@@ -65,7 +65,7 @@ struct PlanInput {
     std::string layer_dir;
     std::string hostname;
     bool own_netns = true;
-    KernelPaths kernel;  // what to mask and make read-only (kernel_paths(); empty in unit tests unless set)
+    const KernelPaths* kernel = nullptr;  // what to mask and make read-only (kernel_paths()); none if null
     struct Bind {
         std::string source_ref;  // valid in the child, like rootfs_ref
         std::string target;      // absolute, inside the container

@@ -26,7 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-constexpr auto kVerbTimeout = 60s;
+constexpr auto kVerbTimeout = 60s;  // runsc's delete alone takes over a second here (HOST-NOTES)
 
 // The parent pid of `pid` (/proc/<pid>/stat's fourth field), or -1.
 pid_t parent_of(pid_t pid) {
@@ -39,7 +39,7 @@ pid_t parent_of(pid_t pid) {
     pid_t ppid = -1;
     rest >> state >> ppid;
     return ppid;
-}  // runsc's delete alone takes over a second here (HOST-NOTES)
+}
 
 // Everything create() made, undone in reverse by remove(): the bundle's tmpfs and overlay mounts,
 // the bundle directory, and the runtime's container.
@@ -103,14 +103,8 @@ public:
     // An adopted init, once killed: reaped (its traced threads first), at most `timeout_`.
     void reap_adopted_init() {
         if (!adopted_) return;
-        int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, init_pid_, 0));
-        const auto deadline = std::chrono::steady_clock::now() + timeout_;
-        while (pidfd >= 0 && std::chrono::steady_clock::now() < deadline) {
-            pollfd p{pidfd, POLLIN, 0};
-            if (::poll(&p, 1, 20) == 1) break;
-            reap_traced_threads(init_pid_);
-        }
-        if (pidfd >= 0) ::close(pidfd);
+        UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, init_pid_, 0)));
+        if (pidfd) (void)await_exit(init_pid_, pidfd.get(), std::chrono::steady_clock::now() + timeout_);
         if (::waitpid(init_pid_, nullptr, WNOHANG) == init_pid_) adopted_ = false;
     }
 

@@ -18,8 +18,9 @@ PlanInput input() {
     in.rootfs_ref = "/images/minimal/rootfs";
     in.stage = "/tmp";
     in.hostname = "box";
-    in.kernel.read_only = {{"/proc/sys", true}, {"/proc/sysrq-trigger", false}};
-    in.kernel.masked = {{"/proc/keys", false}, {"/proc/acpi", true}};
+    static const KernelPaths kernel{{{"/proc/keys", false}, {"/proc/acpi", true}},
+                                    {{"/proc/sys", true}, {"/proc/sysrq-trigger", false}}};
+    in.kernel = &kernel;
     return in;
 }
 
