@@ -12,7 +12,7 @@ die() { echo "ctrbench.sh: $*" >&2; exit 1; }
 
 # Debian packages: the toolchain, the libraries of the build, and what the images and tests use.
 PACKAGES=(g++ cmake make pkg-config debootstrap libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
-          libbenchmark-dev libcap-dev libcpp-httplib-dev libnl-route-3-dev libyaml-cpp-dev busybox-static util-linux tar coreutils
+          libbenchmark-dev libcap-dev libseccomp-dev libcpp-httplib-dev libnl-route-3-dev libyaml-cpp-dev busybox-static util-linux tar coreutils
           ansible-core python3-apt hyperfine libsqlite3-dev libarchive-dev nettle-dev libacl1-dev liblzma-dev
           libzstd-dev liblz4-dev libbz2-dev zlib1g-dev libxml2-dev libicu-dev python3-matplotlib python3-scipy
           python3-yaml btrfs-progs clang-format)

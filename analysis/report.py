@@ -287,6 +287,68 @@ def plot_throughput(ok, hosts, out, made):
     save(fig, out, "throughput", made)
 
 
+# The isolation workload's probes that a stack lets through by design, and why (a shared kernel's
+# namespaced entries, what stays inside the container): the scorecard says so beside the verdict.
+BY_DESIGN = {
+    "kernel/proc-sys-uts": "the UTS namespace: the hostname written is the container's own",
+    "processes/traceme-thread": "traces only its own child; the run still ends",
+    "mounts/unshare-mount": "a mount namespace nested in the container's own",
+    "kernel/add-key": "a key in its own process keyring, gone when it exits",
+    "kernel/io-uring": "allowed by Docker's default seccomp profile of this version",
+    "network/raw-socket": "on the container's own link (CAP_NET_RAW)",
+    "network/packet-socket": "on the container's own link (CAP_NET_RAW)",
+    "privilege/setuid": "euid 0 inside the container, no more than its root already has",
+    "privilege/no-new-privs": "without no_new_privs, set-user-ID programs gain the container root's power",
+    "privilege/host-root": "no user namespace: root inside is root outside, held in by the other layers",
+}
+# Runtimes whose sandbox has a kernel of its own: what a probe reaches there is that kernel's.
+OWN_KERNEL = ("runsc", "kata")
+
+
+def isolation_section(probes, boot_ms):
+    """The scorecard: candidates x probe families (blocked of tried) beside the boot time, then a
+    cell per probe. `probes`: (host, candidate) -> {probe: (verdict, why)}."""
+    if not probes:
+        return []
+    md = ["", "## Isolation scorecard", "",
+          "What a hostile program inside each candidate's container could do to its host (the isolation "
+          "workload: one attempt per probe, `value` 1 = blocked). A cell is blocked of tried; a probe not "
+          "tried (no target on this host, or harmful to try) is never counted as blocked. Beside it, the "
+          "candidate's boot (create..exec median, ms): speed and isolation on one page."]
+    families = sorted({p.split("/")[0] for v in probes.values() for p in v})
+    md += ["", "| host | candidate | boot ms | " + " | ".join(families) + " | blocked |",
+           "|---|---|---|" + "---|" * (len(families) + 1)]
+    order = sorted(probes, key=lambda k: (k[0], -sum(v[0] == "blocked" for v in probes[k].values()), k[1]))
+    for key in order:
+        cells, total_b, total_t = [], 0, 0
+        for fam in families:
+            got = [v for p, v in probes[key].items() if p.startswith(fam + "/")]
+            b = sum(v[0] == "blocked" for v in got)
+            t = sum(v[0] != "untried" for v in got)
+            total_b, total_t = total_b + b, total_t + t
+            cells.append(f"{b}/{t}")
+        boot = boot_ms.get(key)
+        md.append(f"| {key[0]} | {key[1]} | {'—' if boot is None else f'{boot:.1f}'} | " + " | ".join(cells) +
+                  f" | **{total_b}/{total_t}** |")
+    names = sorted({p for v in probes.values() for p in v})
+    md += ["", "### Every probe", "",
+           "✔ blocked, ✘ allowed, – not tried. Notes say where an allowed probe is by design.", "",
+           "| probe | " + " | ".join(f"{c} ({h})" if len({k[0] for k in order}) > 1 else c for h, c in order) + " | note |",
+           "|---|" + "---|" * (len(order) + 1)]
+    mark = {"blocked": "✔", "allowed": "✘", "untried": "–"}
+    for p in names:
+        cells = [mark[probes[k][p][0]] if p in probes[k] else " " for k in order]
+        md.append(f"| {p} | " + " | ".join(cells) + f" | {BY_DESIGN.get(p, '')} |")
+    own = sorted({c for _, c in order if any(f"-{r}-" in f"-{c}-" for r in OWN_KERNEL)})
+    if own:
+        md += ["", "In " + ", ".join(own) + " a kernel of the sandbox's own answers the probes: what is allowed "
+               "there (its /proc/sys, its perf events) is that kernel's, not the host's."]
+    untried = sorted({(p, v[1]) for d in probes.values() for p, v in d.items() if v[0] == "untried"})
+    if untried:
+        md += ["", "Not tried: " + "; ".join(f"{p} ({why})" for p, why in untried) + "."]
+    return md
+
+
 MIN_RUNS = 3  # fewer measured runs than this give no verdict: one sample says nothing of the noise
 
 
@@ -396,7 +458,14 @@ def main():
     hosts = sorted({r["host"] for r in rows})
     ok = collections.defaultdict(list)
     skipped, failed = {}, collections.Counter()
+    probes = collections.defaultdict(dict)  # (host, candidate) -> {probe: (verdict, why)}, last measured run
     for r in rows:
+        if r.get("probe"):  # a probe's row: part of the isolation run before it
+            if r["warmup"] == "0":
+                verdict = "untried" if r["status"] == "skipped" else ("blocked" if num(r["value"]) == 1 else "allowed")
+                why = r["error"].removeprefix("not tried: ")
+                probes[(r["host"], r["candidate"])][r["probe"]] = (verdict, why)
+            continue
         if r["status"] == "skipped":
             skipped[(r["host"], r["candidate"], r["workload"])] = r["error"]
         elif r["status"] != "ok":
@@ -424,7 +493,11 @@ def main():
                   f"{mem} | {h.get('cgroup_mode', '?')} | {m.get('run_id', '?')} |")
     by_workload = collections.defaultdict(lambda: collections.defaultdict(dict))
     for (h, cand, w, p), runs in ok.items():
-        by_workload[(w, p)][h][cand] = runs
+        if w != "isolation":  # its figure is the scorecard, not a time to rank
+            by_workload[(w, p)][h][cand] = runs
+    boot_ms = {(h, c): statistics.median([ready_ms(r) for r in runs])
+               for (h, c, w, p), runs in ok.items() if w == "boot"}
+    md += isolation_section(probes, boot_ms)
     figures_for = {"boot": "boot_phases", "sqlite-read": "io_sqlite", "sqlite-write": "io_sqlite", "files-read": "io_files",
                    "tar-extract": "io_files", "http": "http", "ping": "ping", "throughput": "throughput"}
     rank_inputs = collections.defaultdict(list)  # host -> [(workload, param, lower is better, {candidate: samples})]

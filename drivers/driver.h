@@ -58,6 +58,9 @@ struct ContainerSpec {
     std::vector<int> publish;           // container ports the harness must reach (NetworkMode::Own)
     bool read_only_rootfs = false;      // true: "/" read-only, /tmp the writable layer
     std::vector<std::string> add_caps;  // beyond the common set (Docker's default without NET_RAW), e.g. "NET_RAW"
+    // The engine's default seccomp filter (Docker's profile); false = none, for drivers whose
+    // Capabilities::unconfined_seccomp says they can (to measure what the filter costs).
+    bool seccomp = true;
     std::chrono::milliseconds timeout{60'000};  // per exec; also bounds start
 };
 
@@ -77,14 +80,15 @@ bool adds_capability(const ContainerSpec& spec, const std::string& name);
 
 // What an engine can do; the harness asks these, never the driver's name (fio's capability flags).
 struct Capabilities {
-    bool daemon = false;            // needs a running daemon (docker, lxd)
-    bool vm = false;                // each sandbox is a virtual machine (kata, microvm)
-    bool rootless = false;          // can run without root
-    bool checkpoint = false;        // CRIU checkpoint/restore
-    bool port_publishing = false;   // publishes a port on 127.0.0.1
-    bool own_network = false;       // supports NetworkMode::Own
-    std::string no_network_why;     // when !own_network: why, in words a user acts on
-    bool read_only_rootfs = false;  // supports ContainerSpec::read_only_rootfs
+    bool daemon = false;              // needs a running daemon (docker, lxd)
+    bool vm = false;                  // each sandbox is a virtual machine (kata, microvm)
+    bool rootless = false;            // can run without root
+    bool checkpoint = false;          // CRIU checkpoint/restore
+    bool port_publishing = false;     // publishes a port on 127.0.0.1
+    bool own_network = false;         // supports NetworkMode::Own
+    std::string no_network_why;       // when !own_network: why, in words a user acts on
+    bool read_only_rootfs = false;    // supports ContainerSpec::read_only_rootfs
+    bool unconfined_seccomp = false;  // supports ContainerSpec::seccomp = false
     // The host's memory cgroup sees the container's OOM kills (ExecResult::oom_killed); false where
     // a kernel of the sandbox's own accounts memory (gVisor, a VM): its limit holds, unseen by the host.
     bool host_sees_oom = true;

@@ -124,6 +124,7 @@ std::vector<Rule> matrix_rules(const WorkloadRegistry& workloads) {
         driver_only("runtime", [](const Options& o) { return o.runtime; }),
         driver_only("image", [](const Options& o) { return o.image_given ? o.image : ""; }),
         driver_only("storage", [](const Options& o) { return o.storage; }),
+        driver_only("seccomp", [](const Options& o) { return o.seccomp == "default" ? "" : o.seccomp; }),
         {resuming,
          [](auto& o) {
              return when(
@@ -232,6 +233,11 @@ void add_run_options(CLI::App& app, Options& o, const DriverRegistry& drivers, c
            "--tools", o.tools,
            "agent: every image runs ctrbench's static agent; native: the image's own sqlite3, tar, find and cat "
            "(sqlite-read, sqlite-write, files-read, tar-extract)")
+        ->capture_default_str();
+    app.add_option("--seccomp", o.seccomp,
+                   "default: the engine's seccomp filter (lean: Docker's default profile); unconfined: none "
+                   "(lean only: to measure what the filter costs)")
+        ->check(CLI::IsMember({"default", "unconfined"}))
         ->capture_default_str();
     app.add_option("--image", o.image, "image: minimal (busybox-static) or full (Debian minbase)")
         ->capture_default_str();

@@ -100,6 +100,29 @@ std::function<void(int, int, bool)> run_progress_printer(bool tty, std::string l
     };
 }
 
+// The probes of the last measured run that has them: per family blocked of tried, and every probe
+// that was allowed or not tried, with what it reached or why.
+std::string probe_table(const std::vector<RunRecord>& records) {
+    const RunRecord* last = nullptr;
+    for (const auto& r : records)
+        if (!r.warmup && !r.probes.empty()) last = &r;
+    if (!last) return "";
+    std::map<std::string, std::pair<int, int>> families;  // blocked, tried
+    std::string notes;
+    int blocked = 0, tried = 0;
+    for (const auto& p : last->probes) {
+        auto& [b, t] = families[p.name.substr(0, p.name.find('/'))];
+        if (p.verdict != ProbeResult::Verdict::Untried) ++t, ++tried;
+        if (p.verdict == ProbeResult::Verdict::Blocked) ++b, ++blocked;
+        if (p.verdict != ProbeResult::Verdict::Blocked)
+            notes += line("    %-7s %-26s %s\n", to_string(p.verdict), p.name.c_str(), p.detail.substr(0, 160).c_str());
+    }
+    std::string out = line("  probes  %d of %d tried blocked (%zu not tried):", blocked, tried,
+                           last->probes.size() - static_cast<std::size_t>(tried));
+    for (const auto& [family, bt] : families) out += line(" %s %d/%d", family.c_str(), bt.first, bt.second);
+    return out + "\n" + notes;
+}
+
 std::string format_summary(const std::vector<RunRecord>& records) {
     if (records.empty()) return "  no runs\n";
     const auto& first = records.front();
@@ -132,6 +155,7 @@ std::string format_summary(const std::vector<RunRecord>& records) {
         out += line("  %-7s %12.3f %s (mean)   median %.3f   [min %.3f … max %.3f]\n", "figure", s.mean, unit.c_str(),
                     s.median, s.min, s.max);
     }
+    out += probe_table(records);
     if (auto o = overhead(records); o.runs > 0)
         out += line("  harness overhead (outside the timed phases): %.3f ms per run, %.2f%% of the run time\n",
                     o.mean_ms, o.percent);
@@ -201,6 +225,15 @@ nlohmann::json summary_json(const std::vector<RunRecord>& records) {
     j["figure"] = {{"unit", unit},   {"n", s.n},           {"min", s.min}, {"max", s.max},
                    {"mean", s.mean}, {"median", s.median}, {"samples", v}};
     j["details"] = details;
+    nlohmann::json probes = nlohmann::json::array();
+    for (const auto& r : records)
+        for (const auto& p : r.probes)
+            probes.push_back({{"iteration", r.iteration},
+                              {"warmup", r.warmup},
+                              {"probe", p.name},
+                              {"verdict", to_string(p.verdict)},
+                              {"detail", p.detail}});
+    if (!probes.empty()) j["probes"] = probes;
     if (!records.empty() && records.front().status == RunStatus::Skipped) j["skipped"] = records.front().error;
     if (auto o = overhead(records); o.runs > 0)
         j["harness_overhead"] = {{"runs", o.runs}, {"mean_ms", o.mean_ms}, {"percent_of_run", o.percent}};

@@ -48,8 +48,12 @@ Result<Resumed> read_resumed(const fs::path& csv) {
     r.done = progress_from_rows(*rows);
     for (const auto& row : *rows) {
         auto rec = record_from_row(row);
-        if (rec.status != RunStatus::Interrupted)  // redone on resume
-            r.earlier[unit_key(row.at("candidate"), rec.workload, rec.param)].push_back(std::move(rec));
+        auto& earlier = r.earlier[unit_key(row.at("candidate"), rec.workload, rec.param)];
+        if (auto probe = probe_from_row(row)) {  // belongs to the run row before it
+            if (!earlier.empty() && earlier.back().iteration == rec.iteration) earlier.back().probes.push_back(*probe);
+        } else if (rec.status != RunStatus::Interrupted) {  // redone on resume
+            earlier.push_back(std::move(rec));
+        }
     }
     return r;
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/run_status.h"
+#include "workloads/probe_result.h"
 
 namespace ctrbench {
 
@@ -29,6 +30,9 @@ struct RunRecord {
     RunStatus status = RunStatus::Ok;
     std::string error;   // one line: what went wrong, or why the candidate was skipped
     std::string detail;  // not in the CSV: more figures for the JSON samples (ping's rtt min/avg/max)
+    // The run's probes (isolation): each its own CSV row after the run's, with the run's columns,
+    // no phases, `probe` its name, value 1 = blocked / 0 = allowed, status skipped when not tried.
+    std::vector<ProbeResult> probes;
     // Not in the CSV: the run's wall time as the harness saw it, and the part outside the timed
     // phases (spec, dataset check, bookkeeping, writing the row): the harness's own overhead.
     std::optional<double> wall_ms, overhead_ms;
@@ -43,9 +47,9 @@ std::optional<double> total_ms(const RunRecord& r);
 
 inline const std::vector<std::string>& csv_columns() {
     static const std::vector<std::string> cols = {
-        "run_id",  "time",     "host",     "candidate",   "driver",    "runtime", "storage",   "image",
-        "cgroup",  "rootless", "workload", "param",       "iteration", "warmup",  "create_ms", "start_ms",
-        "exec_ms", "stop_ms",  "clean_ms", "response_ms", "value",     "unit",    "status",    "error"};
+        "run_id",   "time",        "host",  "candidate", "driver", "runtime",   "storage",  "image",   "cgroup",
+        "rootless", "workload",    "param", "iteration", "warmup", "create_ms", "start_ms", "exec_ms", "stop_ms",
+        "clean_ms", "response_ms", "value", "unit",      "status", "error",     "probe"};
     return cols;
 }
 

@@ -74,7 +74,8 @@ std::string csv_row(const RunRecord& r) {
                                         fmt_ms(r.value),
                                         r.unit,
                                         std::string(to_string(r.status)),
-                                        r.error};
+                                        r.error,
+                                        ""};
     std::string out;
     for (std::size_t i = 0; i < f.size(); ++i) out += (i ? "," : "") + csv_escape(f[i]);
     return out;
@@ -205,9 +206,44 @@ CsvSink::~CsvSink() {
     if (f_) std::fclose(f_);
 }
 
+std::string csv_probe_row(const RunRecord& run, const ProbeResult& p) {
+    RunRecord row;
+    row.run_id = run.run_id;
+    row.time = run.time;
+    row.host = run.host;
+    row.candidate = run.candidate;
+    row.workload = run.workload;
+    row.param = run.param;
+    row.iteration = run.iteration;
+    row.warmup = run.warmup;
+    if (p.verdict != ProbeResult::Verdict::Untried) {
+        row.value = p.verdict == ProbeResult::Verdict::Blocked ? 1 : 0;
+        row.unit = "blocked";
+    } else {
+        row.status = RunStatus::Skipped;
+        row.error = "not tried: " + p.detail;
+    }
+    std::string line = csv_row(row);
+    return line + csv_escape(p.name);  // the last column, empty in csv_row
+}
+
+std::optional<ProbeResult> probe_from_row(const std::map<std::string, std::string>& row) {
+    auto it = row.find("probe");
+    if (it == row.end() || it->second.empty()) return std::nullopt;
+    ProbeResult p;
+    p.name = it->second;
+    auto value = row.find("value");
+    if (value != row.end() && !value->second.empty())
+        p.verdict = value->second[0] == '1' ? ProbeResult::Verdict::Blocked : ProbeResult::Verdict::Allowed;
+    else if (auto err = row.find("error"); err != row.end())
+        p.detail = err->second.substr(err->second.starts_with("not tried: ") ? 11 : 0);
+    return p;
+}
+
 Status CsvSink::write(const RunRecord& r) {
-    if (std::fprintf(f_, "%s\n", csv_row(r).c_str()) < 0 || std::fflush(f_) != 0)
-        return fail_sys("write " + path_.string());
+    std::string text = csv_row(r) + "\n";
+    for (const auto& p : r.probes) text += csv_probe_row(r, p) + "\n";
+    if (std::fputs(text.c_str(), f_) < 0 || std::fflush(f_) != 0) return fail_sys("write " + path_.string());
     return {};
 }
 

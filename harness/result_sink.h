@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,7 +17,8 @@
 namespace ctrbench {
 
 std::string csv_escape(const std::string& field);
-std::string csv_row(const RunRecord& r);
+std::string csv_row(const RunRecord& r);  // the run's own row (its probes' rows: csv_probe_row)
+std::string csv_probe_row(const RunRecord& run, const ProbeResult& p);
 std::string csv_header();
 
 class CsvSink {
@@ -25,7 +27,8 @@ public:
     static Result<CsvSink> open(const std::filesystem::path& path);
     CsvSink(CsvSink&& o) noexcept : path_(std::move(o.path_)), f_(std::exchange(o.f_, nullptr)) {}
     ~CsvSink();
-    Status write(const RunRecord& r);  // written and flushed to the kernel before it returns
+    // The run's row and its probes' rows, written and flushed to the kernel before it returns.
+    Status write(const RunRecord& r);
     const std::filesystem::path& path() const { return path_; }
 
 private:
@@ -39,6 +42,9 @@ private:
 Result<std::vector<std::map<std::string, std::string>>> read_csv(const std::filesystem::path& path);
 // A row of read_csv back as a record (what the CSV holds; detail and wall time are not in it).
 RunRecord record_from_row(const std::map<std::string, std::string>& row);
+// A probe's row (a nonempty `probe` column) back as the probe (its detail is only in the JSON);
+// nullopt for a run's own row.
+std::optional<ProbeResult> probe_from_row(const std::map<std::string, std::string>& row);
 // Splits one CSV line written by csv_row (quoted fields, "" for a quote).
 std::vector<std::string> csv_fields(const std::string& line);
 

@@ -27,6 +27,7 @@ void set_outcome(RunRecord& rec, const Outcome& out) {
         rec.unit = out.unit;
     }
     rec.detail = out.detail;
+    rec.probes = out.probes;
 }
 
 // "{host}" in an argument becomes the host end of the container's link.
@@ -116,7 +117,7 @@ RunRecord run_once(Driver& driver, const Workload& workload, const std::string& 
         if (r->timed_out) {
             rec.status = RunStatus::Timeout;
             rec.error = "command timed out after " + std::to_string(opts.timeout.count()) + " ms";
-        } else if (r->oom_killed) {
+        } else if (r->oom_killed && !workload.provokes_oom()) {
             rec.status = RunStatus::Oom;
             rec.error = "out of memory: " + r->describe();
         } else if (auto out = workload.check(*r, param); !out) {
@@ -221,6 +222,7 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
         spec.rootfs = *rootfs;
         spec.timeout = opts.timeout;
         spec.mounts = *mounts;
+        spec.seccomp = opts.seccomp;
         RunRecord once = workload.measures_itself() ? run_whole(driver, workload, param, spec)
                                                     : run_once(driver, workload, param, spec, opts);
         RunRecord rec = stamp(once, warm ? k + 1 : k - opts.warmup + 1, warm);

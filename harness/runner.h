@@ -21,6 +21,7 @@ struct RunOptions {
     int warmup = 3;
     std::chrono::milliseconds timeout{60'000};
     std::string image = "minimal";
+    bool seccomp = true;  // ContainerSpec::seccomp
     std::filesystem::path images_dir;
     std::filesystem::path data_dir;  // generated datasets are cached here
     std::string run_id, host;

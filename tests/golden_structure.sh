@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The results' format does not drift: the CSV's columns and the JSON's keys of a single run (boot,
-# http, throughput: each adds its own option) and of a quick lean matrix are those recorded in
+# http, throughput: each adds its own option; isolation: a row per probe) and of a quick lean matrix are those recorded in
 # tests/golden/ (values are left out: only the structure is compared, tests/golden/structure.py).
 # A change of format is a decision: re-record with `tests/golden_structure.sh HARNESS --record`.
 set -uo pipefail
@@ -15,9 +15,10 @@ run() { "$harness" "$@" > out.log 2>&1 || { echo "FAIL: harness $* exited non-ze
 run --driver lean --test boot --runs 2 --warmup 1 --out single-boot.csv
 run --driver lean --test http --runs 1 --warmup 0 --out single-http.csv
 run --driver lean --test throughput --runs 1 --warmup 0 --out single-tp.csv
+run --driver lean --test isolation --out single-isolation.csv
 run --matrix driver=lean --quick --test boot,http --no-setup --out matrix.csv
 bad=0
-for name in single-boot single-http single-tp matrix; do
+for name in single-boot single-http single-tp single-isolation matrix; do
     python3 "$here/golden/structure.py" "$name.csv" > "$name.txt" || { echo "FAIL: cannot read $name"; exit 1; }
     if [ "$record" = --record ]; then
         cp "$name.txt" "$here/golden/$name.txt"
@@ -26,5 +27,5 @@ for name in single-boot single-http single-tp matrix; do
         bad=1
     fi
 done
-[ $bad = 0 ] && echo "ok: CSV columns and JSON keys as recorded (single boot, http, throughput; lean matrix)"
+[ $bad = 0 ] && echo "ok: CSV columns and JSON keys as recorded (single boot, http, throughput, isolation; lean matrix)"
 exit $bad

@@ -2,6 +2,7 @@
 
 #include "workloads/boot.h"
 #include "workloads/io.h"
+#include "workloads/isolation.h"
 #include "workloads/net.h"
 #include "workloads/throughput.h"
 #include "workloads/workload.h"
@@ -50,6 +51,7 @@ WorkloadRegistry builtin_workloads() {
     r.add(std::make_unique<HttpWorkload>());
     r.add(std::make_unique<PingWorkload>());
     r.add(std::make_unique<ThroughputWorkload>());
+    r.add(std::make_unique<IsolationWorkload>());
     return r;
 }
 

@@ -11,13 +11,15 @@
 #include <vector>
 
 #include "drivers/driver.h"
+#include "workloads/probe_result.h"
 
 namespace ctrbench {
 
 struct Outcome {
-    double value = 0;    // the workload's own figure (rows read, files extracted, ...); 0 when none
-    std::string unit;    // empty when the workload has no figure of its own
-    std::string detail;  // more figures for the JSON samples ("rtt min/avg/max = ..."); may be empty
+    double value = 0;                   // the workload's own figure (rows read, files extracted, ...); 0 when none
+    std::string unit;                   // empty when the workload has no figure of its own
+    std::string detail;                 // more figures for the JSON samples ("rtt min/avg/max = ..."); may be empty
+    std::vector<ProbeResult> probes{};  // the isolation workload's: a CSV row each after the run's
 };
 
 class Workload {
@@ -49,6 +51,9 @@ public:
     // The command exec'd in the running container. An argument "{host}" is replaced by the address of
     // the host end of the container's own link (Container::host_end) before the exec.
     virtual std::vector<std::string> command(const std::string& param) const = 0;
+    // Whether the command drives a process of its own past the memory limit on purpose (isolation's
+    // memory probe): an OOM kill in the container is then part of the work, not the run's failure.
+    virtual bool provokes_oom() const { return false; }
     // Did the work happen? An error names what is wrong with the result.
     virtual Result<Outcome> check(const ExecResult& result, const std::string& param) const = 0;
 

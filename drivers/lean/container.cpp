@@ -16,6 +16,7 @@
 
 #include "drivers/lean/capabilities.h"
 #include "drivers/lean/child_protocol.h"
+#include "drivers/lean/seccomp.h"
 
 namespace ctrbench::lean {
 namespace {
@@ -80,6 +81,7 @@ struct ExecPlan {
     const char* workdir;
     std::uint64_t caps;
     int last_cap;
+    const sock_fprog* seccomp;  // nullptr: unconfined
 };
 
 [[noreturn]] void exec_in_container(const ExecPlan& p, int status_fd) {
@@ -87,6 +89,8 @@ struct ExecPlan {
     if (::chdir(p.workdir) != 0) die(status_fd, "chdir to the working directory");
     if (!apply_capabilities(p.caps, p.last_cap)) die(status_fd, "drop capabilities");
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die(status_fd, "prctl PR_SET_NO_NEW_PRIVS");
+    // Last before exec: from here on only the profile's calls work (write and execve among them).
+    if (p.seccomp && !load_seccomp_filter(p.seccomp)) die(status_fd, "load the seccomp filter");
     // No fd of the harness may reach the container.
     ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
     int err = ENOENT;
@@ -213,16 +217,19 @@ Result<PlanInput> plan_input(const Config& config) {
     return in;
 }
 
-// How the child becomes the first process; `config` must outlive the plan (it points into it).
-ExecPlan first_process_plan(const Config& config, std::uint64_t caps) {
+// How a process of the container (the first, or an exec'd one) becomes `argv`; `argv` and `config`
+// must outlive the plan (it points into them).
+ExecPlan exec_plan(const std::vector<std::string>& argv, const Config& config, std::uint64_t caps,
+                   const sock_fprog* seccomp) {
     ExecPlan plan;
-    plan.argv = c_array(config.argv);
+    plan.argv = c_array(argv);
     plan.envp = c_array(config.env);
-    plan.candidates = exec_candidates(config.argv[0], config.env);
-    plan.what = "exec " + config.argv[0];
+    plan.candidates = exec_candidates(argv[0], config.env);
+    plan.what = "exec " + argv[0];
     plan.workdir = config.workdir.c_str();
     plan.caps = caps;
     plan.last_cap = last_capability();
+    plan.seccomp = seccomp;
     return plan;
 }
 
@@ -269,12 +276,17 @@ Result<std::unique_ptr<Sandbox>> Sandbox::create(const Config& config, Cgroup* c
     auto caps = capability_mask(config.add_caps);
     if (!caps) return fail(std::move(caps.error()));
     c->caps_ = *caps;
+    if (config.seccomp) {
+        auto filter = default_seccomp_filter(c->caps_);
+        if (!filter) return fail(std::move(filter.error()));
+        c->seccomp_ = *filter;
+    }
     c->ns_flags_ = namespace_flags(config.own_netns) | CLONE_NEWCGROUP;
 
     auto in = plan_input(config);
     if (!in) return fail(std::move(in.error()));
     const auto ops = plan_setup(*in);
-    const ExecPlan plan = first_process_plan(c->config_, c->caps_);
+    const ExecPlan plan = exec_plan(c->config_.argv, c->config_, c->caps_, c->seccomp_);
 
     Pipe status, go;
     if (auto s = status.open(); !s) return fail(std::move(s.error()));
@@ -401,14 +413,7 @@ Result<ExecResult> Sandbox::wait(std::optional<std::chrono::milliseconds> timeou
 Result<ExecResult> Sandbox::exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
     if (pid_ <= 0) return fail_msg("container " + config_.name + " is not running");
     if (argv.empty()) return fail_msg("exec: no command given");
-    ExecPlan plan;
-    plan.argv = c_array(argv);
-    plan.envp = c_array(config_.env);
-    plan.candidates = exec_candidates(argv[0], config_.env);
-    plan.what = "exec " + argv[0];
-    plan.workdir = config_.workdir.c_str();
-    plan.caps = caps_;
-    plan.last_cap = last_capability();
+    const ExecPlan plan = exec_plan(argv, config_, caps_, seccomp_);
     Pipe out, err, st;
     for (Pipe* p : {&out, &err, &st})
         if (auto s = p->open(); !s) return fail(std::move(s.error()));

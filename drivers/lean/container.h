@@ -22,6 +22,8 @@
 #include "drivers/lean/cgroup.h"
 #include "drivers/lean/setup_plan.h"
 
+struct sock_fprog;
+
 namespace ctrbench::lean {
 
 struct Config {
@@ -40,6 +42,7 @@ struct Config {
     std::vector<BindMount> mounts;
     std::vector<std::string> add_caps;
     bool inherit_stdio = false;  // first process's stdio: the caller's, or /dev/null
+    bool seccomp = true;         // Docker's default seccomp profile (seccomp.h); false: unconfined
 };
 
 // Checks what can be checked before cloning: absolute rootfs that is a directory, argv[0] present
@@ -79,6 +82,7 @@ private:
     int go_fd_ = -1;      // parent -> child: 'G' to exec
     int ns_flags_ = 0;
     std::uint64_t caps_ = 0;
+    const sock_fprog* seccomp_ = nullptr;  // the filter its processes load, kept by seccomp.cpp
     std::uint64_t oom_before_ = 0;
     std::vector<std::string> exec_paths_;  // candidate paths of argv[0]
 };

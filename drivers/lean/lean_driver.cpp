@@ -86,6 +86,7 @@ std::vector<std::string> LeanDriver::sweep_dead() {
 Capabilities LeanDriver::capabilities() const {
     Capabilities c;
     c.read_only_rootfs = true;
+    c.unconfined_seccomp = true;
     c.own_network = true;
     return c;
 }
@@ -140,6 +141,7 @@ Result<std::unique_ptr<ctrbench::Container>> LeanDriver::create(const ContainerS
     cfg.writable_bytes = spec.limits.writable_bytes;
     cfg.mounts = spec.mounts;
     cfg.add_caps = spec.add_caps;
+    cfg.seccomp = spec.seccomp;
     if (storage_ == LayerStorage::Disk && !spec.read_only_rootfs) {
         cfg.layer_dir = layer_dir(name(), spec.name);
         std::error_code ec;

@@ -125,7 +125,7 @@ TEST_F(ToolsTest, HarnessBadInputIsOneLineAndExit2) {
                           "unknown driver 'nope' (valid: lean, crun, runc, runsc, docker, podman)");
     expect_one_line_error(run({HARNESS_BIN, "--driver", "lean", "--test", "nope"}), 2,
                           "unknown test 'nope' (valid: boot, sqlite-read, sqlite-write, files-read, tar-extract, http, "
-                          "ping, throughput)");
+                          "ping, throughput, isolation)");
     expect_one_line_error(run({HARNESS_BIN, "--frobnicate"}), 2, "--frobnicate");
     expect_one_line_error(run({HARNESS_BIN, "--driver", "lean", "--runs", "-3"}), 2, "--runs");
     expect_one_line_error(run({HARNESS_BIN}), 2, "no --driver given");
@@ -197,7 +197,7 @@ TEST_F(ToolsTest, HarnessCtrlCKeepsResultsAndCleansUp) {
     int rows = -1;
     while (std::getline(in, line)) {
         ++rows;
-        EXPECT_EQ(std::count(line.begin(), line.end(), ','), 23) << "a torn row: " << line;
+        EXPECT_EQ(std::count(line.begin(), line.end(), ','), 24) << "a torn row: " << line;
     }
     EXPECT_GT(rows, 5) << "the runs measured before Ctrl-C must be kept";
     auto meta = nlohmann::json::parse(slurp(fs::path(csv).replace_extension(".json")));

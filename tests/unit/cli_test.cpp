@@ -41,9 +41,9 @@ TEST(Cli, UnknownDriverListsValidNamesExit2) {
 TEST(Cli, UnknownTestListsValidNamesExit2) {
     auto r = parse({"--driver", "lean", "--test", "bot"});
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_EQ(
-        r.message,
-        "unknown test 'bot' (valid: boot, sqlite-read, sqlite-write, files-read, tar-extract, http, ping, throughput)");
+    EXPECT_EQ(r.message,
+              "unknown test 'bot' (valid: boot, sqlite-read, sqlite-write, files-read, tar-extract, http, ping, "
+              "throughput, isolation)");
 }
 
 TEST(Cli, MissingDriverAndBadOptions) {

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "harness/matrix.h"
+
 using namespace ctrbench;
 namespace fs = std::filesystem;
 
@@ -65,9 +67,10 @@ TEST(Csv, EscapesCommasQuotesNewlines) {
 }
 
 TEST(Csv, RowHasEveryColumnOfTheDesign) {
-    EXPECT_EQ(csv_columns().size(), 24u);
+    EXPECT_EQ(csv_columns().size(), 25u);
     auto f = fields(csv_row(sample()));
-    ASSERT_EQ(f.size(), 24u);
+    ASSERT_EQ(f.size(), 25u);
+    EXPECT_EQ(f[24], "");  // probe: empty on a run's own row
     EXPECT_EQ(f[3], "lean-lean-overlay-minimal-v1-rootful");
     EXPECT_EQ(f[14], "1.5000");  // create_ms
     EXPECT_EQ(f[15], "");        // start_ms: the phase did not happen
@@ -83,6 +86,46 @@ TEST(Csv, EachRowIsOnDiskBeforeWriteReturns) {
     auto l = lines(dir / "r.csv");  // read while the sink is still open
     ASSERT_EQ(l.size(), 2u);
     EXPECT_EQ(l[0], csv_header());
+    fs::remove_all(dir);
+}
+
+// The isolation workload's run: its own row, then a row per probe (value 1 = blocked, 0 = allowed,
+// skipped when not tried), which read back as the run's probes and never as runs of their own.
+TEST(Csv, ARunsProbesAreARowEachAfterIt) {
+    auto dir = temp_dir();
+    RunRecord run = sample();
+    run.workload = "isolation";
+    run.status = RunStatus::Ok;
+    run.error.clear();
+    run.iteration = 1;
+    run.probes = {{"files/host-path", ProbeResult::Verdict::Blocked, "ENOENT"},
+                  {"privilege/host-root", ProbeResult::Verdict::Allowed, "uid 0 is uid 0"},
+                  {"resources/disk", ProbeResult::Verdict::Untried, "no quota, would fill the disk"}};
+    {
+        auto sink = CsvSink::open(dir / "r.csv");
+        ASSERT_TRUE(sink->write(run));
+    }
+    auto rows = read_csv(dir / "r.csv");
+    ASSERT_TRUE(rows) << rows.error().message();
+    ASSERT_EQ(rows->size(), 4u);
+    EXPECT_FALSE(probe_from_row((*rows)[0]));  // the run's own row
+    EXPECT_EQ((*rows)[1].at("probe"), "files/host-path");
+    EXPECT_EQ((*rows)[1].at("value"), "1.0000");
+    EXPECT_EQ((*rows)[1].at("create_ms"), "");  // the phases are the run's, on its row only
+    EXPECT_EQ((*rows)[2].at("value"), "0.0000");
+    EXPECT_EQ((*rows)[3].at("status"), "skipped");
+    EXPECT_EQ((*rows)[3].at("value"), "");  // never counted as blocked
+    auto untried = probe_from_row((*rows)[3]);
+    ASSERT_TRUE(untried);
+    EXPECT_EQ(untried->verdict, ProbeResult::Verdict::Untried);
+    EXPECT_EQ(untried->detail, "no quota, would fill the disk");
+    EXPECT_EQ(probe_from_row((*rows)[2])->verdict, ProbeResult::Verdict::Allowed);
+    for (const auto& r : *rows) EXPECT_EQ(r.at("iteration"), "1");
+    // A resume counts the run once, not once per probe, and never takes it for skipped.
+    auto progress = progress_from_rows(*rows);
+    ASSERT_EQ(progress.size(), 1u);
+    EXPECT_EQ(progress.begin()->second.runs, 1);
+    EXPECT_FALSE(progress.begin()->second.skipped);
     fs::remove_all(dir);
 }
 

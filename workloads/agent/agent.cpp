@@ -8,6 +8,7 @@
 //   ctrbench-agent sqlite-write SRC DEST   copy SRC to DEST, then duplicate every table: "wrote R rows ..."
 //   ctrbench-agent files-read DIR   read every file fully: "read N files (B bytes)"
 //   ctrbench-agent tar-extract ARCHIVE DIR   extract with libarchive: "extracted N files (B bytes)"
+//   ctrbench-agent probe KEY=VALUE...   the isolation workload's probes (probes.cpp), a line each
 // The I/O commands are the thesis's workloads (section 4.2.2); they print what they did so the
 // harness can check the work really happened.
 #include <archive.h>
@@ -223,7 +224,7 @@ int tar_extract(const char* tar, const char* dir) {
 int usage() {
     std::fprintf(stderr,
                  "usage: ctrbench-agent memhog MB | forkbomb N | hang | ids | sqlite-read DB | sqlite-write SRC DEST |"
-                 " files-read DIR | tar-extract ARCHIVE DIR | traceme-thread\n");
+                 " files-read DIR | tar-extract ARCHIVE DIR | traceme-thread | probe KEY=VALUE...\n");
     return 2;
 }
 
@@ -248,6 +249,9 @@ int traceme_thread() {
 
 }  // namespace
 
+int probe_all(int argc, char** argv);  // probes.cpp
+int probe_euid();
+
 int main(int argc, char** argv) {
     if (argc < 2) return usage();
     if (!std::strcmp(argv[1], "memhog") && argc == 3) return memhog(std::atol(argv[2]));
@@ -257,6 +261,8 @@ int main(int argc, char** argv) {
     }
     if (!std::strcmp(argv[1], "ids")) return ids();
     if (!std::strcmp(argv[1], "traceme-thread")) return traceme_thread();
+    if (!std::strcmp(argv[1], "probe")) return probe_all(argc - 2, argv + 2);
+    if (!std::strcmp(argv[1], "euid")) return probe_euid();
     if (!std::strcmp(argv[1], "sqlite-read") && argc == 3) return sqlite_read(argv[2]);
     if (!std::strcmp(argv[1], "sqlite-write") && argc == 4) return sqlite_write(argv[2], argv[3]);
     if (!std::strcmp(argv[1], "files-read") && argc == 3) return files_read(argv[2]);

@@ -50,7 +50,8 @@ struct Tally {
 };
 
 // One worker: containers back to back for `seconds`, a seed-format line each second.
-Result<Tally> run_lean(const lean::Config& cfg, double seconds, const std::string& prefix) {
+// `prefix` nullptr: quiet (a baseline).
+Result<Tally> run_lean(const lean::Config& cfg, double seconds, const char* prefix) {
     auto layout = discover_cgroups();
     if (!layout) return fail(std::move(layout.error()));
     auto pool = lean::CgroupPool::open(*layout);
@@ -76,8 +77,9 @@ Result<Tally> run_lean(const lean::Config& cfg, double seconds, const std::strin
         ++total.count;
         double w = ms_since(window) / 1000;
         if (w >= 1.0) {
-            std::printf("%sstart %ld lean containers in %f second(s), latency per container %fms\n", prefix.c_str(),
-                        in_window, w, w * 1000 / static_cast<double>(in_window));
+            if (prefix)
+                std::printf("%sstart %ld lean containers in %f second(s), latency per container %fms\n", prefix,
+                            in_window, w, w * 1000 / static_cast<double>(in_window));
             std::fflush(stdout);
             window = Clock::now();
             in_window = 0;
@@ -175,6 +177,26 @@ Result<WorkerTotals> run_workers(const lean::Config& cfg, double seconds, int pr
     return out;
 }
 
+// What the seccomp filter costs: the same container with and without it, in alternating half-second
+// blocks (so that drift on a shared host falls on both), `seconds` each.
+Status print_seccomp_cost(lean::Config cfg, double seconds) {
+    std::vector<double> with, without;
+    for (double done = 0; done < seconds && !g_stop; done += 0.5)
+        for (bool on : {true, false}) {
+            cfg.seccomp = on;
+            auto t = run_lean(cfg, 0.5, nullptr);
+            if (!t) return fail(std::move(t.error()).wrap(on ? "seccomp baseline" : "unconfined baseline"));
+            auto& into = on ? with : without;
+            into.insert(into.end(), t->latencies_ms.begin(), t->latencies_ms.end());
+        }
+    double on = median(with), off = median(without);
+    std::printf(
+        "seccomp: median %.3fms with Docker's default profile (%zu runs), %.3fms unconfined (%zu runs): "
+        "ratio %.3fx, %+.1f%% (the project aims at 5%% or less)\n",
+        on, with.size(), off, without.size(), off > 0 ? on / off : 0.0, off > 0 ? (on / off - 1) * 100 : 0.0);
+    return {};
+}
+
 // The two baselines measured in the same run (a bare process; the same clone into the container's
 // namespaces) and the ratios of the lean median to them.
 Status print_baselines(const std::string& rootfs, double seconds, bool net, bool read_only, double lean_med) {
@@ -217,6 +239,7 @@ int main(int argc, char** argv) {
     double baseline_seconds = -1;
     std::string rootfs = std::string(CTRBENCH_IMAGES_DIR) + "/minimal/rootfs";
     bool net = false, read_only = false;
+    std::string seccomp = "default";
     app.add_option("SECONDS", seconds, "how long to start containers")->required()->check(CLI::PositiveNumber);
     app.add_option("--procs", procs, "worker processes starting containers at once (the seed's scalability table)")
         ->check(CLI::Range(1, 256));
@@ -228,6 +251,10 @@ int main(int argc, char** argv) {
                  "also a network namespace (loopback only) per container; default: the seed's set "
                  "(mnt, pid, uts, ipc, plus cgroup)");
     app.add_flag("--read-only", read_only, "read-only bind of the rootfs plus a /tmp tmpfs instead of an overlay");
+    app.add_option("--seccomp", seccomp,
+                   "default: Docker's default seccomp profile (its cost is measured after the run); unconfined: none")
+        ->check(CLI::IsMember({"default", "unconfined"}))
+        ->capture_default_str();
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -243,6 +270,7 @@ int main(int argc, char** argv) {
     cfg.env = ContainerSpec{}.env;
     cfg.own_netns = net;
     cfg.read_only_rootfs = read_only;
+    cfg.seccomp = seccomp == "default";
     if (auto s = lean::check_config(cfg); !s)
         return std::fprintf(stderr, "benchmark_lean_container: %s\n", s.error().message().c_str()), 2;
     struct sigaction sa {};
@@ -278,6 +306,9 @@ int main(int argc, char** argv) {
     if (baseline_seconds > 0) {
         if (auto b = print_baselines(rootfs, baseline_seconds, net, read_only, median(lean_lat)); !b)
             return std::fprintf(stderr, "benchmark_lean_container: %s\n", b.error().message().c_str()), 1;
+        if (cfg.seccomp)
+            if (auto b = print_seccomp_cost(cfg, baseline_seconds); !b)
+                return std::fprintf(stderr, "benchmark_lean_container: %s\n", b.error().message().c_str()), 1;
     }
     return 0;
 }
