@@ -129,11 +129,10 @@ int add_rules(scmp_filter_ctx ctx, std::uint64_t caps) {
 Result<SeccompProgram> build(std::uint64_t caps) {
     Ctx ctx(seccomp_init(SCMP_ACT_ERRNO(EPERM)), seccomp_release);
     if (!ctx) return fail_msg("seccomp_init failed");
-    int rc = 0;
-    if (seccomp_arch_native() == SCMP_ARCH_X86_64) {
-        rc = seccomp_arch_add(ctx.get(), SCMP_ARCH_X86);
-        rc = rc ? rc : seccomp_arch_add(ctx.get(), SCMP_ARCH_X32);
-    }
+    // The native architecture only: the kernel compiles the filter at each load, and the 32-bit
+    // sub-architectures Docker adds triple it (1227 instructions, ~370 us a load here, against 405
+    // and ~130 us). Calls of another ABI (i386, x32) fail with ENOSYS.
+    int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ERRNO(ENOSYS));
     rc = rc ? rc : seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0);       // the runtime sets no_new_privs itself
     rc = rc ? rc : seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2);  // a binary tree: fewer jumps per call
     rc = rc ? rc : add_rules(ctx.get(), caps);

@@ -1,5 +1,6 @@
 // The lean runtime's seccomp filter: Docker's default profile (moby profiles/seccomp/default.json)
-// for x86-64 with its 32-bit sub-architectures, built once per capability set with libseccomp and
+// for the native architecture (Docker also admits the 32-bit ABIs; here they get ENOSYS: the images
+// are 64-bit, and the filter is a third the size), built once per capability set with libseccomp and
 // loaded by the container's processes just before they exec (after no_new_privs). Calls outside
 // the profile fail with EPERM; clone3 with ENOSYS (so libc falls back to clone, whose namespace
 // flags are refused without CAP_SYS_ADMIN); calls a capability unlocks are allowed when the
