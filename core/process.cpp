@@ -64,7 +64,35 @@ int reap_traced_threads(pid_t pid) {
     return reaped;
 }
 
+namespace {
+
+// Ctrl-C and its kin are held back while a wait loop does its own work between polls and let in
+// only inside the poll (ppoll with the caller's mask): one that comes between two polls ends the
+// next poll with EINTR instead of being handled unseen while the loop waits on.
+class SignalWindow {
+public:
+    SignalWindow() {
+        sigset_t held;
+        sigemptyset(&held);
+        for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&held, sig);
+        ::pthread_sigmask(SIG_BLOCK, &held, &caller_);
+    }
+    ~SignalWindow() { ::pthread_sigmask(SIG_SETMASK, &caller_, nullptr); }
+    SignalWindow(const SignalWindow&) = delete;
+    SignalWindow& operator=(const SignalWindow&) = delete;
+    int poll(pollfd* fds, nfds_t n, long long ms) const {
+        timespec ts{static_cast<time_t>(ms / 1000), static_cast<long>(ms % 1000) * 1'000'000};
+        return ::ppoll(fds, n, &ts, &caller_);
+    }
+
+private:
+    sigset_t caller_{};
+};
+
+}  // namespace
+
 bool await_exit(pid_t pid, int pidfd, std::chrono::steady_clock::time_point deadline) {
+    const SignalWindow window;
     for (;;) {
         auto left =
             std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
@@ -73,7 +101,7 @@ bool await_exit(pid_t pid, int pidfd, std::chrono::steady_clock::time_point dead
             return false;
         }
         pollfd p{pidfd, POLLIN, 0};
-        int n = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 20)));
+        int n = window.poll(&p, 1, std::min<long long>(left, 20));
         if (n > 0) return true;  // the usual case: at once, without a tick
         if (n < 0) return false;
         reap_traced_threads(pid);
@@ -126,6 +154,7 @@ Result<ExecResult> collect(ChildProcess& child, std::chrono::milliseconds timeou
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     bool out_open = bool(child.out), err_open = bool(child.err), exited = false;
     int poll_errno = 0;
+    const SignalWindow window;
     while (!exited) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
@@ -137,7 +166,7 @@ Result<ExecResult> collect(ChildProcess& child, std::chrono::milliseconds timeou
                          {err_open ? child.err.get() : -1, POLLIN, 0}};
         // A tick every 100 ms: a thread of the command that made us its tracer holds the command's
         // end until we reap it.
-        int n = ::poll(fds, 3, static_cast<int>(std::min<long long>(left.count() + 1, 100)));
+        int n = window.poll(fds, 3, std::min<long long>(left.count() + 1, 100));
         if (n < 0) {  // EINTR: a signal (Ctrl-C) for the harness; anything else would repeat forever
             poll_errno = errno;
             break;

@@ -109,4 +109,11 @@ void PlaybookMounts::release() const {
     }
 }
 
+std::size_t sweep_dead_runs(Driver& driver) {
+    auto removed = driver.sweep_dead();
+    for (const auto& what : removed)
+        std::fprintf(stderr, "harness: removed %s (left by a ctrbench run that is gone)\n", what.c_str());
+    return removed.size();
+}
+
 }  // namespace ctrbench

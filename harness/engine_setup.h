@@ -24,6 +24,10 @@ EngineState current_settings(const DriverRegistry& drivers);
 // The one driver a candidate runs on (a manager's runtime given when the manager has several).
 std::unique_ptr<Driver> make_driver(const DriverRegistry& drivers, const Candidate& c);
 
+// Before a driver's first run: what ctrbench runs killed with -9 left on its engine (their owner
+// gone) is removed, and each thing said on stderr; returns how many.
+std::size_t sweep_dead_runs(Driver& driver);
+
 // Runs `playbooks/candidates/<name>.yml` against this host; its output goes to `log`.
 Status apply_playbook(const std::filesystem::path& playbooks, const std::string& candidate,
                       const std::filesystem::path& log);

@@ -7,6 +7,7 @@
 
 #include "harness/cli.h"
 #include "harness/console_report.h"
+#include "harness/engine_setup.h"
 #include "harness/host_metadata.h"
 #include "harness/interrupt.h"
 #include "harness/matrix.h"
@@ -80,6 +81,7 @@ int run_single(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
     auto usable = usable_probe(o, *driver);
     if (!usable) return report_error(usable.error().message());
     const Probe& probe = *usable;
+    sweep_dead_runs(*driver);
     if (o.seccomp == "unconfined" && !driver->capabilities().unconfined_seccomp)
         return report_error(
             "driver " + o.driver + " cannot run without its seccomp filter (--seccomp unconfined is for lean)", 2);

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <set>
 
 #include "harness/console_report.h"
 #include "harness/engine_setup.h"
@@ -124,6 +125,7 @@ private:
     PlaybookMounts mounts_;
     const Clock::time_point t_start_ = Clock::now();
     double est_done_ = 0;  // the plan's estimate for the units finished so far
+    std::set<std::string> swept_;  // driver/runtime pairs whose dead runs' leftovers were swept
     int units_done_ = 0;
     const int kMaxConsecutiveErrors = RunOptions{}.max_consecutive_errors;
 };
@@ -197,6 +199,7 @@ std::unique_ptr<Driver> MatrixRun::ready_driver(const MatrixEntry& e, const std:
         probe = driver->probe();
     }
     if (setting && probe.available) state_[setting->engine] = setting->engine + ":" + probe.storage;
+    if (probe.available && swept_.insert(c.driver + "/" + c.runtime).second) sweep_dead_runs(*driver);
     if (!ready()) {
         written = error_row(
             e, !probe.available ? probe.reason

@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
     if (!cg) return std::fprintf(stderr, "start_lean_container: %s\n", cg.error().message().c_str()), 1;
     auto c = lean::Sandbox::create(cfg, *cg, /*wait_for_start=*/false);
     if (!c) return std::fprintf(stderr, "start_lean_container: %s\n", c.error().message().c_str()), 1;
-    auto r = (*c)->wait();
+    // A Ctrl-C before the wait began ends it at once (during it, the wait returns EINTR).
+    auto r = g_interrupted ? Result<ExecResult>(fail_sys("wait", EINTR)) : (*c)->wait();
     (void)(*c)->kill();
     c->reset();
     (void)(*pool)->release(*cg);
