@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <optional>
 
 #include "harness/host_metadata.h"
@@ -14,6 +16,21 @@ namespace {
 volatile sig_atomic_t g_signal = 0;
 void on_signal(int sig) {
     g_signal = sig;
+}
+
+// Fault injection for tests/kill9_phases.sh: CTRBENCH_TEST_KILL_AFTER=PHASE:N ends the harness with
+// SIGKILL as soon as PHASE (create, start, exec, stop, clean) of its N-th run has returned, before
+// anything of it is recorded: the engine holds what the phase made, the CSV does not have the run.
+void kill_point(const char* phase) {
+    static const char* spec = std::getenv("CTRBENCH_TEST_KILL_AFTER");
+    static int creates = 0;
+    if (!spec) return;
+    if (!std::strcmp(phase, "create")) ++creates;
+    const char* colon = std::strchr(spec, ':');
+    if (!colon || std::strncmp(spec, phase, static_cast<std::size_t>(colon - spec)) != 0 ||
+        std::strlen(phase) != static_cast<std::size_t>(colon - spec) || std::atoi(colon + 1) != creates)
+        return;
+    ::kill(::getpid(), SIGKILL);
 }
 
 using Clock = std::chrono::steady_clock;
@@ -77,6 +94,7 @@ RunRecord run_once(Driver& driver, const Workload& workload, const std::string& 
     auto t0 = Clock::now();
     auto c = driver.create(spec);
     auto tc = Clock::now();
+    kill_point("create");
     if (!c) {
         fail_with(interrupted() ? RunStatus::Interrupted : RunStatus::Error, c.error());
         return rec;
@@ -88,8 +106,10 @@ RunRecord run_once(Driver& driver, const Workload& workload, const std::string& 
         auto a = Clock::now();
         auto st = container->stop();
         auto b = Clock::now();
+        kill_point("stop");
         auto cl = container->clean();
         auto d = Clock::now();
+        kill_point("clean");
         if (st) rec.stop_ms = ms(a, b);
         if (cl) rec.clean_ms = ms(b, d);
         if (rec.status == RunStatus::Ok && (!st || !cl)) fail_with(RunStatus::Error, !st ? st.error() : cl.error());
@@ -100,6 +120,7 @@ RunRecord run_once(Driver& driver, const Workload& workload, const std::string& 
         return rec;
     }
     auto ts = Clock::now();
+    kill_point("start");
     rec.start_ms = ms(tc, ts);
     auto argv = resolve_command(workload.command(param), *container);
     if (!argv) {
@@ -110,6 +131,7 @@ RunRecord run_once(Driver& driver, const Workload& workload, const std::string& 
     auto te0 = Clock::now();  // resolving "{host}" may ask the engine: not part of any phase
     auto r = container->exec(*argv, opts.timeout);
     auto te = Clock::now();
+    kill_point("exec");
     if (!r) {
         fail_with(interrupted() ? RunStatus::Interrupted : RunStatus::Error, r.error());
     } else {

@@ -10,6 +10,7 @@ harness=${1:?usage: cleanup_kill9.sh HARNESS}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/leftovers.sh"
 list=$("$harness" --list)
 ran=0
 for d in lean crun runc docker podman; do
@@ -36,20 +37,7 @@ for d in lean crun runc docker podman; do
         out=$("$harness" --cleanup) || fail "$d: --cleanup exited non-zero: $out"
         echo "$d (killed pid $pid after $(($(wc -l < "$tmp/$d.csv") - 1)) runs): $(echo "$out" | tail -1)"
     fi
-    left=""
-    for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
-        left+=$(find "$h" -maxdepth 3 -name "ctrbench-$pid*" 2>/dev/null)
-    done
-    left+=$(ls -d /var/lib/ctrbench/layers/*/"ctrbench-$pid-"* /run/ctrbench/bundles/"ctrbench-$pid-"* 2>/dev/null)
-    left+=$(grep "ctrbench-$pid-" /proc/self/mountinfo)
-    left+=$(ls -d /run/crun/"ctrbench-$pid-"* /run/runc/"ctrbench-$pid-"* 2>/dev/null)
-    if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
-        left+=$(docker ps -a --filter "name=ctrbench-$pid-" --format '{{.Names}}')
-    fi
-    if [ "$d" = podman ]; then
-        left+=$(podman --cgroup-manager cgroupfs ps -a --filter "name=ctrbench-$pid-" --format '{{.Names}}' 2>/dev/null)
-    fi
-    left+=$(pgrep -f "ctrbench-$pid-" || true)
+    left=$(leftovers_of "$pid")
     [ -z "$left" ] || fail "$d: left behind after --cleanup: $left"
     ran=$((ran + 1))
 done

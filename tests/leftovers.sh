@@ -1,0 +1,19 @@
+# Sourced by the kill -9 tests: what a harness process PID left on this host, one thing per line —
+# cgroups, writable layers, bundles, mounts, runtime state, docker and podman containers, processes
+# named after it. Empty when it left nothing.
+leftovers_of() {
+    local pid=$1 h
+    for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+        find "$h" -maxdepth 3 -name "ctrbench-$pid*" 2>/dev/null
+    done
+    ls -d /var/lib/ctrbench/layers/*/"ctrbench-$pid-"* /run/ctrbench/bundles/"ctrbench-$pid-"* 2>/dev/null
+    grep "ctrbench-$pid-" /proc/self/mountinfo
+    ls -d /run/crun/"ctrbench-$pid-"* /run/runc/"ctrbench-$pid-"* 2>/dev/null
+    if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
+        docker ps -a --filter "name=ctrbench-$pid-" --format '{{.Names}}'
+    fi
+    if command -v podman >/dev/null; then
+        podman --cgroup-manager cgroupfs ps -a --filter "name=ctrbench-$pid-" --format '{{.Names}}' 2>/dev/null
+    fi
+    pgrep -f "ctrbench-$pid-" || true
+}
