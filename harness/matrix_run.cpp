@@ -124,7 +124,7 @@ private:
     const EngineState original_;                         // as found
     PlaybookMounts mounts_;
     const Clock::time_point t_start_ = Clock::now();
-    double est_done_ = 0;  // the plan's estimate for the units finished so far
+    double est_done_ = 0;          // the plan's estimate for the units finished so far
     std::set<std::string> swept_;  // driver/runtime pairs whose dead runs' leftovers were swept
     int units_done_ = 0;
     const int kMaxConsecutiveErrors = RunOptions{}.max_consecutive_errors;
