@@ -17,9 +17,12 @@ PACKAGES=(g++ cmake make pkg-config debootstrap libcli11-dev nlohmann-json3-dev 
           libzstd-dev liblz4-dev libbz2-dev zlib1g-dev libxml2-dev libicu-dev python3-matplotlib python3-scipy
           python3-yaml btrfs-progs clang-format)
 
+# Only the tests need these: Debian's clang 19 and its libFuzzer runtime (tests/fuzz.sh).
+TEST_PACKAGES=(clang-19 libclang-rt-19-dev)
+
 install_packages() {
     local missing=()
-    for p in "${PACKAGES[@]}"; do
+    for p in "${PACKAGES[@]}" "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
@@ -48,7 +51,7 @@ setup_engines() {
 
 setup() {
     [ "$(id -u)" -eq 0 ] || die "must run as root (it installs packages, and containers need root)"
-    install_packages
+    install_packages "$@"
     setup_engines
     build
 }
@@ -75,7 +78,7 @@ run_tests() {
 
 case "${1:-}" in
     bench) setup; run_bench ;;
-    test) setup; run_tests ;;
+    test) setup "${TEST_PACKAGES[@]}"; run_tests ;;
     setup) setup ;;
     -h|--help|help) usage ;;
     *) usage >&2; exit 2 ;;

@@ -300,6 +300,7 @@ BY_DESIGN = {
     "privilege/setuid": "euid 0 inside the container, no more than its root already has",
     "privilege/no-new-privs": "without no_new_privs, set-user-ID programs gain the container root's power",
     "privilege/host-root": "no user namespace: root inside is root outside, held in by the other layers",
+    "resources/memory-wedge": "allowed = the engine's exec never returned once the sandbox was killed at its limit",
 }
 # Runtimes whose sandbox has a kernel of its own: what a probe reaches there is that kernel's.
 OWN_KERNEL = ("runsc", "kata")

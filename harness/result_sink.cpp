@@ -50,7 +50,7 @@ std::string csv_header() {
     return out;
 }
 
-std::string csv_row(const RunRecord& r) {
+std::string csv_row(const RunRecord& r, const std::string& probe) {
     const std::vector<std::string> f = {r.run_id,
                                         r.time,
                                         r.host,
@@ -75,7 +75,7 @@ std::string csv_row(const RunRecord& r) {
                                         r.unit,
                                         std::string(to_string(r.status)),
                                         r.error,
-                                        ""};
+                                        probe};
     std::string out;
     for (std::size_t i = 0; i < f.size(); ++i) out += (i ? "," : "") + csv_escape(f[i]);
     return out;
@@ -223,8 +223,7 @@ std::string csv_probe_row(const RunRecord& run, const ProbeResult& p) {
         row.status = RunStatus::Skipped;
         row.error = "not tried: " + p.detail;
     }
-    std::string line = csv_row(row);
-    return line + csv_escape(p.name);  // the last column, empty in csv_row
+    return csv_row(row, p.name);
 }
 
 std::optional<ProbeResult> probe_from_row(const std::map<std::string, std::string>& row) {

@@ -17,7 +17,8 @@
 namespace ctrbench {
 
 std::string csv_escape(const std::string& field);
-std::string csv_row(const RunRecord& r);  // the run's own row (its probes' rows: csv_probe_row)
+// A run's own row (`probe` empty); its probes' rows: csv_probe_row.
+std::string csv_row(const RunRecord& r, const std::string& probe = "");
 std::string csv_probe_row(const RunRecord& run, const ProbeResult& p);
 std::string csv_header();
 

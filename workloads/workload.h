@@ -51,9 +51,6 @@ public:
     // The command exec'd in the running container. An argument "{host}" is replaced by the address of
     // the host end of the container's own link (Container::host_end) before the exec.
     virtual std::vector<std::string> command(const std::string& param) const = 0;
-    // Whether the command drives a process of its own past the memory limit on purpose (isolation's
-    // memory probe): an OOM kill in the container is then part of the work, not the run's failure.
-    virtual bool provokes_oom() const { return false; }
     // Did the work happen? An error names what is wrong with the result.
     virtual Result<Outcome> check(const ExecResult& result, const std::string& param) const = 0;
 

@@ -33,14 +33,7 @@ Result<Verdicts> run_probes(const std::string& driver, bool unconfined = false) 
     auto mounts = w.data("", fs::path(CTRBENCH_DATA_DIR), {});
     if (!mounts) return fail(std::move(mounts.error()));
     if (auto p = d->prepare(s); !p) return fail(std::move(p.error()));
-    auto c = d->create(s);
-    if (!c) return fail(std::move(c.error()));
-    if (auto st = (*c)->start(); !st) return fail(std::move(st.error()));
-    auto r = (*c)->exec(w.command(""), 60s);
-    (void)(*c)->stop();
-    (void)(*c)->clean();
-    if (!r) return fail(std::move(r.error()));
-    auto out = w.check(*r, "");
+    auto out = w.measure(*d, s, "");
     if (!out) return fail(std::move(out.error()));
     Verdicts v;
     for (const auto& p : out->probes) v[p.name] = p.verdict;
@@ -71,11 +64,12 @@ TEST_P(IsolationWorkloadTest, NothingOfTheHostIsReachable) {
     ASSERT_TRUE(v) << v.error().message();
     EXPECT_EQ(v->size(), IsolationWorkload::probes().size());
     for (const char* p :
-         {"files/host-path",     "files/dotdot",       "files/symlink",          "files/proc1-root",
-          "files/inherited-fds", "processes/host-pid", "processes/signal-host",  "processes/ptrace-host",
-          "devices/mknod-disk",  "devices/mknod-mem",  "devices/dev-kmsg",       "kernel/sysrq-trigger",
-          "kernel/module",       "kernel/kcore",       "network/host-loopback",  "network/abstract-unix",
-          "resources/memory",    "resources/cpu",      "privilege/bounding-set", "privilege/inheritable"})
+         {"files/host-path",      "files/dotdot",           "files/symlink",         "files/proc1-root",
+          "files/inherited-fds",  "processes/host-pid",     "processes/signal-host", "processes/ptrace-host",
+          "devices/mknod-disk",   "devices/mknod-mem",      "devices/dev-kmsg",      "kernel/sysrq-trigger",
+          "kernel/module",        "kernel/kcore",           "network/host-loopback", "network/abstract-unix",
+          "resources/memory",     "resources/memory-wedge", "resources/cpu",         "privilege/bounding-set",
+          "privilege/inheritable"})
         EXPECT_EQ(v->at(p), ProbeResult::Verdict::Blocked) << GetParam() << ": " << p;
     EXPECT_EQ(v->at("resources/disk"), ProbeResult::Verdict::Untried) << "never tried, never blocked";
 }

@@ -18,11 +18,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The agent's output for every probe, each blocked, except those named in `allowed`.
+// The first exec's output (every probe but the two memory ones, which have an exec of their own),
+// each blocked, except those named in `allowed`.
 std::string agent_output(const std::set<std::string>& allowed = {}, const std::string& leave_out = "") {
     std::string out;
     for (const auto& p : IsolationWorkload::probes()) {
-        if (p == leave_out) continue;
+        if (p == leave_out || p.starts_with("resources/memory")) continue;
         out += p + "\t" + (allowed.count(p) ? "allowed" : "blocked") + "\twhat happened\n";
     }
     return out;
@@ -62,8 +63,8 @@ TEST(Isolation, EveryProbeReportedGivesARowEach) {
     IsolationWorkload w;
     auto out = w.check(exited(0, agent_output({"privilege/host-root"}), "files 0.1 ms\n"), "");
     ASSERT_TRUE(out) << out.error().message();
-    EXPECT_EQ(out->probes.size(), IsolationWorkload::probes().size());
-    EXPECT_EQ(out->value, static_cast<double>(IsolationWorkload::probes().size() - 1));
+    EXPECT_EQ(out->probes.size(), IsolationWorkload::probes().size() - 2);
+    EXPECT_EQ(out->value, static_cast<double>(IsolationWorkload::probes().size() - 3));
     EXPECT_EQ(out->unit, "probes blocked");
     EXPECT_NE(out->detail.find("time per family: files 0.1 ms"), std::string::npos) << out->detail;
 }
@@ -74,19 +75,38 @@ TEST(Isolation, AProbeThatDidNotReportFailsTheRun) {
     ASSERT_FALSE(out);
     EXPECT_NE(out.error().message().find("probe kernel/keyctl did not report"), std::string::npos);
     // A command that failed before the end is an error, not a scorecard with holes.
-    auto cut = w.check(exited(1, agent_output({}, "resources/memory").substr(0, 200)), "");
+    auto cut = w.check(exited(1, agent_output().substr(0, 200)), "");
     ASSERT_FALSE(cut);
 }
 
-// gVisor holds the memory limit by the host killing the whole sandbox: every probe before the
-// memory probe reported, the command ended; the memory probe is blocked, with how it ended.
-TEST(Isolation, ASandboxKilledAtItsMemoryLimitBlocksTheMemoryProbe) {
-    IsolationWorkload w;
-    auto out = w.check(exited(128, agent_output({}, "resources/memory")), "");
-    ASSERT_TRUE(out) << out.error().message();
-    ASSERT_EQ(out->probes.back().name, "resources/memory");
-    EXPECT_EQ(out->probes.back().verdict, ProbeResult::Verdict::Blocked);
-    EXPECT_NE(out->probes.back().detail.find("killed"), std::string::npos);
+// The memory probe's own exec. The agent's verdict when it gave one; gVisor holds the limit by the
+// host killing the whole sandbox, so the exec ends without output (runsc: blocked) or never
+// (docker+runsc: blocked, and the wedge allowed, named by the deadline that ended it).
+TEST(Isolation, TheMemoryProbesVerdictsFromItsExec) {
+    using V = ProbeResult::Verdict;
+    auto v = memory_verdicts(exited(0, "resources/memory\tblocked\tkilled (SIGKILL) on the way to 1280 MiB\n"),
+                             std::chrono::seconds(5));
+    ASSERT_EQ(v.size(), 2u);
+    EXPECT_EQ(v[0].name, "resources/memory");
+    EXPECT_EQ(v[0].verdict, V::Blocked);
+    EXPECT_EQ(v[0].detail, "killed (SIGKILL) on the way to 1280 MiB");
+    EXPECT_EQ(v[1].name, "resources/memory-wedge");
+    EXPECT_EQ(v[1].verdict, V::Blocked);
+    EXPECT_EQ(memory_verdicts(exited(0, "resources/memory\tallowed\tno limit\n"), std::chrono::seconds(5))[0].verdict,
+              V::Allowed);
+    auto killed = memory_verdicts(exited(128, ""), std::chrono::seconds(5));
+    EXPECT_EQ(killed[0].verdict, V::Blocked);
+    EXPECT_NE(killed[0].detail.find("killed"), std::string::npos);
+    EXPECT_EQ(killed[1].verdict, V::Blocked);
+    ExecResult hung;
+    hung.timed_out = true;
+    auto wedged = memory_verdicts(hung, std::chrono::seconds(5));
+    EXPECT_EQ(wedged[0].verdict, V::Blocked);
+    EXPECT_EQ(wedged[1].verdict, V::Allowed);
+    EXPECT_NE(wedged[1].detail.find("after 5 s"), std::string::npos) << wedged[1].detail;
+    auto lost = memory_verdicts(fail_msg("container is not running"), std::chrono::seconds(5));
+    EXPECT_EQ(lost[0].verdict, V::Blocked);
+    EXPECT_NE(lost[0].detail.find("container is not running"), std::string::npos);
 }
 
 TEST(Isolation, TargetsOnTheHostLiveAsLongAsTheWorkload) {
@@ -94,7 +114,7 @@ TEST(Isolation, TargetsOnTheHostLiveAsLongAsTheWorkload) {
     fs::path marker;
     {
         IsolationWorkload w;
-        EXPECT_EQ(w.command("").size(), 2u);  // no targets yet: the probes needing them say "not tried"
+        EXPECT_EQ(w.command("").size(), 3u);  // agent, probe, memory=skip: the probes needing targets say "not tried"
         auto mounts = w.data("", root, {});
         ASSERT_TRUE(mounts) << mounts.error().message();
         EXPECT_TRUE(mounts->empty()) << "nothing of the host's may be given to the container";
