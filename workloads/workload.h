@@ -16,10 +16,12 @@
 namespace ctrbench {
 
 struct Outcome {
-    double value = 0;                   // the workload's own figure (rows read, files extracted, ...); 0 when none
-    std::string unit;                   // empty when the workload has no figure of its own
-    std::string detail;                 // more figures for the JSON samples ("rtt min/avg/max = ..."); may be empty
-    std::vector<ProbeResult> probes{};  // the isolation workload's: a CSV row each after the run's
+    double value = 0;    // the workload's own figure (rows read, files extracted, ...); 0 when none
+    std::string unit;    // empty when the workload has no figure of its own
+    std::string detail;  // more figures for the JSON samples ("rtt min/avg/max = ..."); may be empty
+    // The isolation workload's: a CSV row each after the run's. The {} keeps GCC's
+    // -Wmissing-field-initializers quiet about Outcome{value, unit, detail}.
+    std::vector<ProbeResult> probes{};  // NOLINT(readability-redundant-member-init)
 };
 
 class Workload {

@@ -139,7 +139,8 @@ Result<SeccompProgram> build(std::uint64_t caps) {
     if (rc) return fail(Error::sys(-rc, "build the seccomp filter"));
     UniqueFd mem(static_cast<int>(::syscall(SYS_memfd_create, "ctrbench-seccomp", MFD_CLOEXEC)));
     if (!mem) return fail_sys("memfd_create for the seccomp filter");
-    if ((rc = seccomp_export_bpf(ctx.get(), mem.get())) != 0) return fail(Error::sys(-rc, "export the seccomp filter"));
+    rc = seccomp_export_bpf(ctx.get(), mem.get());
+    if (rc != 0) return fail(Error::sys(-rc, "export the seccomp filter"));
     off_t size = ::lseek(mem.get(), 0, SEEK_END);
     if (size <= 0 || size % static_cast<off_t>(sizeof(sock_filter)) != 0)
         return fail_msg("the exported seccomp filter has a bad size");

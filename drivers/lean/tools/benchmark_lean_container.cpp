@@ -304,11 +304,9 @@ int main(int argc, char** argv) {
     if (procs > 1) baseline_seconds = 0;
     if (baseline_seconds < 0) baseline_seconds = std::min(seconds, 3.0);
     if (baseline_seconds > 0) {
-        if (auto b = print_baselines(rootfs, baseline_seconds, net, read_only, median(lean_lat)); !b)
-            return std::fprintf(stderr, "benchmark_lean_container: %s\n", b.error().message().c_str()), 1;
-        if (cfg.seccomp)
-            if (auto b = print_seccomp_cost(cfg, baseline_seconds); !b)
-                return std::fprintf(stderr, "benchmark_lean_container: %s\n", b.error().message().c_str()), 1;
+        auto b = print_baselines(rootfs, baseline_seconds, net, read_only, median(lean_lat));
+        if (b && cfg.seccomp) b = print_seccomp_cost(cfg, baseline_seconds);
+        if (!b) return std::fprintf(stderr, "benchmark_lean_container: %s\n", b.error().message().c_str()), 1;
     }
     return 0;
 }
