@@ -228,7 +228,7 @@ std::string format_plan(const MatrixPlan& plan, const std::vector<const Candidat
 std::map<std::string, UnitProgress> progress_from_rows(const std::vector<std::map<std::string, std::string>>& rows) {
     std::map<std::string, UnitProgress> out;
     for (const auto& r : rows) {
-        if (auto probe = r.find("probe"); probe != r.end() && !probe->second.empty()) continue;  // part of a run
+        if (probe_from_row(r)) continue;  // a probe's row: part of the run before it
         auto& p = out[unit_key(r.at("candidate"), r.at("workload"), r.at("param"))];
         const auto status = parse_run_status(r.at("status")).value_or(RunStatus::Error);
         if (status == RunStatus::Interrupted) continue;  // redone on resume
