@@ -209,6 +209,15 @@ Outcome tally(std::vector<ProbeResult> probes) {
     return o;
 }
 
+// The agent's stderr, each family's time ("files 0.2 ms"), as a clause of the JSON detail.
+std::string family_times(const std::string& err) {
+    std::string times;
+    std::istringstream in(err);
+    for (std::string line; std::getline(in, line);)
+        if (line.ends_with(" ms")) times += (times.empty() ? "" : ", ") + line;
+    return times.empty() ? "" : "; time per family: " + times;
+}
+
 double ms_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
@@ -229,12 +238,7 @@ Result<Outcome> IsolationWorkload::check(const ExecResult& r, const std::string&
         return fail_msg("the agent reported " + std::to_string(got->size()) + " probes, expected " +
                         std::to_string(probes().size() - kMemoryProbes.size()) + ": agent and harness differ");
     Outcome o = tally(std::move(*got));
-    // The agent's stderr: each family's time ("files 0.2 ms"), for the JSON.
-    std::string times;
-    std::istringstream err(r.err);
-    for (std::string line; std::getline(err, line);)
-        if (line.ends_with(" ms")) times += (times.empty() ? "" : ", ") + line;
-    if (!times.empty()) o.detail += "; time per family: " + times;
+    o.detail += family_times(r.err);
     return o;
 }
 
@@ -280,12 +284,10 @@ Result<Outcome> IsolationWorkload::measure(Driver& driver, const ContainerSpec& 
             auto verdicts = memory_verdicts(ct.exec(memory, kMemoryDeadline), kMemoryDeadline);
             auto all = std::move(out->probes);
             all.insert(all.end(), verdicts.begin(), verdicts.end());
-            std::string detail = out->detail;
             *out = tally(std::move(all));
             char times[96];
             std::snprintf(times, sizeof times, "; probes %.0f ms, memory probe %.0f ms", probes_ms, ms_since(t1));
-            out->detail +=
-                times + detail.substr(detail.find(';') == std::string::npos ? detail.size() : detail.find(';'));
+            out->detail += times + family_times(r->err);
         }
     }
     auto stopped = ct.stop();
