@@ -61,6 +61,9 @@ struct ContainerSpec {
     // The engine's default seccomp filter (Docker's profile); false = none, for drivers whose
     // Capabilities::unconfined_seccomp says they can (to measure what the filter costs).
     bool seccomp = true;
+    // A user namespace of the container's own: its root is an unprivileged host uid (drivers whose
+    // Capabilities::userns says they can; an engine's own default otherwise).
+    bool userns = false;
     std::chrono::milliseconds timeout{60'000};  // per exec; also bounds start
 };
 
@@ -89,6 +92,7 @@ struct Capabilities {
     std::string no_network_why;       // when !own_network: why, in words a user acts on
     bool read_only_rootfs = false;    // supports ContainerSpec::read_only_rootfs
     bool unconfined_seccomp = false;  // supports ContainerSpec::seccomp = false
+    bool userns = false;              // supports ContainerSpec::userns = true
     // The host's memory cgroup sees the container's OOM kills (ExecResult::oom_killed); false where
     // a kernel of the sandbox's own accounts memory (gVisor, a VM): its limit holds, unseen by the host.
     bool host_sees_oom = true;

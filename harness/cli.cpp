@@ -124,7 +124,12 @@ std::vector<Rule> matrix_rules(const WorkloadRegistry& workloads) {
         driver_only("runtime", [](const Options& o) { return o.runtime; }),
         driver_only("image", [](const Options& o) { return o.image_given ? o.image : ""; }),
         driver_only("storage", [](const Options& o) { return o.storage; }),
-        driver_only("seccomp", [](const Options& o) { return o.seccomp == "default" ? "" : o.seccomp; }),
+        {matrix,
+         [](auto& o) {
+             return when(o.seccomp != "default" || o.userns,
+                         std::string(o.userns ? "--userns" : "--seccomp") +
+                             " is for --driver lean: a candidate of the matrix runs as its engine does by default");
+         }},
         {resuming,
          [](auto& o) {
              return when(
@@ -239,6 +244,9 @@ void add_run_options(CLI::App& app, Options& o, const DriverRegistry& drivers, c
                    "(lean only: to measure what the filter costs)")
         ->check(CLI::IsMember({"default", "unconfined"}))
         ->capture_default_str();
+    app.add_flag("--userns", o.userns,
+                 "a user namespace of the container's own: its root is host uid 100000, unprivileged on the host "
+                 "(lean only)");
     app.add_option("--image", o.image, "image: minimal (busybox-static) or full (Debian minbase)")
         ->capture_default_str();
     app.add_option("--out", o.out,
@@ -256,9 +264,9 @@ void add_matrix_options(CLI::App& app, Options& o) {
     app.add_flag("--dry-run", o.dry_run,
                  "with --matrix: print every candidate as runnable or skipped with the reason, "
                  "and the plan's expected duration; run nothing");
-    app.add_flag(
-        "--quick", o.quick,
-        "with --matrix: no warmup, 3 boot runs and 1 run of the smallest parameter of each other workload (CI)");
+    app.add_flag("--quick", o.quick,
+                 "with --matrix: no warmup, 3 boot runs and 1 run of the smallest parameter of each other workload; "
+                 "a stack met again with another image only boots (CI)");
     app.add_flag("!--no-setup", o.setup,
                  "with --matrix: never run a candidate's playbook; candidates that need an "
                  "engine reconfigured are skipped");
@@ -295,7 +303,8 @@ ParseOutcome parse_cli(const std::vector<std::string>& args, const DriverRegistr
         "  harness --list                         drivers and workloads, and whether this host can run them\n"
         "  harness --matrix all --dry-run         every candidate of candidates.yml: runnable or skipped, and why\n"
         "  harness --matrix all                   every runnable candidate through every workload (hours)\n"
-        "  harness --matrix all --quick           the same with fewer runs and the smallest parameters (minutes)\n"
+        "  harness --matrix all --quick           fewer runs, the smallest parameters, one image per stack beyond boot "
+        "(minutes)\n"
         "  harness --matrix driver=docker,storage=btrfs|vfs --test boot\n"
         "  harness --resume results/X.csv         continue an interrupted matrix run",
         "harness"};

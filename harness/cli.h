@@ -22,6 +22,7 @@ struct Options {
     bool runs_given = false, warmup_given = false;  // else the workload's own defaults apply, if it has any
     std::string tools = "agent";                    // agent | native (the image's own sqlite3, tar, find, cat)
     std::string seccomp = "default";                // default (the engine's filter) | unconfined (lean)
+    bool userns = false;                            // a user namespace of the container's own (lean)
     double timeout_s = 60;
     std::string image = "minimal";
     std::string

@@ -27,10 +27,10 @@ std::map<std::string, std::string> candidate_settings(const DriverRegistry& driv
     return out;
 }
 
-EngineState current_settings(const DriverRegistry& drivers) {
+EngineState current_settings(const DriverRegistry& drivers, const std::set<std::string>& managers) {
     EngineState out;
     for (const auto& name : drivers.names())
-        if (auto d = drivers.make(name))
+        if (auto d = managers.empty() || managers.contains(name) ? drivers.make(name) : nullptr)
             if (auto s = d->current_engine_setting()) out[s->engine] = s->key();
     return out;
 }

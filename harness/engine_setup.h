@@ -19,8 +19,8 @@ using EngineState = std::map<std::string, std::string>;
 
 // The setting each candidate needs, by candidate name ("" or absent: none), asked of its driver.
 std::map<std::string, std::string> candidate_settings(const DriverRegistry& drivers, const CandidateFile& file);
-// The settings the engines of this host have now.
-EngineState current_settings(const DriverRegistry& drivers);
+// The settings the engines of this host have now: those of the drivers in `managers` (empty: all).
+EngineState current_settings(const DriverRegistry& drivers, const std::set<std::string>& managers = {});
 // The one driver a candidate runs on (a manager's runtime given when the manager has several).
 std::unique_ptr<Driver> make_driver(const DriverRegistry& drivers, const Candidate& c);
 

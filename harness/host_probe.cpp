@@ -59,7 +59,8 @@ std::string cgroup_switch_blocker(const std::set<std::string>& engine_parents) {
     return "";
 }
 
-HostFacts gather_host_facts(const DriverRegistry& drivers, const CandidateFile& file, const fs::path& images_dir) {
+HostFacts gather_host_facts(const DriverRegistry& drivers, const CandidateFile& file, const fs::path& images_dir,
+                            const std::set<std::string>& managers) {
     HostFacts h;
     std::set<std::string> engine_parents;
     h.cgroup = cgroup_version();
@@ -73,19 +74,24 @@ HostFacts gather_host_facts(const DriverRegistry& drivers, const CandidateFile& 
     for (const auto& image : file.images)
         if (image_rootfs(images_dir, image)) h.images.insert(image);
     for (const auto& name : drivers.names()) {
+        const bool probe = managers.empty() || managers.contains(name);
         auto runtimes = drivers.runtimes(name);
         if (runtimes.empty()) {
             auto d = drivers.make(name);
-            auto p = d->probe();
-            h.drivers[name] = p.available ? "" : p.reason;
+            if (probe) {
+                auto p = d->probe();
+                h.drivers[name] = p.available ? "" : p.reason;
+            }
             if (d->capabilities().rootless) h.rootless_drivers.insert(name);
             for (const auto& parent : d->capabilities().cgroup_parents) engine_parents.insert(parent);
             continue;
         }
         for (const auto& rt : runtimes) {
             auto d = drivers.make(name, rt);
-            auto p = d->probe();
-            h.drivers[name + "/" + rt] = p.available ? "" : p.reason;
+            if (probe) {
+                auto p = d->probe();
+                h.drivers[name + "/" + rt] = p.available ? "" : p.reason;
+            }
             if (d->capabilities().rootless) h.rootless_drivers.insert(name);
             for (const auto& parent : d->capabilities().cgroup_parents) engine_parents.insert(parent);
         }

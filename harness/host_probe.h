@@ -11,9 +11,10 @@
 
 namespace ctrbench {
 
-// Probes every driver (and runtime under a manager) once; reads /proc/filesystems, PATH, images.
+// Probes each driver named in `managers` (every runtime under it; empty: every driver) once; reads
+// /proc/filesystems, PATH, images. A driver not probed has no entry in HostFacts::drivers.
 HostFacts gather_host_facts(const DriverRegistry& drivers, const CandidateFile& file,
-                            const std::filesystem::path& images_dir);
+                            const std::filesystem::path& images_dir, const std::set<std::string>& managers = {});
 
 // Why this host cannot switch between cgroup v1 and v2 without a reboot ("" = it can): switching
 // needs every v1 hierarchy free of processes in child cgroups, so that its controllers can move.

@@ -78,13 +78,15 @@ int run_single(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
     auto driver = drivers.make(o.driver, o.runtime);
     if (!o.storage.empty())
         if (auto s = driver->use_storage(o.storage); !s) return report_error(s.error().message(), 2);
+    if (o.seccomp == "unconfined" && !driver->capabilities().unconfined_seccomp)
+        return report_error(
+            "driver " + o.driver + " cannot run without its seccomp filter (--seccomp unconfined is for lean)", 2);
+    if (o.userns && !driver->capabilities().userns)
+        return report_error("driver " + o.driver + " has no --userns (it is for lean)", 2);
     auto usable = usable_probe(o, *driver);
     if (!usable) return report_error(usable.error().message());
     const Probe& probe = *usable;
     sweep_dead_runs(*driver);
-    if (o.seccomp == "unconfined" && !driver->capabilities().unconfined_seccomp)
-        return report_error(
-            "driver " + o.driver + " cannot run without its seccomp filter (--seccomp unconfined is for lean)", 2);
     Workload* workload = workloads.find_mutable(o.test);
     workload->set_native_tools(o.tools == "native");
     if (auto rootfs = image_rootfs(o.images_dir, o.image); !rootfs) return report_error(rootfs.error().message());
@@ -97,6 +99,7 @@ int run_single(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
     ro.timeout = std::chrono::milliseconds(static_cast<long long>(o.timeout_s * 1000));
     ro.image = o.image;
     ro.seccomp = o.seccomp == "default";
+    ro.userns = o.userns;
     ro.images_dir = o.images_dir;
     ro.data_dir = o.data_dir;
     ro.run_id = ctx->run_id();
@@ -107,8 +110,9 @@ int run_single(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
                       {"versions", probe.versions},
                       {"runtime", probe.runtime},
                       {"storage", probe.storage}};
-    meta["options"] = {{"runs", ro.runs},  {"warmup", ro.warmup}, {"timeout_ms", ro.timeout.count()},
-                       {"image", o.image}, {"tools", o.tools},    {"seccomp", o.seccomp}};
+    meta["options"] = {{"runs", ro.runs},   {"warmup", ro.warmup}, {"timeout_ms", ro.timeout.count()},
+                       {"image", o.image},  {"tools", o.tools},    {"seccomp", o.seccomp},
+                       {"userns", o.userns}};
     for (const auto& [key, value] : workload->metadata()) meta["options"][key] = value;
     if (auto s = ctx->save(); !s) return report_error(s.error().message());
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <set>
 #include <sstream>
 
 #include "harness/runner.h"
@@ -101,6 +102,22 @@ void add_units(MatrixEntry& e, const CandidateFile& file, const WorkloadRegistry
     }
 }
 
+// A quick plan runs every workload once per stack: a candidate that differs from an earlier runnable
+// one by its image alone boots (the image's weight shows in the boot) and runs nothing else.
+void boot_only_for_other_images(MatrixPlan& plan, const CandidateFile& file, const WorkloadRegistry& workloads) {
+    std::set<std::string> stacks;
+    for (auto& e : plan.runnable) {
+        auto c = e.def->columns;
+        c.image.clear();
+        if (stacks.insert(c.name()).second) continue;
+        std::erase_if(e.units, [](const MatrixUnit& u) { return u.workload != "boot"; });
+        e.estimate_s = 0;
+        for (const auto& u : e.units)
+            e.estimate_s += (u.runs + u.warmup) * per_run_estimate(file, *e.def, *workloads.find(u.workload));
+        e.quick_note = "boot only (its stack runs the rest with another image)";
+    }
+}
+
 // Groups by engine setting: none first, then each engine's current one, then the others; inside a
 // group, the file's order. Each change of group is one playbook run, noted on the entry.
 void order_by_setting(MatrixPlan& plan, const CandidateFile& file, const std::map<std::string, std::string>& settings,
@@ -151,6 +168,7 @@ MatrixPlan make_plan(const CandidateFile& file, const std::vector<const Candidat
         add_units(e, file, workloads, st);
         plan.runnable.push_back(std::move(e));
     }
+    if (st.quick && st.tests.empty()) boot_only_for_other_images(plan, file, workloads);
     order_by_setting(plan, file, engine_settings, current);
     return plan;
 }
@@ -209,8 +227,8 @@ std::string format_plan(const MatrixPlan& plan, const std::vector<const Candidat
     for (const auto* def : selected) {
         auto r = std::find_if(plan.runnable.begin(), plan.runnable.end(), [&](const auto& e) { return e.def == def; });
         if (r != plan.runnable.end())
-            add("  %-48s runnable  %zu units, ~%s%s\n", def->name.c_str(), r->units.size(),
-                format_duration(r->estimate_s).c_str(),
+            add("  %-48s runnable  %zu units, ~%s%s%s\n", def->name.c_str(), r->units.size(),
+                format_duration(r->estimate_s).c_str(), r->quick_note.empty() ? "" : ("; " + r->quick_note).c_str(),
                 r->reconfigure.empty() ? "" : ("; reconfigures " + r->reconfigure).c_str());
         else
             for (const auto& s : plan.skipped)

@@ -27,6 +27,7 @@ struct MatrixEntry {
     std::string skip;         // why it cannot run here; "" = runnable
     std::string reconfigure;  // "docker: storage overlay2 -> btrfs" when its playbook must change an engine
     std::vector<MatrixUnit> units;
+    std::string quick_note;  // why a quick plan runs fewer of its workloads; "" = all of them
     double estimate_s = 0;
 };
 

@@ -323,10 +323,12 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
     auto selected = select_candidates(*file, st.selection);
     if (!selected) return report_error(selected.error().message(), 2);
 
+    std::set<std::string> managers;  // only the engines the selection runs on are asked
+    for (const auto* def : *selected) managers.insert(def->columns.driver);
     std::fprintf(stderr, "probing this host's engines...\n");
-    HostFacts facts = gather_host_facts(drivers, *file, o.images_dir);
+    HostFacts facts = gather_host_facts(drivers, *file, o.images_dir, managers);
     auto settings = candidate_settings(drivers, *file);
-    auto current = current_settings(drivers);
+    auto current = current_settings(drivers, managers);
     MatrixPlan plan = make_plan(*file, *selected, facts, settings, current, workloads, st);
     if (!o.setup) plan.skip_reconfiguring("its playbook; --no-setup given");
     if (o.dry_run) return std::printf("%s", format_plan(plan, *selected, *file, st).c_str()), 0;

@@ -223,6 +223,7 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
         base.name = owned_name("prepare");
         base.image = opts.image;
         base.rootfs = *rootfs;
+        base.userns = opts.userns;
         if (auto s = driver.prepare(base); !s) return fail(std::move(s.error()).wrap("prepare " + driver.name()));
     }
     std::vector<RunRecord> out;
@@ -240,6 +241,7 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
         spec.timeout = opts.timeout;
         spec.mounts = *mounts;
         spec.seccomp = opts.seccomp;
+        spec.userns = opts.userns;
         RunRecord once = workload.measures_itself() ? run_whole(driver, workload, param, spec)
                                                     : run_once(driver, workload, param, spec, opts);
         RunRecord rec = stamp(once, warm ? k + 1 : k - opts.warmup + 1, warm);

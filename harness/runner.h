@@ -22,6 +22,7 @@ struct RunOptions {
     std::chrono::milliseconds timeout{60'000};
     std::string image = "minimal";
     bool seccomp = true;  // ContainerSpec::seccomp
+    bool userns = false;  // ContainerSpec::userns
     std::filesystem::path images_dir;
     std::filesystem::path data_dir;  // generated datasets are cached here
     std::string run_id, host;

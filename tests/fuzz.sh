@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # The harness's command line and the candidate file parser (with --matrix selections) under libFuzzer
-# (Debian's clang 19, with address and undefined-behaviour sanitizers), FUZZ_SECONDS (default 20)
+# (Debian's clang 19, with address and undefined-behaviour sanitizers), FUZZ_SECONDS (default 10)
 # each, from the seeds in tests/fuzz/corpus/ and the project's candidates.yml: no crash, no
 # exception, every rejection one line (the targets abort otherwise). Builds into BUILD_DIR.
 set -uo pipefail
 build=${1:?usage: fuzz.sh BUILD_DIR}
 src=$(cd "$(dirname "$0")/.." && pwd)
-seconds=${FUZZ_SECONDS:-20}
+seconds=${FUZZ_SECONDS:-10}
 fail() { echo "FAIL: $*"; exit 1; }
 if ! command -v clang++-19 >/dev/null || ! ls /usr/lib/llvm-19/lib/clang/19/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
     echo "skipped: needs clang-19 and libclang-rt-19-dev (apt-get install clang-19 libclang-rt-19-dev)"
     exit 77
 fi
 mkdir -p "$build"
-cmake -S "$src" -B "$build" -DCMAKE_CXX_COMPILER=clang++-19 -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCTRBENCH_FUZZ=ON \
+cmake -S "$src" -B "$build" -DCMAKE_CXX_COMPILER=clang++-19 -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_FLAGS="-O1 -gline-tables-only" -DCTRBENCH_FUZZ=ON \
     >"$build/configure.log" 2>&1 || { tail -20 "$build/configure.log"; fail "cmake configure"; }
 cmake --build "$build" --target cli_fuzz candidates_fuzz -j"$(nproc)" >"$build/build.log" 2>&1 ||
     { grep -E "error" "$build/build.log" | head -20; fail "build of the fuzz targets"; }

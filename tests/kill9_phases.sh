@@ -12,30 +12,45 @@ fail() { echo "FAIL: $*"; exit 1; }
 . "$(dirname "$0")/leftovers.sh"
 RUNS=3
 list=$("$harness" --list)
-ran=0
+# One driver's five kills, resumes and checks; "ok"/"FAIL: ..." as its last line.
+one_driver() {
+    local cand=$1 d=${1%%-*} phase csv pid rc out left its
+    for phase in create start exec stop clean; do
+        csv="$tmp/$d-$phase.csv"
+        CTRBENCH_TEST_KILL_AFTER=$phase:2 setsid "$harness" --matrix "$cand" --no-setup --test boot \
+            --runs $RUNS --warmup 0 --out "$csv" >"$tmp/$d-run.log" 2>&1 &
+        pid=$!
+        wait "$pid"
+        rc=$?
+        [ $rc = 137 ] || { tail -5 "$tmp/$d-run.log"; fail "$d $phase: the harness was not killed (exit $rc)"; }
+        out=$("$harness" --cleanup) || fail "$d $phase: --cleanup exited non-zero: $out"
+        left=$(leftovers_of "$pid")
+        [ -z "$left" ] || fail "$d $phase: left behind after --cleanup: $left"
+        "$harness" --resume "$csv" --no-setup >"$tmp/$d-resume.log" 2>&1 ||
+            { tail -5 "$tmp/$d-resume.log"; fail "$d $phase: --resume failed"; }
+        its=$(grep ",$cand,.*,boot,," "$csv" | awk -F, '$14 == "0" && $23 == "ok" {print $13}' | sort -n | tr '\n' ' ')
+        [ "$its" = "1 2 3 " ] || fail "$d $phase: after --resume the measured runs are '$its', not '1 2 3 '"
+        echo "$d killed after $phase of run 2: $(echo "$out" | tail -1); resumed: runs $its"
+    done
+    echo ok
+}
+# The drivers side by side (nothing here is timed; --cleanup only touches what dead runs left, so
+# one driver's sweep never takes another's live containers).
+drivers=()
 for cand in lean-lean-overlay-minimal-v1-rootful crun-crun-overlay-minimal-v1-rootful \
     runc-runc-overlay-minimal-v1-rootful docker-runc-overlay2-minimal-v1-rootful \
     podman-crun-overlay-minimal-v1-rootful; do
     d=${cand%%-*}
     if ! echo "$list" | grep -qE "^  $d +available"; then echo "skipped $d: not available here"; continue; fi
-    for phase in create start exec stop clean; do
-        csv="$tmp/$d-$phase.csv"
-        CTRBENCH_TEST_KILL_AFTER=$phase:2 setsid "$harness" --matrix "$cand" --no-setup --test boot \
-            --runs $RUNS --warmup 0 --out "$csv" >"$tmp/run.log" 2>&1 &
-        pid=$!
-        wait "$pid"
-        rc=$?
-        [ $rc = 137 ] || { tail -5 "$tmp/run.log"; fail "$d $phase: the harness was not killed (exit $rc)"; }
-        out=$("$harness" --cleanup) || fail "$d $phase: --cleanup exited non-zero: $out"
-        left=$(leftovers_of "$pid")
-        [ -z "$left" ] || fail "$d $phase: left behind after --cleanup: $left"
-        "$harness" --resume "$csv" --no-setup >"$tmp/resume.log" 2>&1 ||
-            { tail -5 "$tmp/resume.log"; fail "$d $phase: --resume failed"; }
-        its=$(grep ",$cand,.*,boot,," "$csv" | awk -F, '$14 == "0" && $23 == "ok" {print $13}' | sort -n | tr '\n' ' ')
-        [ "$its" = "1 2 3 " ] || fail "$d $phase: after --resume the measured runs are '$its', not '1 2 3 '"
-        echo "$d killed after $phase of run 2: $(echo "$out" | tail -1); resumed: runs $its"
-    done
-    ran=$((ran + 1))
+    one_driver "$cand" >"$tmp/$d.log" 2>&1 &
+    drivers+=("$d")
 done
-[ $ran -gt 0 ] || { echo "skipped: no driver available"; exit 77; }
-echo "ok: $ran driver(s) killed with -9 after each phase, nothing left after --cleanup, every run once after --resume"
+[ ${#drivers[@]} -gt 0 ] || { echo "skipped: no driver available"; exit 77; }
+wait
+failed=0
+for d in "${drivers[@]}"; do
+    cat "$tmp/$d.log"
+    [ "$(tail -1 "$tmp/$d.log")" = ok ] || failed=1
+done
+[ $failed = 0 ] || fail "see above"
+echo "ok: ${#drivers[@]} driver(s) killed with -9 after each phase, nothing left after --cleanup, every run once after --resume"

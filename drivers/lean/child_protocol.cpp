@@ -62,6 +62,11 @@ bool await_go(int fd) {
     return read_full(fd, &cmd, 1) == 1 && cmd == kGo;
 }
 
+bool await_mapped(int fd) {
+    char msg = 0;
+    return read_full(fd, &msg, 1) == 1 && msg == kMapped;
+}
+
 Status await_ready(int fd, int timeout_ms) {
     if (!wait_readable(fd, timeout_ms)) return fail_sys("wait for the container's setup");
     char msg = 0;

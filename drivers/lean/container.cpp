@@ -1,6 +1,7 @@
 #include "drivers/lean/container.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/close_range.h>
 #include <poll.h>
 #include <sched.h>
@@ -17,6 +18,7 @@
 #include "drivers/lean/capabilities.h"
 #include "drivers/lean/child_protocol.h"
 #include "drivers/lean/seccomp.h"
+#include "drivers/lean/userns.h"
 
 namespace ctrbench::lean {
 namespace {
@@ -82,10 +84,18 @@ struct ExecPlan {
     std::uint64_t caps;
     int last_cap;
     const sock_fprog* seccomp;  // nullptr: unconfined
+    bool userns;                // become the user namespace's root (host uid kUsernsBase)
 };
+
+// In a user namespace: uid and gid 0 of it, no supplementary groups. A process that entered the
+// namespace with setns is still the host's root until it does this.
+bool become_userns_root() {
+    return ::setgroups(0, nullptr) == 0 && ::setresgid(0, 0, 0) == 0 && ::setresuid(0, 0, 0) == 0;
+}
 
 [[noreturn]] void exec_in_container(const ExecPlan& p, int status_fd) {
     ::umask(022);
+    if (p.userns && !become_userns_root()) die(status_fd, "become root of the user namespace");
     if (::chdir(p.workdir) != 0) die(status_fd, "chdir to the working directory");
     if (!apply_capabilities(p.caps, p.last_cap)) die(status_fd, "drop capabilities");
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die(status_fd, "prctl PR_SET_NO_NEW_PRIVS");
@@ -118,6 +128,7 @@ struct ChildContext {
     int status_w, go_r;
     int status_r, go_w;  // the parent's ends, closed in the child
     int null_fd;
+    int mapped_r, mapped_w;  // userns: the parent says 'M' once it wrote our id maps; else -1
 };
 
 // The container's first process from clone to exec. Only syscalls on data the parent prepared:
@@ -131,6 +142,12 @@ int child_main(void* arg) {
     ::umask(0);  // device nodes and directories get exactly the planned modes
     if (!join_cgroup(c.cgroup_fds)) die(c.status_w, "join the container's cgroup");
     if (::unshare(CLONE_NEWCGROUP) != 0) die(c.status_w, "unshare CLONE_NEWCGROUP");
+    if (c.mapped_r >= 0) {  // until the maps exist we are the host's root without a name in here
+        ::close(c.mapped_w);
+        if (!await_mapped(c.mapped_r)) ::_exit(126);  // the parent gave up
+        ::close(c.mapped_r);
+        if (!become_userns_root()) die(c.status_w, "become root of the user namespace");
+    }
     if (c.null_fd >= 0 && (::dup2(c.null_fd, 0) < 0 || ::dup2(c.null_fd, 1) < 0 || ::dup2(c.null_fd, 2) < 0))
         die(c.status_w, "redirect stdio to /dev/null");
     int err = 0;
@@ -211,6 +228,7 @@ Result<PlanInput> plan_input(const Config& config) {
     in.layer_dir = config.layer_dir.string();
     in.hostname = config.hostname.empty() ? config.name : config.hostname;
     in.own_netns = config.own_netns;
+    in.userns = config.userns;
     in.kernel = &kernel_paths();
     for (const auto& m : config.mounts)
         in.binds.push_back({m.source.string(), m.target, m.read_only, fs::is_directory(m.source)});
@@ -230,13 +248,15 @@ ExecPlan exec_plan(const std::vector<std::string>& argv, const Config& config, s
     plan.caps = caps;
     plan.last_cap = last_capability();
     plan.seccomp = seccomp;
+    plan.userns = config.userns;
     return plan;
 }
 
 }  // namespace
 
-int namespace_flags(bool own_netns) {
-    return CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | (own_netns ? CLONE_NEWNET : 0);
+int namespace_flags(bool own_netns, bool userns) {
+    return CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | (own_netns ? CLONE_NEWNET : 0) |
+           (userns ? CLONE_NEWUSER : 0);
 }
 
 Status check_config(const Config& c) {
@@ -272,6 +292,13 @@ Result<std::unique_ptr<Sandbox>> Sandbox::create(const Config& config, Cgroup* c
     if (auto s = check_config(config); !s) return fail(std::move(s.error()));
     std::unique_ptr<Sandbox> c(new Sandbox());
     c->config_ = config;
+    if (config.userns) {  // the image through its copy owned by the namespace's range
+        auto rootfs = userns_rootfs(config.rootfs);
+        if (!rootfs) return fail(std::move(rootfs.error()));
+        c->config_.rootfs = *rootfs;
+        if (!config.layer_dir.empty())
+            if (auto s = shift_owner(config.layer_dir); !s) return fail(std::move(s.error()));
+    }
     c->cgroup_ = cgroup;
     auto caps = capability_mask(config.add_caps);
     if (!caps) return fail(std::move(caps.error()));
@@ -281,17 +308,19 @@ Result<std::unique_ptr<Sandbox>> Sandbox::create(const Config& config, Cgroup* c
         if (!filter) return fail(std::move(filter.error()));
         c->seccomp_ = *filter;
     }
-    c->ns_flags_ = namespace_flags(config.own_netns) | CLONE_NEWCGROUP;
+    c->ns_flags_ = namespace_flags(config.own_netns, config.userns) | CLONE_NEWCGROUP;
 
-    auto in = plan_input(config);
+    auto in = plan_input(c->config_);
     if (!in) return fail(std::move(in.error()));
     const auto ops = plan_setup(*in);
     const ExecPlan plan = exec_plan(c->config_.argv, c->config_, c->caps_, c->seccomp_);
 
-    Pipe status, go;
+    Pipe status, go, mapped;
     if (auto s = status.open(); !s) return fail(std::move(s.error()));
     if (wait_for_start)
         if (auto s = go.open(); !s) return fail(std::move(s.error()));
+    if (config.userns)
+        if (auto s = mapped.open(); !s) return fail(std::move(s.error()));
     const int null_fd = config.inherit_stdio ? -1 : ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (!config.inherit_stdio && null_fd < 0) return fail_sys("open /dev/null");
     if (cgroup) {
@@ -301,11 +330,12 @@ Result<std::unique_ptr<Sandbox>> Sandbox::create(const Config& config, Cgroup* c
     const std::vector<int> no_fds;
     const auto& cg_fds = cgroup ? cgroup->procs_fds() : no_fds;
 
-    ChildContext ctx{ops, plan, cg_fds, status.w, go.r, status.r, go.w, null_fd};
-    const int flags = namespace_flags(config.own_netns) | CLONE_PIDFD | SIGCHLD;
+    ChildContext ctx{ops, plan, cg_fds, status.w, go.r, status.r, go.w, null_fd, mapped.r, mapped.w};
+    const int flags = namespace_flags(config.own_netns, config.userns) | CLONE_PIDFD | SIGCHLD;
     int pidfd = -1;
     long pid;
-    if (!wait_for_start) {
+    // A child in a user namespace waits for its id maps, so the parent must go on even in run mode.
+    if (!wait_for_start && !config.userns) {
         // Run mode: share the parent's memory and suspend it until the child execs (posix_spawn's
         // CLONE_VM | CLONE_VFORK). No page tables are copied and no copy-on-write faults follow,
         // which is most of what a fork costs here; safe because the parent does not run meanwhile.
@@ -319,18 +349,31 @@ Result<std::unique_ptr<Sandbox>> Sandbox::create(const Config& config, Cgroup* c
     int clone_errno = errno;
     if (null_fd >= 0) ::close(null_fd);
     if (pid < 0)
-        return fail_sys(
-            "clone (new mount, pid, uts, ipc" + std::string(config.own_netns ? ", net" : "") + " namespaces)",
-            clone_errno);
+        return fail_sys("clone (new mount, pid, uts, ipc" + std::string(config.own_netns ? ", net" : "") +
+                            (config.userns ? ", user" : "") + " namespaces)",
+                        clone_errno);
     c->pid_ = static_cast<pid_t>(pid);
     c->pidfd_ = pidfd;
     status.close_w();
     go.close_r();
+    mapped.close_r();
+    if (config.userns)
+        if (auto s = c->map_ids(mapped.w); !s) {
+            (void)c->kill();
+            return fail(std::move(s.error()).wrap("container " + config.name));
+        }
+    mapped.close_w();
     c->status_fd_ = std::exchange(status.r, -1);
     c->go_fd_ = std::exchange(go.w, -1);
     if (!wait_for_start) return c;
     if (auto s = c->await_setup(); !s) return fail(std::move(s.error()));
     return c;
+}
+
+Status Sandbox::map_ids(int mapped_fd) {
+    if (auto s = write_id_maps(pid_); !s) return s;
+    if (::write(mapped_fd, &kMapped, 1) != 1) return fail_sys("tell the container its id maps are written");
+    return {};
 }
 
 Status Sandbox::await_setup() {

@@ -43,6 +43,9 @@ struct Config {
     std::vector<std::string> add_caps;
     bool inherit_stdio = false;  // first process's stdio: the caller's, or /dev/null
     bool seccomp = true;         // Docker's default seccomp profile (seccomp.h); false: unconfined
+    // A user namespace of its own (userns.h): root inside is host uid kUsernsBase. The rootfs must
+    // then be owned by that range (userns_rootfs), and so must layer_dir.
+    bool userns = false;
 };
 
 // Checks what can be checked before cloning: absolute rootfs that is a directory, argv[0] present
@@ -78,8 +81,9 @@ private:
     Cgroup* cgroup_ = nullptr;
     pid_t pid_ = -1;
     int pidfd_ = -1;
-    int status_fd_ = -1;  // child -> parent: 'R' ready, 'E' + record on error, EOF once exec'd
-    int go_fd_ = -1;      // parent -> child: 'G' to exec
+    int status_fd_ = -1;            // child -> parent: 'R' ready, 'E' + record on error, EOF once exec'd
+    int go_fd_ = -1;                // parent -> child: 'G' to exec
+    Status map_ids(int mapped_fd);  // userns: writes the child's id maps, then 'M' on mapped_fd
     int ns_flags_ = 0;
     std::uint64_t caps_ = 0;
     const sock_fprog* seccomp_ = nullptr;  // the filter its processes load, kept by seccomp.cpp
@@ -88,6 +92,6 @@ private:
 };
 
 // The namespaces a lean container gets.
-int namespace_flags(bool own_netns);
+int namespace_flags(bool own_netns, bool userns = false);
 
 }  // namespace ctrbench::lean

@@ -9,6 +9,7 @@
 #include "drivers/common/layer.h"
 #include "drivers/common/veth.h"
 #include "drivers/lean/container.h"
+#include "drivers/lean/userns.h"
 
 namespace ctrbench::lean {
 namespace {
@@ -87,6 +88,7 @@ Capabilities LeanDriver::capabilities() const {
     Capabilities c;
     c.read_only_rootfs = true;
     c.unconfined_seccomp = true;
+    c.userns = true;
     c.own_network = true;
     return c;
 }
@@ -116,6 +118,12 @@ Probe LeanDriver::probe() {
     return p;
 }
 
+Status LeanDriver::prepare(const ContainerSpec& spec) {
+    if (!spec.userns) return {};
+    if (auto r = userns_rootfs(spec.rootfs); !r) return fail(std::move(r.error()));
+    return {};
+}
+
 Result<std::unique_ptr<ctrbench::Container>> LeanDriver::create(const ContainerSpec& spec) {
     if (auto s = validate(spec); !s) return fail(std::move(s.error()));
     {
@@ -142,6 +150,7 @@ Result<std::unique_ptr<ctrbench::Container>> LeanDriver::create(const ContainerS
     cfg.mounts = spec.mounts;
     cfg.add_caps = spec.add_caps;
     cfg.seccomp = spec.seccomp;
+    cfg.userns = spec.userns;
     if (storage_ == LayerStorage::Disk && !spec.read_only_rootfs) {
         cfg.layer_dir = layer_dir(name(), spec.name);
         std::error_code ec;

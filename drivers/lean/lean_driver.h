@@ -23,6 +23,8 @@ public:
     Capabilities capabilities() const override;
     std::vector<std::string> sweep_dead() override;
     Probe probe() override;
+    // With a user namespace: the image's copy owned by its range (userns.h), made once, untimed.
+    Status prepare(const ContainerSpec& spec) override;
     // "overlay" (the default: upper layer on disk under kLayerRoot) or "tmpfs" (in RAM).
     Status use_storage(const std::string& storage) override;
     Result<std::unique_ptr<ctrbench::Container>> create(const ContainerSpec& spec) override;

@@ -105,18 +105,22 @@ void plan_masks(std::vector<SetupOp>& ops, const PlanInput& in, const std::strin
     }
 }
 
-// A read-only /dev of its own with the usual nodes and links.
-void plan_dev(std::vector<SetupOp>& ops, const std::string& root) {
+// A read-only /dev of its own with the usual nodes (in a user namespace, the host's bound onto
+// empty files) and links.
+void plan_dev(std::vector<SetupOp>& ops, const std::string& root, bool userns) {
     ops.push_back(mkdir_op(root + "/dev", 0755, "mkdir /dev"));
     ops.push_back(mount_op("tmpfs", root + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=65536",
                            "mount tmpfs on /dev"));
     for (const auto& d : kDevNodes) {
         SetupOp op{Kind::Mknod};
         op.target = root + "/dev/" + d.name;
-        op.mode = S_IFCHR | 0666;
-        op.dev = makedev(d.major, d.minor);
-        op.what = std::string("mknod /dev/") + d.name;
+        op.mode = userns ? S_IFREG | 0666 : S_IFCHR | 0666;
+        op.dev = userns ? 0 : makedev(d.major, d.minor);
+        op.what = std::string(userns ? "create /dev/" : "mknod /dev/") + d.name;
         ops.push_back(op);
+        if (userns)
+            ops.push_back(mount_op(std::string("/dev/") + d.name, op.target, "", MS_BIND, "",
+                                   std::string("bind the host's /dev/") + d.name));
     }
     const std::pair<const char*, const char*> links[] = {{"/proc/self/fd", "fd"},
                                                          {"/proc/self/fd/0", "stdin"},
@@ -182,7 +186,7 @@ std::vector<SetupOp> plan_setup(const PlanInput& in) {
     const std::string root = in.stage + "/root";
     plan_rootfs(ops, in, root);
     plan_proc(ops, in, root);
-    plan_dev(ops, root);
+    plan_dev(ops, root, in.userns);
     plan_masks(ops, in, root);
     if (in.read_only_rootfs)
         ops.push_back(mount_op("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,

@@ -65,6 +65,9 @@ struct PlanInput {
     std::string layer_dir;
     std::string hostname;
     bool own_netns = true;
+    // In a user namespace of its own: no mknod of devices (the kernel refuses it there); the host's
+    // nodes are bound onto empty files instead.
+    bool userns = false;
     const KernelPaths* kernel = nullptr;  // what to mask and make read-only (kernel_paths()); none if null
     struct Bind {
         std::string source_ref;  // valid in the child, like rootfs_ref

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <sstream>
 
 #include "core/process.h"
@@ -218,8 +219,15 @@ Probe PodmanDriver::probe() {
     }
     auto info_cmd = base();
     info_cmd.insert(info_cmd.end(), {"info", "--format", "{{.Store.GraphDriverName}}"});
-    if (auto info = run_process(info_cmd, 60s); info && info->ok())
-        p.storage = trim(info->out);
+    // `podman info` takes most of a second and answers the same for every runtime: once it has
+    // answered, the answer is kept for the same binary and storage.
+    static std::map<std::vector<std::string>, std::string> answered;
+    std::vector<std::string> key = storage_args_;
+    key.push_back(binary_);
+    if (auto known = answered.find(key); known != answered.end())
+        p.storage = known->second;
+    else if (auto info = run_process(info_cmd, 60s); info && info->ok())
+        p.storage = answered[key] = trim(info->out);
     else if (info) {
         p.reason = info->describe({"podman", "info"});
         return p;

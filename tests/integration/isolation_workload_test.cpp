@@ -22,7 +22,7 @@ namespace {
 using Verdicts = std::map<std::string, ProbeResult::Verdict>;
 
 // The probes' verdicts in one container of `driver` (seccomp off when `unconfined`), or why not.
-Result<Verdicts> run_probes(const std::string& driver, bool unconfined = false) {
+Result<Verdicts> run_probes(const std::string& driver, bool unconfined = false, bool userns = false) {
     auto d = builtin_drivers().make(driver);
     if (auto p = d->probe(); !p.available) return fail_msg("skipped: " + p.reason);
     IsolationWorkload w;
@@ -30,6 +30,7 @@ Result<Verdicts> run_probes(const std::string& driver, bool unconfined = false) 
     s.name = "ctrbench-test-" + std::to_string(::getpid()) + "-iso";
     s.rootfs = fs::path(CTRBENCH_IMAGES_DIR) / "minimal" / "rootfs";
     s.seccomp = !unconfined;
+    s.userns = userns;
     auto mounts = w.data("", fs::path(CTRBENCH_DATA_DIR), {});
     if (!mounts) return fail(std::move(mounts.error()));
     if (auto p = d->prepare(s); !p) return fail(std::move(p.error()));
@@ -113,4 +114,15 @@ TEST(LeanIsolation, TheSeccompFilterIsWhatBlocksKeyringsAndUserNamespaces) {
     EXPECT_EQ(v->at("files/host-path"), ProbeResult::Verdict::Blocked);
     EXPECT_EQ(v->at("mounts/mount-tmpfs"), ProbeResult::Verdict::Blocked);
     EXPECT_EQ(v->at("privilege/no-new-privs"), ProbeResult::Verdict::Blocked);
+}
+
+// --userns: root inside is no longer the host's root; everything else lean blocks stays blocked.
+TEST(LeanIsolation, WithAUserNamespaceRootIsNoLongerTheHostsRoot) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+    auto v = run_probes("lean", false, /*userns=*/true);
+    ASSERT_TRUE(v) << v.error().message();
+    std::set<std::string> through;
+    for (const auto& [p, verdict] : *v)
+        if (verdict != ProbeResult::Verdict::Blocked) through.insert(p);
+    EXPECT_EQ(through, (std::set<std::string>{"processes/traceme-thread", "kernel/io-uring", "resources/disk"}));
 }

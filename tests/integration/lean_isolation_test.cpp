@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "drivers/common/layer.h"
 #include "drivers/lean/container.h"
 #include "drivers/lean/lean_driver.h"
 #include "harness/host_metadata.h"
@@ -59,7 +60,7 @@ protected:
         return r ? *r : ExecResult{};
     }
     // start_lean_container's mode: the command itself is the first process; waits at most 10 s.
-    Result<ExecResult> run_mode(const std::string& name, const std::vector<std::string>& argv) {
+    Result<ExecResult> run_mode(const std::string& name, const std::vector<std::string>& argv, bool userns = false) {
         auto layout = discover_cgroups();
         if (!layout) return fail(std::move(layout.error()));
         auto pool = lean::CgroupPool::open(*layout);
@@ -71,6 +72,7 @@ protected:
         cfg.rootfs = kRootfs;
         cfg.argv = argv;
         cfg.env = spec().env;
+        cfg.userns = userns;
         auto c = lean::Sandbox::create(cfg, *cg, false);
         if (!c) return fail(std::move(c.error()));
         auto r = (*c)->wait(10s);
@@ -405,4 +407,52 @@ TEST_F(LeanTest, KernelFilesMaskedReadOnlyAndNoInheritableCapabilities) {
     std::ifstream keys("/proc/keys");
     std::string line;
     EXPECT_TRUE(static_cast<bool>(std::getline(keys, line))) << "the host still reads its /proc/keys";
+}
+
+// --userns: root inside is host uid 100000. What the container reaches of the host it reaches as
+// that user: a host file owned by root, bound in writable, cannot be changed (it can without a user
+// namespace), and what the first process and an exec'd command write is owned by 100000 on the host.
+TEST_F(LeanTest, UserNamespaceMakesRootAnUnprivilegedHostUser) {
+    const fs::path host_dir = fs::temp_directory_path() / ("ctrbench-test-" + std::to_string(::getpid()) + "-hostdir");
+    fs::create_directories(host_dir);
+    std::ofstream(host_dir / "host-file") << "host\n";
+    fs::permissions(host_dir, fs::perms(0755));
+    fs::permissions(host_dir / "host-file", fs::perms(0644));
+    const std::string script =
+        "cat /proc/self/uid_map; id -u; echo exec > /made-by-exec; echo changed >> /hostdir/host-file && echo wrote";
+    auto s = spec("-userns");
+    s.userns = true;
+    s.mounts = {{host_dir, "/hostdir", false}};
+    s.init = {"/bin/sh", "-c", "echo init > /made-by-init; exec sleep 1000"};
+    ASSERT_TRUE(driver_->prepare(s));
+    auto c = driver_->create(s);
+    ASSERT_TRUE(c) << c.error().message();
+    ASSERT_TRUE((*c)->start());
+    auto r = (*c)->exec({"/bin/sh", "-c", script}, 10s);
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_NE(r->out.find("100000"), std::string::npos) << r->out;  // "0 100000 65536"
+    EXPECT_NE(r->out.find("\n0\n"), std::string::npos) << "root inside: " << r->out;
+    EXPECT_EQ(r->out.find("wrote"), std::string::npos) << "root of the user namespace changed a host root's file";
+    EXPECT_NE(r->err.find("Permission denied"), std::string::npos) << r->err;
+    const fs::path upper = layer_dir("lean", s.name) / "upper";
+    for (const char* f : {"made-by-init", "made-by-exec"}) {
+        struct stat st {};
+        EXPECT_EQ(::stat((upper / f).c_str(), &st), 0) << f;
+        EXPECT_EQ(st.st_uid, 100000u) << f << " is owned by host uid " << st.st_uid;
+    }
+    ASSERT_TRUE((*c)->stop());
+    ASSERT_TRUE((*c)->clean());
+    std::ifstream in(host_dir / "host-file");
+    std::string content((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(content, "host\n");
+    // The same without a user namespace: root inside is root of the host's files.
+    auto plain = spec("-plain");
+    plain.mounts = s.mounts;
+    EXPECT_NE(sh("echo changed >> /hostdir/host-file && echo wrote", plain).out.find("wrote"), std::string::npos);
+    fs::remove_all(host_dir);
+    // Run mode (the command as the first process) maps it too.
+    auto rm = run_mode("ctrbench-test-" + std::to_string(::getpid()) + "-usernsrun",
+                       {"/bin/sh", "-c", "grep -q 100000 /proc/self/uid_map && touch /x"}, true);
+    ASSERT_TRUE(rm) << rm.error().message();
+    EXPECT_EQ(rm->exit_code, 0);
 }

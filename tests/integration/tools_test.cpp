@@ -129,6 +129,10 @@ TEST_F(ToolsTest, HarnessBadInputIsOneLineAndExit2) {
     expect_one_line_error(run({HARNESS_BIN, "--frobnicate"}), 2, "--frobnicate");
     expect_one_line_error(run({HARNESS_BIN, "--driver", "lean", "--runs", "-3"}), 2, "--runs");
     expect_one_line_error(run({HARNESS_BIN}), 2, "no --driver given");
+    expect_one_line_error(run({HARNESS_BIN, "--driver", "crun", "--userns"}), 2,
+                          "driver crun has no --userns (it is for lean)");
+    expect_one_line_error(run({HARNESS_BIN, "--driver", "docker", "--seccomp", "unconfined"}), 2,
+                          "driver docker cannot run without its seccomp filter");
 }
 
 TEST_F(ToolsTest, HarnessHelpAndList) {

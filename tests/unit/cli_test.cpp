@@ -149,3 +149,18 @@ TEST(Cli, StorageIsForOneDriverAndHelpTellsEveryManagersRuntime) {
     EXPECT_NE(r.message.find("podman with crun or runc"), std::string::npos) << r.message;
     EXPECT_NE(r.message.find("--storage"), std::string::npos);
 }
+
+TEST(Cli, SeccompAndUsernsAreForOneLeanRunNotTheMatrix) {
+    auto r = parse({"--driver", "lean", "--userns", "--seccomp", "unconfined"});
+    ASSERT_TRUE(r.proceed) << r.message;
+    EXPECT_TRUE(r.options.userns);
+    EXPECT_EQ(r.options.seccomp, "unconfined");
+    EXPECT_FALSE(parse({"--driver", "lean"}).options.userns) << "no user namespace unless asked for";
+    r = parse({"--matrix", "all", "--userns"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.message, "--userns is for --driver lean: a candidate of the matrix runs as its engine does by default");
+    r = parse({"--matrix", "all", "--seccomp", "unconfined"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.message.find("--seccomp is for --driver lean"), std::string::npos) << r.message;
+    EXPECT_NE(parse({"--help"}).message.find("--userns"), std::string::npos);
+}

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -276,4 +277,24 @@ TEST(ApplySetup, AWholePlanMountsNothingFromTheHostAfterThePivot) {
         EXPECT_EQ(it->find("/images/"), std::string::npos) << *it;
         EXPECT_EQ(it->find("/data/db"), std::string::npos) << *it;
     }
+}
+
+// In a user namespace the kernel makes no device nodes: each is an empty file with the host's node
+// bound onto it, before /dev turns read-only.
+TEST(SetupPlan, UserNamespaceBindsTheHostsDeviceNodes) {
+    auto in = input();
+    in.userns = true;
+    auto ops = plan_setup(in);
+    EXPECT_EQ(index_of(ops, [](const SetupOp& o) { return o.kind == Kind::Mknod && S_ISCHR(o.mode); }), -1);
+    auto file = index_of(ops, [](const SetupOp& o) {
+        return o.kind == Kind::Mknod && o.target == "/tmp/root/dev/null" && S_ISREG(o.mode);
+    });
+    auto bind = index_of(ops, [](const SetupOp& o) {
+        return o.kind == Kind::Mount && o.source == "/dev/null" && o.target == "/tmp/root/dev/null";
+    });
+    auto dev_ro = index_of(ops, [](const SetupOp& o) { return o.target == "/tmp/root/dev" && (o.flags & MS_RDONLY); });
+    ASSERT_GE(file, 0);
+    EXPECT_LT(file, bind);
+    EXPECT_EQ(ops[bind].flags, static_cast<unsigned long>(MS_BIND));
+    EXPECT_LT(bind, dev_ro);
 }
