@@ -70,7 +70,7 @@ Result<fs::path> userns_rootfs(const fs::path& rootfs) {
     std::lock_guard lock(mu);
     auto stamp = image_stamp(rootfs);
     if (!stamp) return fail(std::move(stamp.error()));
-    const fs::path copy = rootfs.string() + "-userns-" + std::to_string(kUsernsBase);
+    fs::path copy = rootfs.string() + "-userns-" + std::to_string(kUsernsBase);
     const fs::path stamp_file = copy.string() + ".stamp";
     {
         std::ifstream in(stamp_file);

@@ -101,7 +101,7 @@ TEST_P(DriverTest, MemoryLimitKillsAnOverAllocatingProcess) {
     auto s = spec("oom");
     s.limits.memory_bytes = 48ULL << 20;
     // gVisor may stall the allocation instead of killing it: a timeout also shows the limit held.
-    auto r = run(s, {"/usr/bin/ctrbench-agent", "memhog", "512"}, 20s);
+    auto r = run(s, {"/usr/bin/ctrbench-agent", "memhog", "512"}, 10s);
     EXPECT_FALSE(r.ok());
     EXPECT_EQ(r.out.find("allocated 512"), std::string::npos) << "the limit did not hold";
     // gVisor and VMs account memory inside their own kernel: the host's OOM counter does not move.
