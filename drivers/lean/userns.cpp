@@ -27,12 +27,14 @@ Status write_file(const std::string& path, const std::string& text) {
     return {};
 }
 
-// The image as it is now: its rootfs directory's inode and change time (a rebuilt image is a new
-// directory).
+// The image as it is now: the checksum the image build writes beside its rootfs (`<image>.sha256`),
+// and the rootfs directory's inode and change time (a rebuilt image is a new directory).
 Result<std::string> image_stamp(const fs::path& rootfs) {
     struct stat st;
     if (::stat(rootfs.c_str(), &st) != 0) return fail_sys("stat " + rootfs.string());
     std::ostringstream s;
+    if (std::ifstream sum(rootfs.parent_path() / (rootfs.parent_path().filename().string() + ".sha256")); sum)
+        s << sum.rdbuf();
     s << st.st_ino << ":" << st.st_ctim.tv_sec << "." << st.st_ctim.tv_nsec << "\n";
     return s.str();
 }
