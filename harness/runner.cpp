@@ -190,7 +190,7 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
                                                 probe.storage.empty() ? "default" : probe.storage,
                                                 opts.image,
                                                 cgroup_version(),
-                                                "rootful"};
+                                                opts.userns ? "userns" : "rootful"};  // userns: root mapped
     auto stamp = [&](RunRecord rec, int iteration, bool warm) {
         rec.run_id = opts.run_id;
         rec.time = utc_now();
