@@ -481,14 +481,14 @@ int idle_child(void*) {
 
 // `limit`: the container's pids limit (the harness sets it for this workload); it tries 76 more.
 void probe_pids(int limit) {
-    const int kWant = limit + 76;
+    const int want = limit + 76;
     constexpr std::size_t kStack = 16384;  // each child's own stack in one shared mapping
     auto* stacks = static_cast<char*>(
-        mmap(nullptr, kWant * kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
+        mmap(nullptr, want * kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
     if (stacks == MAP_FAILED) return untried("resources/pids", "no memory for the children's stacks");
     std::vector<pid_t> kids;
     int err = 0;
-    for (int i = 0; i < kWant; ++i) {
+    for (int i = 0; i < want; ++i) {
         pid_t p = clone(idle_child, stacks + (i + 1) * kStack, CLONE_VM | SIGCHLD, nullptr);
         if (p < 0) {
             err = errno;
@@ -498,10 +498,10 @@ void probe_pids(int limit) {
     }
     for (pid_t k : kids) kill(k, SIGKILL);
     for (pid_t k : kids) wait_child(k);
-    munmap(stacks, kWant * kStack);
-    if (std::cmp_equal(kids.size(), kWant))
-        return allowed("resources/pids", "made " + std::to_string(kWant) + " processes: no limit at " +
-                                             std::to_string(limit));
+    munmap(stacks, want * kStack);
+    if (std::cmp_equal(kids.size(), want))
+        return allowed("resources/pids",
+                       "made " + std::to_string(want) + " processes: no limit at " + std::to_string(limit));
     blocked("resources/pids", "fork failed after " + std::to_string(kids.size()) + ": " + err_name(err));
 }
 
