@@ -1,6 +1,5 @@
 #include "drivers/lean/userns.h"
 
-#include <fcntl.h>
 #include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,21 +10,12 @@
 #include <string>
 
 #include "core/process.h"
+#include "drivers/common/cgroupfs.h"
 
 namespace ctrbench::lean {
 namespace {
 
 namespace fs = std::filesystem;
-
-Status write_file(const std::string& path, const std::string& text) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return fail_sys("open " + path);
-    ssize_t n = ::write(fd, text.data(), text.size());
-    int err = errno;
-    ::close(fd);
-    if (n != static_cast<ssize_t>(text.size())) return fail_sys("write " + path, n < 0 ? err : EIO);
-    return {};
-}
 
 // The image as it is now: the checksum the image build writes beside its rootfs (`<image>.sha256`),
 // and the rootfs directory's inode and change time (a rebuilt image is a new directory).
