@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -58,8 +59,10 @@ Status shift_owner(const fs::path& path) {
 }
 
 Result<fs::path> userns_rootfs(const fs::path& rootfs) {
-    static std::mutex mu;  // containers created side by side (throughput) share one copy
+    static std::mutex mu;                         // containers created side by side (throughput) share one copy
+    static std::map<fs::path, fs::path> checked;  // this process checked (or made) them: no I/O again
     std::lock_guard lock(mu);
+    if (auto known = checked.find(rootfs); known != checked.end()) return known->second;
     auto stamp = image_stamp(rootfs);
     if (!stamp) return fail(std::move(stamp.error()));
     fs::path copy = rootfs.string() + "-userns-" + std::to_string(kUsernsBase);
@@ -68,7 +71,7 @@ Result<fs::path> userns_rootfs(const fs::path& rootfs) {
         std::ifstream in(stamp_file);
         std::stringstream had;
         had << in.rdbuf();
-        if (in && had.str() == *stamp && fs::is_directory(copy)) return copy;
+        if (in && had.str() == *stamp && fs::is_directory(copy)) return checked[rootfs] = copy;
     }
     const fs::path tmp = copy.string() + ".tmp-" + std::to_string(::getpid());
     std::error_code ec;
@@ -89,7 +92,7 @@ Result<fs::path> userns_rootfs(const fs::path& rootfs) {
         return fail(std::move(s.error()).wrap("make the user namespace's copy of " + rootfs.string()));
     }
     std::ofstream(stamp_file) << *stamp;
-    return copy;
+    return checked[rootfs] = copy;
 }
 
 }  // namespace ctrbench::lean

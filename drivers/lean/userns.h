@@ -22,7 +22,8 @@ inline constexpr uid_t kUsernsSize = 65536;
 Status write_id_maps(pid_t pid);
 
 // The rootfs to use in a user namespace for image rootfs `rootfs`: `<rootfs>-userns-<base>`, a copy
-// with every owner shifted by kUsernsBase, made (or remade, when the image changed since) on first use.
+// with every owner shifted by kUsernsBase, made (or remade, when the image changed since) on first use;
+// checked once per process (the driver's prepare does it, untimed; create then finds it at once).
 Result<std::filesystem::path> userns_rootfs(const std::filesystem::path& rootfs);
 
 // Shifts the owner of `path` and everything under it by kUsernsBase (without following symlinks):
