@@ -114,7 +114,9 @@ TEST(Isolation, TargetsOnTheHostLiveAsLongAsTheWorkload) {
     fs::path marker;
     {
         IsolationWorkload w;
-        EXPECT_EQ(w.command("").size(), 3u);  // agent, probe, memory=skip: the probes needing targets say "not tried"
+        // agent, probe, memory=skip, pids=256 (the workload's own limit): the probes needing targets say "not tried"
+        EXPECT_EQ(w.command("").size(), 4u);
+        EXPECT_EQ(w.command("").back(), "pids=256");
         auto mounts = w.data("", root, {});
         ASSERT_TRUE(mounts) << mounts.error().message();
         EXPECT_TRUE(mounts->empty()) << "nothing of the host's may be given to the container";
