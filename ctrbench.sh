@@ -15,7 +15,7 @@ PACKAGES=(g++ cmake make pkg-config debootstrap libcli11-dev nlohmann-json3-dev 
           libbenchmark-dev libcap-dev libseccomp-dev libcpp-httplib-dev libnl-route-3-dev libyaml-cpp-dev busybox-static util-linux tar coreutils
           ansible-core python3-apt hyperfine libsqlite3-dev libarchive-dev nettle-dev libacl1-dev liblzma-dev
           libzstd-dev liblz4-dev libbz2-dev zlib1g-dev libxml2-dev libicu-dev python3-matplotlib python3-scipy
-          python3-yaml btrfs-progs clang-format)
+          python3-yaml btrfs-progs clang-format lxc-dev)
 
 # Only the tests need these: Debian's clang 19 and its libFuzzer runtime (tests/fuzz.sh).
 TEST_PACKAGES=(clang-19 libclang-rt-19-dev)

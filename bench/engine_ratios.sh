@@ -2,6 +2,7 @@
 # The engine drivers against the engines' own one-shot commands, measured in the same run:
 #   docker driver boot (create -> clean)  vs  `docker run --rm` of the same image and command (hyperfine)
 #   crun driver boot (create -> clean)    vs  `crun run` of the same bundle (hyperfine)
+#   lxc driver boot (create -> clean)     vs  the same five steps with the lxc-* tools (hyperfine)
 # Prints each median, and the ratio driver/engine. Needs root, the build, dockerd and crun.
 # usage: bench/engine_ratios.sh [BUILD_DIR]   (RUNS=N to change the number of runs, default 20)
 set -euo pipefail
@@ -10,7 +11,13 @@ runs=${RUNS:-20}
 py=/usr/bin/python3  # Debian's interpreter, whatever python3 is first on PATH
 tmp=$(mktemp -d)
 bundle=""
+lxcbench=""
 cleanup() {
+    if [ -n "$lxcbench" ]; then
+        lxc-stop -P "$lxcbench" -n run -k >/dev/null 2>&1 || true
+        lxc-destroy -P "$lxcbench" -n run >/dev/null 2>&1 || true
+        rm -rf "$lxcbench"
+    fi
     if [ -n "$bundle" ]; then
         crun --root /run/ctrbench/crun-bench delete --force ctrbench-bench-run >/dev/null 2>&1 || true
         umount "$bundle/rootfs" 2>/dev/null || true
@@ -77,4 +84,43 @@ if "$build/harness" --list | grep -q '^  crun .*available'; then
     echo "  one crun call that does nothing (crun --version): median $v ms; five such calls: $five ms = $(ratio "$five" "$h")x crun run"
 else
     echo "crun: skipped ($("$build/harness" --list | grep '^  crun' | sed 's/ \+/ /g'))"
+fi
+
+if "$build/harness" --list | grep -q '^  lxc .*available'; then
+    "$build/harness" --driver lxc --runs "$runs" --warmup 3 --out "$tmp/lxc.csv" >/dev/null 2>&1
+    # The CLI's way to an overlay container over an existing rootfs is a snapshot copy of a container
+    # holding that rootfs (lxc-create makes none: it wants a template or an existing plain rootfs):
+    # a base container whose rootfs is the image, with the driver's config (LxcDriver::config_items).
+    lxcbench=/var/lib/ctrbench/lxc-bench
+    mkdir -p "$lxcbench/base"
+    ln -sfn "$build/images/minimal/rootfs" "$lxcbench/base/rootfs"
+    cg=lxc.cgroup
+    cat > "$lxcbench/base/config" <<CONF
+lxc.rootfs.path = dir:$lxcbench/base/rootfs
+lxc.uts.name = base
+lxc.tty.max = 0
+lxc.pty.max = 16
+lxc.console.path = none
+lxc.autodev = 1
+lxc.mount.auto = proc:mixed sys:ro
+lxc.init.cwd = /
+lxc.apparmor.profile = unconfined
+lxc.net.0.type = empty
+lxc.environment = PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
+lxc.cap.keep = chown dac_override fowner fsetid kill setgid setuid setpcap net_bind_service sys_chroot mknod audit_write setfcap
+lxc.seccomp.profile = /usr/share/lxc/config/common.seccomp
+$cg.memory.limit_in_bytes = 1073741824
+$cg.memory.memsw.limit_in_bytes = 1073741824
+$cg.pids.max = 1024
+$cg.cpu.cfs_period_us = 100000
+$cg.cpu.cfs_quota_us = 100000
+CONF
+    l="-P $lxcbench"
+    hyperfine --warmup 3 --runs "$runs" --export-json "$tmp/lxc-cli.json" \
+        "lxc-copy $l -n base -N run -s -B overlay && lxc-start $l -n run -d -- /bin/sleep infinity && lxc-attach $l -n run -- /bin/echo Hello World >/dev/null && lxc-stop $l -n run -k; lxc-destroy $l -n run" >/dev/null
+    x=$(median_total "$tmp/lxc.json"); s=$(median_hyperfine "$tmp/lxc-cli.json")
+    echo "lxc driver boot (create..clean, liblxc): median $x ms"
+    echo "  vs the same five steps with the lxc-* tools (lxc-copy -s -B overlay, lxc-start -d, lxc-attach, lxc-stop -k, lxc-destroy; hyperfine): median $s ms; ratio $(ratio "$x" "$s")x (goal: <= 1.00x)"
+else
+    echo "lxc: skipped ($("$build/harness" --list | grep '^  lxc' | sed 's/ \+/ /g'))"
 fi

@@ -1,6 +1,7 @@
 #include "drivers/docker/docker_driver.h"
 #include "drivers/driver.h"
 #include "drivers/lean/lean_driver.h"
+#include "drivers/lxc/lxc_driver.h"
 #include "drivers/oci/oci_driver.h"
 #include "drivers/podman/podman_driver.h"
 
@@ -18,6 +19,8 @@ DriverRegistry builtin_drivers() {
           [](const std::string& rt) { return std::make_unique<docker::DockerDriver>(rt); });
     r.add("podman", "podman CLI", {"crun", "runc"},
           [](const std::string& rt) { return std::make_unique<podman::PodmanDriver>(rt); });
+    r.add("lxc", "LXC through liblxc's C API", {},
+          [](const std::string&) { return std::make_unique<lxc::LxcDriver>(); });
     return r;
 }
 

@@ -12,7 +12,7 @@ import yaml
 
 HERE = pathlib.Path(__file__).resolve().parent
 DOCKER_DATA_ROOT = {"btrfs": "/var/lib/ctrbench/btrfs/docker"}  # the others: Docker's default
-NO_DRIVER = {"lxd", "lxc", "microvm"}  # managers ctrbench has no driver for yet
+NO_DRIVER = {"lxd", "microvm"}  # managers ctrbench has no driver for yet
 
 
 def roles_for(c, spec):
@@ -42,6 +42,8 @@ def roles_for(c, spec):
         roles.append({"role": "podman_rootless", "podman_rootless_storage": st})
     elif m == "podman":
         roles.append({"role": "podman"})
+    elif m == "lxc":
+        roles.append({"role": "lxc"})
     return roles
 
 

@@ -1,12 +1,13 @@
 # Sourced by the kill -9 tests: what a harness process PID left on this host, one thing per line —
-# cgroups, writable layers, bundles, mounts, runtime state, docker and podman containers, processes
+# cgroups, writable layers, bundles, LXC containers, mounts, runtime state, docker and podman containers, processes
 # named after it. Empty when it left nothing.
 leftovers_of() {
     local pid=$1 h
     for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
-        find "$h" -maxdepth 3 -name "ctrbench-$pid*" 2>/dev/null
+        find "$h" -maxdepth 3 \( -name "ctrbench-$pid*" -o -name "lxc.*.ctrbench-$pid-*" \) 2>/dev/null
     done
-    ls -d /var/lib/ctrbench/layers/*/"ctrbench-$pid-"* /run/ctrbench/bundles/"ctrbench-$pid-"* 2>/dev/null
+    ls -d /var/lib/ctrbench/layers/*/"ctrbench-$pid-"* /run/ctrbench/bundles/"ctrbench-$pid-"* \
+        /var/lib/ctrbench/lxc/"ctrbench-$pid-"* 2>/dev/null
     grep "ctrbench-$pid-" /proc/self/mountinfo
     ls -d /run/crun/"ctrbench-$pid-"* /run/runc/"ctrbench-$pid-"* 2>/dev/null
     if command -v docker >/dev/null && docker info >/dev/null 2>&1; then

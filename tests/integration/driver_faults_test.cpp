@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "drivers/docker/docker_driver.h"
+#include "drivers/lxc/lxc_driver.h"
 #include "drivers/oci/oci_driver.h"
 #include "drivers/podman/podman_driver.h"
 #include "tests/integration/leftovers.h"
@@ -96,4 +97,18 @@ TEST(DriverFaults, DockerImageNotImported) {
     EXPECT_NE(c.error().message().find("No such image"), std::string::npos) << c.error().message();
     EXPECT_EQ(hostcheck::leftovers_after(before), "");
     fs::remove_all(dir);
+}
+
+// liblxc is given only images that exist: a missing one is one line from create, nothing made.
+TEST(DriverFaults, ImageMissingLxc) {
+    lxc::LxcDriver d;
+    if (auto p = d.probe(); !p.available) GTEST_SKIP() << "skipped: lxc: " << p.reason;
+    auto before = hostcheck::snapshot();
+    auto c = d.create(spec("/nonexistent/minimal/rootfs"));
+    ASSERT_FALSE(c);
+    EXPECT_NE(c.error().message().find("rootfs /nonexistent/minimal/rootfs does not exist"), std::string::npos)
+        << c.error().message();
+    EXPECT_TRUE(one_line(c.error().message()));
+    EXPECT_FALSE(fs::exists(fs::path(lxc::kLxcPath) / spec("/").name));
+    EXPECT_EQ(hostcheck::leftovers_after(before), "");
 }

@@ -103,7 +103,10 @@ void find_cgroups(const fs::path& dir, int depth, std::set<std::string>& out) {
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
         if (!e.is_directory(ec) || e.is_symlink(ec)) continue;
-        if (e.path().filename().string().starts_with("ctrbench-")) out.insert(e.path().string());
+        // ctrbench's own, and LXC's per container (lxc.payload.<name>, lxc.monitor.<name>).
+        const auto name = e.path().filename().string();
+        if (name.starts_with("ctrbench-") || name.find(".ctrbench-") != std::string::npos)
+            out.insert(e.path().string());
         find_cgroups(e.path(), depth + 1, out);
     }
 }

@@ -11,7 +11,7 @@ namespace ctrbench::hostcheck {
 
 struct HostSnapshot {
     std::set<std::string> mounts;   // mount points of the host's mount namespace
-    std::set<std::string> cgroups;  // directories named ctrbench-* below /sys/fs/cgroup
+    std::set<std::string> cgroups;  // directories named ctrbench-* (or LXC's lxc.*.ctrbench-*) below /sys/fs/cgroup
     std::set<int> children;         // processes whose parent is this test process
     std::set<int> tagged;           // processes whose command line names a container of this process
     std::set<std::string> links;    // network interfaces of the host (veth ends of container links)

@@ -1,0 +1,92 @@
+// The lxc driver's spec -> config items mapping (LxcDriver::config_items), without liblxc running
+// anything: the values the C API is given, for a cgroup v1 and a v2 host.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "drivers/lxc/lxc_driver.h"
+
+using namespace ctrbench;
+
+namespace {
+using Items = std::vector<std::pair<std::string, std::string>>;
+
+ContainerSpec spec() {
+    ContainerSpec s;
+    s.name = "ctrbench-1-x";
+    s.rootfs = "/images/minimal/rootfs";
+    return s;
+}
+std::vector<std::string> values(const Items& items, const std::string& key) {
+    std::vector<std::string> v;
+    for (const auto& [k, val] : items)
+        if (k == key) v.push_back(val);
+    return v;
+}
+std::string value(const Items& items, const std::string& key) {
+    auto v = values(items, key);
+    return v.size() == 1 ? v[0] : "<" + std::to_string(v.size()) + " values>";
+}
+}  // namespace
+
+TEST(LxcConfig, OverlayOverTheImageWithItsUpperLayerInTheContainersDirectory) {
+    auto items = lxc::LxcDriver::config_items(spec(), false);
+    ASSERT_TRUE(items) << items.error().message();
+    EXPECT_EQ(value(*items, "lxc.rootfs.path"),
+              "overlay:/images/minimal/rootfs:/var/lib/ctrbench/lxc/ctrbench-1-x/overlay/delta");
+    EXPECT_EQ(value(*items, "lxc.uts.name"), "ctrbench-1-x");
+    EXPECT_EQ(value(*items, "lxc.net.0.type"), "empty");  // loopback only
+    EXPECT_EQ(value(*items, "lxc.seccomp.profile"), "/usr/share/lxc/config/common.seccomp");
+    EXPECT_TRUE(values(*items, "lxc.rootfs.options").empty());
+}
+
+TEST(LxcConfig, TheCommonLimitsOnV1AndOnV2) {
+    auto v1 = lxc::LxcDriver::config_items(spec(), false);
+    ASSERT_TRUE(v1);
+    EXPECT_EQ(value(*v1, "lxc.cgroup.memory.limit_in_bytes"), "1073741824");
+    EXPECT_EQ(value(*v1, "lxc.cgroup.pids.max"), "1024");
+    EXPECT_EQ(value(*v1, "lxc.cgroup.cpu.cfs_quota_us"), "100000");
+    EXPECT_EQ(value(*v1, "lxc.cgroup.cpu.cfs_period_us"), "100000");
+    EXPECT_EQ(value(*v1, "lxc.cgroup.devices.deny"), "a");
+    auto v2 = lxc::LxcDriver::config_items(spec(), true);
+    ASSERT_TRUE(v2);
+    EXPECT_EQ(value(*v2, "lxc.cgroup2.memory.max"), "1073741824");
+    EXPECT_EQ(value(*v2, "lxc.cgroup2.memory.swap.max"), "0");
+    EXPECT_EQ(value(*v2, "lxc.cgroup2.cpu.max"), "100000 100000");
+    EXPECT_EQ(value(*v2, "lxc.cgroup2.pids.max"), "1024");
+    for (const auto& [k, v] : *v2) EXPECT_FALSE(k.starts_with("lxc.cgroup.")) << k;
+}
+
+TEST(LxcConfig, CapabilitiesAreTheCommonSetWithoutNetRawUnlessAdded) {
+    auto items = lxc::LxcDriver::config_items(spec(), false);
+    ASSERT_TRUE(items);
+    auto keep = value(*items, "lxc.cap.keep");
+    EXPECT_NE(keep.find("chown"), std::string::npos) << keep;
+    EXPECT_EQ(keep.find("net_raw"), std::string::npos) << keep;
+    EXPECT_EQ(keep.find("sys_admin"), std::string::npos) << keep;
+    EXPECT_EQ(keep.find("cap_"), std::string::npos) << "lxc spells them without the prefix: " << keep;
+    auto s = spec();
+    s.add_caps = {"NET_RAW"};
+    items = lxc::LxcDriver::config_items(s, false);
+    ASSERT_TRUE(items);
+    EXPECT_NE(value(*items, "lxc.cap.keep").find("net_raw"), std::string::npos);
+    s.add_caps = {"NO_SUCH_CAP"};
+    EXPECT_FALSE(lxc::LxcDriver::config_items(s, false));
+}
+
+TEST(LxcConfig, ReadOnlyRootfsMountsAndChoices) {
+    auto s = spec();
+    s.read_only_rootfs = true;
+    s.seccomp = false;
+    s.network = NetworkMode::Host;
+    s.mounts = {{"/host/data", "/data", true}};
+    auto items = lxc::LxcDriver::config_items(s, false);
+    ASSERT_TRUE(items);
+    EXPECT_EQ(value(*items, "lxc.rootfs.options"), "ro");
+    auto entries = values(*items, "lxc.mount.entry");
+    ASSERT_EQ(entries.size(), 2U);
+    EXPECT_EQ(entries[0], "tmpfs tmp tmpfs rw,nosuid,nodev,size=268435456 0 0");
+    EXPECT_EQ(entries[1], "/host/data data none bind,ro,create=file 0 0");
+    EXPECT_TRUE(values(*items, "lxc.seccomp.profile").empty());
+    EXPECT_EQ(value(*items, "lxc.net.0.type"), "none");  // the host's network, on request only
+}
