@@ -1,5 +1,5 @@
-// A thin client of the Docker Engine API (v1.41, docker 20.10) over its unix socket, with
-// cpp-httplib. Every call returns the decoded JSON or an Error naming the call and Docker's message.
+// A thin client of the Docker Engine API (v1.41, docker 20.10) over its unix socket (the project's
+// UnixHttp). Every call returns the decoded JSON or an Error naming the call and Docker's message.
 #pragma once
 
 #include <chrono>
@@ -7,18 +7,16 @@
 #include <string>
 
 #include "core/error.h"
+#include "drivers/common/unix_http.h"
 
 namespace ctrbench::docker {
 
 class DockerApi {
 public:
-    explicit DockerApi(std::string socket = "/run/docker.sock") : socket_(std::move(socket)) {}
-    const std::string& socket() const { return socket_; }
+    explicit DockerApi(std::string socket = "/run/docker.sock") : http_(std::move(socket), "docker", "dockerd") {}
+    const std::string& socket() const { return http_.socket(); }
 
-    struct Reply {
-        int status = 0;
-        std::string body;
-    };
+    using Reply = UnixHttp::Reply;
     // `expect` lists the statuses that mean success; anything else becomes an Error.
     Result<Reply> call(const std::string& method, const std::string& path, const std::string& body = "",
                        const std::string& content_type = "application/json",
@@ -28,7 +26,7 @@ public:
     Result<nlohmann::json> post_json(const std::string& path, const nlohmann::json& body);
 
 private:
-    std::string socket_;
+    UnixHttp http_;
 };
 
 // Docker's multiplexed attach stream (8-byte frame headers: stream, 0, 0, 0, size big-endian).
