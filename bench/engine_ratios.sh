@@ -3,6 +3,7 @@
 #   docker driver boot (create -> clean)  vs  `docker run --rm` of the same image and command (hyperfine)
 #   crun driver boot (create -> clean)    vs  `crun run` of the same bundle (hyperfine)
 #   lxc driver boot (create -> clean)     vs  the same five steps with the lxc-* tools (hyperfine)
+#   lxd driver boot (create -> clean)     vs  the same five steps with LXD's `lxc` client (hyperfine)
 # Prints each median, and the ratio driver/engine. Needs root, the build, dockerd and crun.
 # usage: bench/engine_ratios.sh [BUILD_DIR]   (RUNS=N to change the number of runs, default 20)
 set -euo pipefail
@@ -123,4 +124,20 @@ CONF
     echo "  vs the same five steps with the lxc-* tools (lxc-copy -s -B overlay, lxc-start -d, lxc-attach, lxc-stop -k, lxc-destroy; hyperfine): median $s ms; ratio $(ratio "$x" "$s")x (goal: <= 1.00x)"
 else
     echo "lxc: skipped ($("$build/harness" --list | grep '^  lxc' | sed 's/ \+/ /g'))"
+fi
+
+if "$build/harness" --list | grep -q '^  lxd .*available'; then
+    "$build/harness" --driver lxd --runs "$runs" --warmup 3 --out "$tmp/lxd.csv" >/dev/null 2>&1
+    # The image the driver imported (its alias) and the instance it makes: the same settings.
+    alias="ctrbench-minimal-$(cut -c1-16 "$build/images/minimal/minimal.sha256")"
+    cfg="-c limits.cpu.allowance=100ms/100ms -c limits.memory=1073741824 -c limits.memory.swap=false -c limits.processes=1024"
+    raw='lxc.init.cmd = /bin/sleep infinity
+lxc.init.cwd = /'
+    hyperfine --warmup 3 --runs "$runs" --export-json "$tmp/lxd-cli.json" \
+        "lxc init $alias ctrbench-bench-lxd --no-profiles -s ctrbench-dir $cfg -c raw.lxc='$raw' >/dev/null && lxc start ctrbench-bench-lxd && lxc exec ctrbench-bench-lxd -- /bin/echo Hello World >/dev/null && lxc stop --force ctrbench-bench-lxd; lxc delete --force ctrbench-bench-lxd" >/dev/null
+    x=$(median_total "$tmp/lxd.json"); s=$(median_hyperfine "$tmp/lxd-cli.json")
+    echo "lxd driver boot (create..clean, REST API): median $x ms"
+    echo "  vs the same five steps with LXD's lxc client (init, start, exec, stop --force, delete; hyperfine): median $s ms; ratio $(ratio "$x" "$s")x (goal: <= 1.00x)"
+else
+    echo "lxd: skipped ($("$build/harness" --list | grep '^  lxd' | sed 's/ \+/ /g'))"
 fi

@@ -2,6 +2,7 @@
 #include "drivers/driver.h"
 #include "drivers/lean/lean_driver.h"
 #include "drivers/lxc/lxc_driver.h"
+#include "drivers/lxd/lxd_driver.h"
 #include "drivers/oci/oci_driver.h"
 #include "drivers/podman/podman_driver.h"
 
@@ -21,6 +22,8 @@ DriverRegistry builtin_drivers() {
           [](const std::string& rt) { return std::make_unique<podman::PodmanDriver>(rt); });
     r.add("lxc", "LXC through liblxc's C API", {},
           [](const std::string&) { return std::make_unique<lxc::LxcDriver>(); });
+    r.add("lxd", "LXD's REST API on its unix socket", {},
+          [](const std::string&) { return std::make_unique<lxd::LxdDriver>(); });
     return r;
 }
 

@@ -12,7 +12,7 @@ import yaml
 
 HERE = pathlib.Path(__file__).resolve().parent
 DOCKER_DATA_ROOT = {"btrfs": "/var/lib/ctrbench/btrfs/docker"}  # the others: Docker's default
-NO_DRIVER = {"lxd", "microvm"}  # managers ctrbench has no driver for yet
+NO_DRIVER = {"microvm"}  # managers ctrbench has no driver for yet
 
 
 def roles_for(c, spec):
@@ -31,7 +31,7 @@ def roles_for(c, spec):
     missing = (spec["runtimes"].get(rt) or {}).get("missing")
     if missing:
         return roles + [{"role": "unsupported", "unsupported_reason": f"runtime {rt} cannot be installed: {missing}"}]
-    if st == "btrfs":
+    if st == "btrfs" and m != "lxd":  # LXD makes its btrfs pool's loop file itself
         roles.append({"role": "btrfs_loop"})
     if rt in ("crun", "runc", "runsc"):
         roles.append({"role": rt})
@@ -44,6 +44,8 @@ def roles_for(c, spec):
         roles.append({"role": "podman"})
     elif m == "lxc":
         roles.append({"role": "lxc"})
+    elif m == "lxd":
+        roles.append({"role": "lxd"})
     return roles
 
 

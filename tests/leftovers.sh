@@ -1,5 +1,5 @@
 # Sourced by the kill -9 tests: what a harness process PID left on this host, one thing per line —
-# cgroups, writable layers, bundles, LXC containers, mounts, runtime state, docker and podman containers, processes
+# cgroups, writable layers, bundles, LXC containers, mounts, runtime state, docker and podman containers, LXD instances, processes
 # named after it. Empty when it left nothing.
 leftovers_of() {
     local pid=$1 h
@@ -15,6 +15,9 @@ leftovers_of() {
     fi
     if command -v podman >/dev/null; then
         podman --cgroup-manager cgroupfs ps -a --filter "name=ctrbench-$pid-" --format '{{.Names}}' 2>/dev/null
+    fi
+    if [ -S /var/lib/lxd/unix.socket ] && command -v lxc >/dev/null; then
+        lxc list --format csv -c n 2>/dev/null | grep "^ctrbench-$pid-" || true
     fi
     pgrep -f "ctrbench-$pid-" || true
 }

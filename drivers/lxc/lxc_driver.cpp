@@ -21,6 +21,7 @@
 #include "core/process.h"
 #include "drivers/common/capabilities.h"
 #include "drivers/common/cgroupfs.h"
+#include "drivers/common/lxc_monitor.h"
 #include "drivers/common/veth.h"
 
 namespace ctrbench::lxc {
@@ -74,59 +75,6 @@ using Handle = std::unique_ptr<lxc_container, HandleDeleter>;
 Handle open_container(const std::string& name) {
     quiet_liblxc();
     return Handle(lxc_container_new(name.c_str(), kLxcPath));
-}
-
-pid_t parent_of(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto close = stat.rfind(')');  // "pid (comm) state ppid ..."
-    if (close == std::string::npos) return -1;
-    std::istringstream rest(stat.substr(close + 1));
-    std::string state;
-    pid_t ppid = -1;
-    rest >> state >> ppid;
-    return ppid;
-}
-
-// Whether a thread of `pid` is traced by `tracer`.
-bool traced_by(pid_t pid, pid_t tracer) {
-    std::error_code ec;
-    for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
-        std::ifstream in(task.path() / "status");
-        for (std::string line; std::getline(in, line);)
-            if (line.rfind("TracerPid:", 0) == 0 && std::atoi(line.c_str() + 10) == tracer) return true;
-    }
-    return false;
-}
-
-// The cgroups liblxc makes for a container and its monitor, in every hierarchy.
-void remove_lxc_cgroups(const std::string& name) {
-    std::error_code ec;
-    for (int attempt = 0; attempt < 40; ++attempt) {
-        bool left = false;
-        for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec))
-            for (const char* kind : {"lxc.payload.", "lxc.monitor."}) {
-                const auto dir = h.path() / (kind + name);
-                if (fs::exists(dir, ec) && ::rmdir(dir.c_str()) != 0) left = true;
-            }
-        if (!left) return;
-        std::this_thread::sleep_for(50ms);
-    }
-}
-
-// A thread of the first process that made its parent, lxc's monitor, its tracer (PTRACE_TRACEME)
-// stays a zombie once the process has ended, which the monitor never reaps: the container never
-// reaches STOPPED and liblxc's stop would wait for ever. Then the monitor is killed (the kernel
-// releases its tracees with it) and the cgroups it would have removed are removed here. True when
-// the container was such a one and is now gone.
-bool stop_wedged(pid_t init, const std::string& name) {
-    const pid_t monitor = init > 0 ? parent_of(init) : -1;
-    if (monitor <= 1 || !traced_by(init, monitor)) return false;
-    ::kill(monitor, SIGKILL);
-    ::kill(init, SIGKILL);
-    for (int i = 0; i < 100 && fs::exists("/proc/" + std::to_string(init)); ++i) std::this_thread::sleep_for(20ms);
-    remove_lxc_cgroups(name);
-    return true;
 }
 
 // What the attached process runs once liblxc has put it in the container (its stdio already the
@@ -235,7 +183,7 @@ public:
 
     Status stop() override {
         if (!started_ || stopped_) return {};
-        if (stop_wedged(init_pid_, spec_.name)) {
+        if (stop_wedged_monitor(init_pid_, spec_.name)) {
             stopped_ = true;
             return {};
         }
@@ -387,7 +335,7 @@ std::vector<std::string> LxcDriver::sweep_dead() {
         auto name = e.path().filename().string();
         if (!owner_gone(name)) continue;
         if (auto c = open_container(name)) {
-            if (c->is_running(c.get()) && !stop_wedged(c->init_pid(c.get()), name)) {
+            if (c->is_running(c.get()) && !stop_wedged_monitor(c->init_pid(c.get()), name)) {
                 (void)c->stop(c.get());
                 (void)c->wait(c.get(), "STOPPED", 30);
             }

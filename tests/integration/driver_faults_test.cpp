@@ -8,6 +8,7 @@
 
 #include "drivers/docker/docker_driver.h"
 #include "drivers/lxc/lxc_driver.h"
+#include "drivers/lxd/lxd_driver.h"
 #include "drivers/oci/oci_driver.h"
 #include "drivers/podman/podman_driver.h"
 #include "tests/integration/leftovers.h"
@@ -110,5 +111,47 @@ TEST(DriverFaults, ImageMissingLxc) {
         << c.error().message();
     EXPECT_TRUE(one_line(c.error().message()));
     EXPECT_FALSE(fs::exists(fs::path(lxc::kLxcPath) / spec("/").name));
+    EXPECT_EQ(hostcheck::leftovers_after(before), "");
+}
+
+TEST(DriverFaults, LxdDaemonNotRunning) {
+    lxd::LxdDriver d("/nonexistent/lxd/unix.socket");
+    auto p = d.probe();
+    EXPECT_FALSE(p.available);
+    EXPECT_NE(p.reason.find("lxd is not running: no socket at /nonexistent/lxd/unix.socket"), std::string::npos)
+        << p.reason;
+    EXPECT_TRUE(one_line(p.reason));
+}
+
+TEST(DriverFaults, LxdSocketThatNobodyAnswers) {
+    auto sock = fs::temp_directory_path() / ("ctrbench-dead-lxd-" + std::to_string(::getpid()) + ".sock");
+    std::ofstream(sock) << "";
+    lxd::LxdDriver d(sock.string());
+    auto p = d.probe();
+    fs::remove(sock);
+    EXPECT_FALSE(p.available);
+    EXPECT_NE(p.reason.find("cannot connect to " + sock.string() + " (is lxd running?"), std::string::npos) << p.reason;
+    EXPECT_TRUE(one_line(p.reason));
+}
+
+TEST(DriverFaults, LxdPoolMissingAndImageNotImported) {
+    lxd::LxdDriver d;
+    if (auto p = d.probe(); !p.available) GTEST_SKIP() << "skipped: lxd: " << p.reason;
+    ASSERT_TRUE(d.use_storage("zfs"));  // no zfs in this kernel: the lxd role makes no such pool
+    auto p = d.probe();
+    EXPECT_FALSE(p.available);
+    EXPECT_NE(p.reason.find("LXD has no storage pool ctrbench-zfs"), std::string::npos) << p.reason;
+    EXPECT_FALSE(d.use_storage("aufs"));
+    ASSERT_TRUE(d.use_storage("dir"));
+    auto dir = fs::temp_directory_path() / ("ctrbench-unimported-lxd-" + std::to_string(::getpid()));
+    fs::create_directories(dir / "rootfs/bin");
+    std::ofstream(dir / "rootfs/bin/sleep") << "";
+    std::ofstream(dir / "minimal.sha256") << "00000000000000000000000000000000  minimal.tar\n";
+    auto before = hostcheck::snapshot();
+    auto c = d.create(spec(dir / "rootfs"));  // prepare() skipped: no such image alias in LXD
+    fs::remove_all(dir);
+    ASSERT_FALSE(c);
+    EXPECT_TRUE(one_line(c.error().message())) << c.error().message();
+    EXPECT_NE(c.error().message().find("lxd POST /1.0/instances"), std::string::npos) << c.error().message();
     EXPECT_EQ(hostcheck::leftovers_after(before), "");
 }

@@ -115,7 +115,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"docker", "sqlite-write", "151.6kB", kRows151kB}, Case{"docker", "files-read", "100", 100},
                       Case{"docker", "tar-extract", "100", 100}, Case{"crun", "tar-extract", "100", 100},
                       Case{"podman", "sqlite-read", "151.6kB", kRows151kB},
-                      Case{"lxc", "sqlite-write", "151.6kB", kRows151kB}, Case{"lxc", "tar-extract", "100", 100}),
+                      Case{"lxc", "sqlite-write", "151.6kB", kRows151kB}, Case{"lxc", "tar-extract", "100", 100},
+                      Case{"lxd", "sqlite-read", "151.6kB", kRows151kB}, Case{"lxd", "files-read", "100", 100}),
     [](const auto& info) { return test_name(info.param.driver + "_" + info.param.workload); });
 
 // The thesis's largest parameters, once each, on the drivers that build their own writable layer:

@@ -1,10 +1,11 @@
-// The lxc driver's spec -> config items mapping (LxcDriver::config_items), without liblxc running
-// anything: the values the C API is given, for a cgroup v1 and a v2 host.
+// The lxc and lxd drivers' spec -> config mappings (LxcDriver::config_items, LxdDriver::create_body),
+// without liblxc or LXD running anything: the values the C API and the REST API are given.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
 #include "drivers/lxc/lxc_driver.h"
+#include "drivers/lxd/lxd_driver.h"
 
 using namespace ctrbench;
 
@@ -89,4 +90,45 @@ TEST(LxcConfig, ReadOnlyRootfsMountsAndChoices) {
     EXPECT_EQ(entries[1], "/host/data data none bind,ro,create=file 0 0");
     EXPECT_TRUE(values(*items, "lxc.seccomp.profile").empty());
     EXPECT_EQ(value(*items, "lxc.net.0.type"), "none");  // the host's network, on request only
+}
+
+// The lxd driver's POST /1.0/instances body (LxdDriver::create_body): the same spec, LXD's keys.
+TEST(LxdConfig, InstanceBodyCarriesTheSpec) {
+    auto s = spec();
+    s.mounts = {{"/host/data", "/data", true}};
+    auto b = lxd::LxdDriver::create_body(s, "ctrbench-minimal-0123456789abcdef", "ctrbench-dir");
+    ASSERT_TRUE(b) << b.error().message();
+    EXPECT_EQ((*b)["source"]["alias"], "ctrbench-minimal-0123456789abcdef");
+    EXPECT_TRUE((*b)["profiles"].empty());  // no profile: no NIC, nothing of the host's defaults
+    EXPECT_EQ((*b)["devices"]["root"]["pool"], "ctrbench-dir");
+    EXPECT_EQ((*b)["devices"]["mount0"]["source"], "/host/data");
+    EXPECT_EQ((*b)["devices"]["mount0"]["readonly"], "true");
+    const auto& c = (*b)["config"];
+    EXPECT_EQ(c["limits.memory"], "1073741824");
+    EXPECT_EQ(c["limits.memory.swap"], "false");
+    EXPECT_EQ(c["limits.processes"], "1024");
+    EXPECT_EQ(c["limits.cpu.allowance"], "100ms/100ms");
+    const std::string raw = c["raw.lxc"];
+    EXPECT_NE(raw.find("lxc.init.cmd = /bin/sleep infinity\n"), std::string::npos) << raw;
+    EXPECT_NE(raw.find(" net_raw"), std::string::npos) << "NET_RAW dropped: " << raw;
+    EXPECT_NE(raw.find(" sys_admin"), std::string::npos) << raw;
+    EXPECT_EQ(raw.find(" chown"), std::string::npos) << "the common set is kept: " << raw;
+    s.add_caps = {"NET_RAW"};
+    b = lxd::LxdDriver::create_body(s, "a", "p");
+    ASSERT_TRUE(b);
+    EXPECT_EQ((*b)["config"]["raw.lxc"].get<std::string>().find(" net_raw"), std::string::npos);
+}
+
+TEST(LxdConfig, WhatLxdCannotDoIsOneLine) {
+    auto s = spec();
+    s.read_only_rootfs = true;
+    EXPECT_FALSE(lxd::LxdDriver::create_body(s, "a", "p"));
+    s = spec();
+    s.network = NetworkMode::Host;
+    EXPECT_FALSE(lxd::LxdDriver::create_body(s, "a", "p"));
+    s = spec();
+    s.init = {"/bin/sh", "-c", "sleep 1"};
+    auto b = lxd::LxdDriver::create_body(s, "a", "p");
+    ASSERT_FALSE(b);
+    EXPECT_NE(b.error().message().find("white space"), std::string::npos);
 }

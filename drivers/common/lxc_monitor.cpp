@@ -1,0 +1,97 @@
+#include "drivers/common/lxc_monitor.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace ctrbench {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+pid_t parent_of(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = stat.rfind(')');  // "pid (comm) state ppid ..."
+    if (close == std::string::npos) return -1;
+    std::istringstream rest(stat.substr(close + 1));
+    std::string state;
+    pid_t ppid = -1;
+    rest >> state >> ppid;
+    return ppid;
+}
+
+// Whether a thread of `pid` is traced by `tracer`.
+bool traced_by(pid_t pid, pid_t tracer) {
+    std::error_code ec;
+    for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+        std::ifstream in(task.path() / "status");
+        for (std::string line; std::getline(in, line);)
+            if (line.rfind("TracerPid:", 0) == 0 && std::atoi(line.c_str() + 10) == tracer) return true;
+    }
+    return false;
+}
+
+// The cgroups liblxc makes for a container and its monitor, in every hierarchy.
+void remove_lxc_cgroups(const std::string& name) {
+    std::error_code ec;
+    for (int attempt = 0; attempt < 40; ++attempt) {
+        bool left = false;
+        for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec))
+            for (const char* kind : {"lxc.payload.", "lxc.monitor."}) {
+                const auto dir = h.path() / (kind + name);
+                if (fs::exists(dir, ec) && ::rmdir(dir.c_str()) != 0) left = true;
+            }
+        if (!left) return;
+        std::this_thread::sleep_for(50ms);
+    }
+}
+
+}  // namespace
+
+bool stop_wedged_monitor(pid_t init, const std::string& name) {
+    const pid_t monitor = init > 0 ? parent_of(init) : -1;
+    if (monitor <= 1 || !traced_by(init, monitor)) return false;
+    ::kill(monitor, SIGKILL);
+    ::kill(init, SIGKILL);
+    for (int i = 0; i < 100 && fs::exists("/proc/" + std::to_string(init)); ++i) std::this_thread::sleep_for(20ms);
+    remove_lxc_cgroups(name);
+    return true;
+}
+
+int kill_wedged_launchers(const std::string& launcher_prefix) {
+    int killed = 0;
+    std::error_code ec;
+    for (const auto& p : fs::directory_iterator("/proc", ec)) {
+        const auto name = p.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream in(p.path() / "cmdline");
+        std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        for (char& ch : cmdline)
+            if (ch == '\0') ch = ' ';
+        if (!cmdline.starts_with(launcher_prefix)) continue;
+        const pid_t launcher = std::atoi(name.c_str());
+        std::ifstream children(p.path() / "task" / name / "children");
+        for (pid_t child = 0; children >> child;) {
+            std::ifstream status("/proc/" + std::to_string(child) + "/status");
+            std::string line;
+            bool zombie = false;
+            while (std::getline(status, line))
+                if (line.rfind("State:", 0) == 0) zombie = line.find('Z') != std::string::npos;
+            if (zombie && traced_by(child, launcher)) {
+                ::kill(launcher, SIGKILL);
+                ++killed;
+                break;
+            }
+        }
+    }
+    return killed;
+}
+
+}  // namespace ctrbench
