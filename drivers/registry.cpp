@@ -1,5 +1,6 @@
 #include "drivers/docker/docker_driver.h"
 #include "drivers/driver.h"
+#include "drivers/kata/kata_driver.h"
 #include "drivers/lean/lean_driver.h"
 #include "drivers/lxc/lxc_driver.h"
 #include "drivers/lxd/lxd_driver.h"
@@ -24,6 +25,10 @@ DriverRegistry builtin_drivers() {
           [](const std::string&) { return std::make_unique<lxc::LxcDriver>(); });
     r.add("lxd", "LXD's REST API on its unix socket", {},
           [](const std::string&) { return std::make_unique<lxd::LxdDriver>(); });
+    r.add("kata", "Kata Containers (a VM per container) under docker's kata-runtime", {}, [](const std::string&) {
+        return std::make_unique<kata::KataDriver>(
+            [](const std::string& rt) { return std::make_unique<docker::DockerDriver>(rt); });
+    });
     return r;
 }
 

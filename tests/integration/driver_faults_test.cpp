@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "drivers/docker/docker_driver.h"
+#include "drivers/kata/kata_driver.h"
 #include "drivers/lxc/lxc_driver.h"
 #include "drivers/lxd/lxd_driver.h"
 #include "drivers/oci/oci_driver.h"
@@ -154,4 +155,21 @@ TEST(DriverFaults, LxdPoolMissingAndImageNotImported) {
     EXPECT_TRUE(one_line(c.error().message())) << c.error().message();
     EXPECT_NE(c.error().message().find("lxd POST /1.0/instances"), std::string::npos) << c.error().message();
     EXPECT_EQ(hostcheck::leftovers_after(before), "");
+}
+
+// `harness --driver kata` exists on every host; where Kata is not installed (Debian 12 packages
+// neither its containerd shim nor kata-runtime) it says why in one line, and creates nothing.
+TEST(DriverFaults, KataWhereItIsNotInstalled) {
+    EXPECT_EQ(kata::KataDriver::why_not(false, true), "");
+    EXPECT_NE(kata::KataDriver::why_not(true, false).find("no containerd driver yet"), std::string::npos);
+    auto d = builtin_drivers().make("kata");
+    ASSERT_TRUE(d);
+    EXPECT_TRUE(d->capabilities().vm);
+    auto p = d->probe();
+    if (p.available) GTEST_SKIP() << "skipped: Kata is installed here";
+    EXPECT_NE(p.reason.find("Kata"), std::string::npos) << p.reason;
+    EXPECT_TRUE(one_line(p.reason));
+    auto c = d->create(spec("/nonexistent"));
+    ASSERT_FALSE(c);
+    EXPECT_TRUE(one_line(c.error().message()));
 }

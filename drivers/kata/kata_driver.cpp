@@ -1,0 +1,64 @@
+#include "drivers/kata/kata_driver.h"
+
+#include "core/process.h"
+
+namespace ctrbench::kata {
+
+std::string KataDriver::why_not(bool shim_v2, bool kata_runtime) {
+    if (kata_runtime) return "";
+    if (shim_v2)
+        return "Kata's shim v2 (containerd-shim-kata-v2) is installed, but ctrbench has no containerd driver yet, "
+               "and docker has no kata-runtime";
+    return "Kata Containers is not installed (Debian 12 does not package it): no containerd-shim-kata-v2 for "
+           "containerd, no kata-runtime for docker";
+}
+
+KataDriver::KataDriver(DockerFactory docker_with) {
+    const bool runtime = !find_program("kata-runtime").empty();
+    why_not_ = why_not(!find_program("containerd-shim-kata-v2").empty(), runtime);
+    if (runtime && docker_with) engine_ = docker_with("kata-runtime");
+}
+
+std::string KataDriver::description() const {
+    return engine_ ? "Kata Containers under docker (kata-runtime)" : "Kata Containers (not on this host)";
+}
+
+Capabilities KataDriver::capabilities() const {
+    Capabilities c = engine_ ? engine_->capabilities() : Capabilities{};
+    c.vm = true;
+    c.host_sees_oom = false;  // the guest's kernel accounts the memory
+    return c;
+}
+
+Probe KataDriver::probe() {
+    if (engine_ && why_not_.empty()) {
+        auto p = engine_->probe();
+        p.runtime = "kata-runtime";
+        return p;
+    }
+    Probe p;
+    p.runtime = "kata-runtime";
+    p.reason = why_not_;
+    return p;
+}
+
+Status KataDriver::prepare(const ContainerSpec& spec) {
+    if (!engine_) return fail_msg("kata: " + why_not_);
+    return engine_->prepare(spec);
+}
+
+Status KataDriver::use_storage(const std::string& storage) {
+    return engine_ ? engine_->use_storage(storage) : Status{};
+}
+
+std::vector<std::string> KataDriver::sweep_dead() {
+    return engine_ ? engine_->sweep_dead() : std::vector<std::string>{};
+}
+
+Result<std::unique_ptr<Container>> KataDriver::create(const ContainerSpec& spec) {
+    if (auto s = validate(spec); !s) return fail(std::move(s.error()));
+    if (!engine_) return fail_msg("kata: " + why_not_);
+    return engine_->create(spec);
+}
+
+}  // namespace ctrbench::kata
