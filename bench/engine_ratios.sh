@@ -5,10 +5,13 @@
 #   lxc driver boot (create -> clean)     vs  the same five steps with the lxc-* tools (hyperfine)
 #   lxd driver boot (create -> clean)     vs  the same five steps with LXD's `lxc` client (hyperfine)
 # Prints each median, and the ratio driver/engine. Needs root, the build, dockerd and crun.
-# usage: bench/engine_ratios.sh [BUILD_DIR]   (RUNS=N to change the number of runs, default 20)
+# usage: bench/engine_ratios.sh [BUILD_DIR]   (RUNS=N to change the number of runs, default 20;
+#        ENGINES="lxc lxd" to run only some of docker, crun, lxc, lxd)
 set -euo pipefail
 build=$(readlink -f "${1:-build}")
 runs=${RUNS:-20}
+engines=" ${ENGINES:-docker crun lxc lxd} "
+wanted() { [[ $engines == *" $1 "* ]]; }
 py=/usr/bin/python3  # Debian's interpreter, whatever python3 is first on PATH
 tmp=$(mktemp -d)
 bundle=""
@@ -39,7 +42,9 @@ median_hyperfine() { "$py" -c 'import json,sys; print("%.3f" % (json.load(open(s
 ratio() { "$py" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
 image=$(ls "$build/images/minimal/rootfs" >/dev/null && echo "ctrbench/minimal:$(cut -c1-16 "$build/images/minimal/minimal.sha256")")
 
-if docker info >/dev/null 2>&1; then
+if ! wanted docker; then
+    :
+elif docker info >/dev/null 2>&1; then
     "$build/harness" --driver docker --runs "$runs" --warmup 3 --out "$tmp/docker.csv" >/dev/null 2>&1
     hyperfine -N --warmup 3 --runs "$runs" --export-json "$tmp/docker-run.json" \
         "docker run --rm --network none --cpus 1 --memory 1g --memory-swap 1g --pids-limit 1024 $image /bin/echo Hello World" >/dev/null
@@ -58,7 +63,9 @@ else
     echo "docker: skipped (dockerd not answering)"
 fi
 
-if "$build/harness" --list | grep -q '^  crun .*available'; then
+if ! wanted crun; then
+    :
+elif "$build/harness" --list | grep -q '^  crun .*available'; then
     "$build/harness" --driver crun --runs "$runs" --warmup 3 --out "$tmp/crun.csv" >/dev/null 2>&1
     bundle=/run/ctrbench/bundles/ctrbench-bench-run
     mkdir -p "$bundle"
@@ -87,7 +94,9 @@ else
     echo "crun: skipped ($("$build/harness" --list | grep '^  crun' | sed 's/ \+/ /g'))"
 fi
 
-if "$build/harness" --list | grep -q '^  lxc .*available'; then
+if ! wanted lxc; then
+    :
+elif "$build/harness" --list | grep -q '^  lxc .*available'; then
     "$build/harness" --driver lxc --runs "$runs" --warmup 3 --out "$tmp/lxc.csv" >/dev/null 2>&1
     # The CLI's way to an overlay container over an existing rootfs is a snapshot copy of a container
     # holding that rootfs (lxc-create makes none: it wants a template or an existing plain rootfs):
@@ -126,7 +135,9 @@ else
     echo "lxc: skipped ($("$build/harness" --list | grep '^  lxc' | sed 's/ \+/ /g'))"
 fi
 
-if "$build/harness" --list | grep -q '^  lxd .*available'; then
+if ! wanted lxd; then
+    :
+elif "$build/harness" --list | grep -q '^  lxd .*available'; then
     "$build/harness" --driver lxd --runs "$runs" --warmup 3 --out "$tmp/lxd.csv" >/dev/null 2>&1
     # The image the driver imported (its alias) and the instance it makes: the same settings.
     alias="ctrbench-minimal-$(cut -c1-16 "$build/images/minimal/minimal.sha256")"

@@ -2,8 +2,6 @@
 
 #include <fcntl.h>
 #include <lxc/lxccontainer.h>
-#include <signal.h>
-#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,7 +14,6 @@
 #include <optional>
 #include <sstream>
 #include <string_view>
-#include <thread>
 
 #include "core/process.h"
 #include "drivers/common/capabilities.h"
