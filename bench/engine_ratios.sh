@@ -4,13 +4,14 @@
 #   crun driver boot (create -> clean)    vs  `crun run` of the same bundle (hyperfine)
 #   lxc driver boot (create -> clean)     vs  the same five steps with the lxc-* tools (hyperfine)
 #   lxd driver boot (create -> clean)     vs  the same five steps with LXD's `lxc` client (hyperfine)
+#   microvm driver's start (to agent-ready) vs a bare QEMU boot of the same kernel whose init powers off
 # Prints each median, and the ratio driver/engine. Needs root, the build, dockerd and crun.
 # usage: bench/engine_ratios.sh [BUILD_DIR]   (RUNS=N to change the number of runs, default 20;
-#        ENGINES="lxc lxd" to run only some of docker, crun, lxc, lxd)
+#        ENGINES="lxc lxd" to run only some of docker, crun, lxc, lxd, microvm)
 set -euo pipefail
 build=$(readlink -f "${1:-build}")
 runs=${RUNS:-20}
-engines=" ${ENGINES:-docker crun lxc lxd} "
+engines=" ${ENGINES:-docker crun lxc lxd microvm} "
 wanted() { [[ $engines == *" $1 "* ]]; }
 py=/usr/bin/python3  # Debian's interpreter, whatever python3 is first on PATH
 tmp=$(mktemp -d)
@@ -151,4 +152,33 @@ lxc.init.cwd = /'
     echo "  vs the same five steps with LXD's lxc client (init, start, exec, stop --force, delete; hyperfine): median $s ms; ratio $(ratio "$x" "$s")x (goal: <= 1.00x)"
 else
     echo "lxd: skipped ($("$build/harness" --list | grep '^  lxd' | sed 's/ \+/ /g'))"
+fi
+
+if ! wanted microvm; then
+    :
+elif "$build/harness" --list | grep -q '^  microvm .*available'; then
+    "$build/harness" --driver microvm --runs "$runs" --warmup 1 --out "$tmp/microvm.csv" >"$tmp/microvm.log" 2>&1
+    accel=$(grep -o '"accel": *"[a-z]*"' "$tmp/microvm.json" | head -1 | grep -o '[a-z]*"$' | tr -d '"')
+    # The bare boot: the same kernel, machine and memory; an initramfs holding only busybox, whose
+    # first process powers the guest off at once.
+    "$py" - "$tmp/bare.cpio" /bin/busybox <<'PY'
+import os, sys
+out, busybox = sys.argv[1], sys.argv[2]
+def entry(name, mode, data=b""):
+    head = "070701" + "".join("%08X" % v for v in (0, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(name) + 1, 0))
+    rec = head.encode() + name.encode() + b"\0"
+    rec += b"\0" * (-len(rec) % 4) + data
+    return rec + b"\0" * (-len(rec) % 4)
+blob = entry("bin", 0o40755) + entry("bin/busybox", 0o100755, open(busybox, "rb").read()) + entry("TRAILER!!!", 0)
+open(out, "wb").write(blob)
+PY
+    [ -n "$accel" ] || accel=tcg
+    extra=""; [ "$accel" = tcg ] && extra="tsc_early_khz=2000000 lpj=4000000"
+    hyperfine -N --warmup 1 --runs "$runs" --export-json "$tmp/microvm-bare.json" \
+        "qemu-system-x86_64 -M microvm,isa-serial=on,rtc=on,pit=on,pic=on,x-option-roms=off -accel $accel -m 1280M -smp 1 -nodefaults -no-user-config -display none -no-reboot -kernel /var/lib/ctrbench/microvm/vmlinux -initrd $tmp/bare.cpio -append 'console=ttyS0 loglevel=0 no_timer_check $extra rdinit=/bin/busybox -- poweroff -f'" >/dev/null
+    st=$(median_phase "$tmp/microvm.json" start); b=$(median_hyperfine "$tmp/microvm-bare.json")
+    echo "microvm driver start (qemu until the agent is ready, -accel $accel): median $st ms"
+    echo "  vs a bare QEMU boot of the same kernel whose init powers off (hyperfine): median $b ms; ratio $(ratio "$st" "$b")x (goal: <= 1.50x)"
+else
+    echo "microvm: skipped ($("$build/harness" --list | grep '^  microvm' | sed 's/ \+/ /g'))"
 fi

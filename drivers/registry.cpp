@@ -4,6 +4,7 @@
 #include "drivers/lean/lean_driver.h"
 #include "drivers/lxc/lxc_driver.h"
 #include "drivers/lxd/lxd_driver.h"
+#include "drivers/microvm/microvm_driver.h"
 #include "drivers/oci/oci_driver.h"
 #include "drivers/podman/podman_driver.h"
 
@@ -29,6 +30,8 @@ DriverRegistry builtin_drivers() {
         return std::make_unique<kata::KataDriver>(
             [](const std::string& rt) { return std::make_unique<docker::DockerDriver>(rt); });
     });
+    r.add("microvm", "a QEMU microvm per container (Debian's kernel, the agent as init)", {},
+          [](const std::string&) { return std::make_unique<microvm::MicrovmDriver>(); });
     return r;
 }
 

@@ -12,7 +12,7 @@ import yaml
 
 HERE = pathlib.Path(__file__).resolve().parent
 DOCKER_DATA_ROOT = {"btrfs": "/var/lib/ctrbench/btrfs/docker"}  # the others: Docker's default
-NO_DRIVER = {"microvm"}  # managers ctrbench has no driver for yet
+NO_DRIVER = set()  # managers ctrbench has no driver for yet
 
 
 def roles_for(c, spec):
@@ -46,6 +46,8 @@ def roles_for(c, spec):
         roles.append({"role": "lxc"})
     elif m == "lxd":
         roles.append({"role": "lxd"})
+    elif m == "microvm":
+        roles.append({"role": "qemu_microvm"})
     return roles
 
 

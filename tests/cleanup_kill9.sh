@@ -13,7 +13,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 . "$(dirname "$0")/leftovers.sh"
 list=$("$harness" --list)
 ran=0
-for d in lean crun runc docker podman lxc lxd; do
+for d in lean crun runc docker podman lxc lxd microvm; do
     if ! echo "$list" | grep -qE "^  $d +available"; then echo "skipped $d: not available here"; continue; fi
     setsid "$harness" --driver "$d" --test boot --runs 500 --warmup 0 --out "$tmp/$d.csv" >"$tmp/$d.log" 2>&1 &
     pid=$!
@@ -37,7 +37,7 @@ for d in lean crun runc docker podman lxc lxd; do
         out=$("$harness" --cleanup) || fail "$d: --cleanup exited non-zero: $out"
         echo "$d (killed pid $pid after $(($(wc -l < "$tmp/$d.csv") - 1)) runs): $(echo "$out" | tail -1)"
     fi
-    left=$(leftovers_of "$pid")
+    left=$(leftovers_settled "$pid")
     [ -z "$left" ] || fail "$d: left behind after --cleanup: $left"
     ran=$((ran + 1))
 done

@@ -24,7 +24,7 @@ one_driver() {
         rc=$?
         [ $rc = 137 ] || { tail -5 "$tmp/$d-run.log"; fail "$d $phase: the harness was not killed (exit $rc)"; }
         out=$("$harness" --cleanup) || fail "$d $phase: --cleanup exited non-zero: $out"
-        left=$(leftovers_of "$pid")
+        left=$(leftovers_settled "$pid")
         [ -z "$left" ] || fail "$d $phase: left behind after --cleanup: $left"
         "$harness" --resume "$csv" --no-setup >"$tmp/$d-resume.log" 2>&1 ||
             { tail -5 "$tmp/$d-resume.log"; fail "$d $phase: --resume failed"; }
@@ -40,7 +40,7 @@ drivers=()
 for cand in lean-lean-overlay-minimal-v1-rootful crun-crun-overlay-minimal-v1-rootful \
     runc-runc-overlay-minimal-v1-rootful docker-runc-overlay2-minimal-v1-rootful \
     podman-crun-overlay-minimal-v1-rootful lxc-lxc-dir-minimal-v1-rootful \
-    lxd-lxc-dir-minimal-v1-rootful; do
+    lxd-lxc-dir-minimal-v1-rootful microvm-qemu-initramfs-minimal-v1-rootful; do
     d=${cand%%-*}
     if ! echo "$list" | grep -qE "^  $d +available"; then echo "skipped $d: not available here"; continue; fi
     one_driver "$cand" >"$tmp/$d.log" 2>&1 &

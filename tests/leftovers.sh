@@ -7,7 +7,7 @@ leftovers_of() {
         find "$h" -maxdepth 3 \( -name "ctrbench-$pid*" -o -name "lxc.*.ctrbench-$pid-*" \) 2>/dev/null
     done
     ls -d /var/lib/ctrbench/layers/*/"ctrbench-$pid-"* /run/ctrbench/bundles/"ctrbench-$pid-"* \
-        /var/lib/ctrbench/lxc/"ctrbench-$pid-"* 2>/dev/null
+        /var/lib/ctrbench/lxc/"ctrbench-$pid-"* /run/ctrbench/microvm/"ctrbench-$pid-"* 2>/dev/null
     grep "ctrbench-$pid-" /proc/self/mountinfo
     ls -d /run/crun/"ctrbench-$pid-"* /run/runc/"ctrbench-$pid-"* 2>/dev/null
     if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
@@ -20,4 +20,16 @@ leftovers_of() {
         lxc list --format csv -c n 2>/dev/null | grep "^ctrbench-$pid-" || true
     fi
     pgrep -f "ctrbench-$pid-" || true
+}
+
+# leftovers_of once what the dead run's own children (a `podman start` the harness was waiting for
+# when it was killed, say) have finished: up to 10 s.
+leftovers_settled() {
+    local pid=$1 left i
+    for i in $(seq 20); do
+        left=$(leftovers_of "$pid")
+        [ -z "$left" ] && return 0
+        sleep 0.5
+    done
+    echo "$left"
 }

@@ -10,6 +10,7 @@
 #include "drivers/kata/kata_driver.h"
 #include "drivers/lxc/lxc_driver.h"
 #include "drivers/lxd/lxd_driver.h"
+#include "drivers/microvm/microvm_driver.h"
 #include "drivers/oci/oci_driver.h"
 #include "drivers/podman/podman_driver.h"
 #include "tests/integration/leftovers.h"
@@ -171,5 +172,39 @@ TEST(DriverFaults, KataWhereItIsNotInstalled) {
     EXPECT_TRUE(one_line(p.reason));
     auto c = d->create(spec("/nonexistent"));
     ASSERT_FALSE(c);
+    EXPECT_TRUE(one_line(c.error().message()));
+}
+
+// A guest that never says it is ready (here: not within 300 ms; a real hang looks the same) is one
+// line naming the deadline, and its VM is killed: no qemu, no VM directory left.
+TEST(DriverFaults, MicrovmGuestThatNeverBecomesReady) {
+    microvm::MicrovmDriver d;
+    if (auto p = d.probe(); !p.available) GTEST_SKIP() << "skipped: microvm: " << p.reason;
+    auto s = spec(fs::path(CTRBENCH_IMAGES_DIR) / "minimal" / "rootfs");
+    ASSERT_TRUE(d.prepare(s));
+    s.timeout = std::chrono::milliseconds(300);
+    auto before = hostcheck::snapshot();
+    auto c = d.create(s);
+    ASSERT_TRUE(c) << c.error().message();
+    auto started = (*c)->start();
+    ASSERT_FALSE(started);
+    EXPECT_NE(started.error().message().find("did not become ready within"), std::string::npos)
+        << started.error().message();
+    EXPECT_TRUE(one_line(started.error().message()));
+    c->reset();
+    EXPECT_FALSE(fs::exists(fs::path(microvm::kRunDir) / s.name));
+    EXPECT_EQ(hostcheck::leftovers_after(before), "");
+}
+
+TEST(DriverFaults, MicrovmImageNotPrepared) {
+    microvm::MicrovmDriver d;
+    if (auto p = d.probe(); !p.available) GTEST_SKIP() << "skipped: microvm: " << p.reason;
+    auto dir = fs::temp_directory_path() / ("ctrbench-unprepared-vm-" + std::to_string(::getpid()));
+    fs::create_directories(dir / "rootfs");
+    std::ofstream(dir / "minimal.sha256") << "00000000000000000000000000000000  minimal.tar\n";
+    auto c = d.create(spec(dir / "rootfs"));
+    fs::remove_all(dir);
+    ASSERT_FALSE(c);
+    EXPECT_NE(c.error().message().find("has no initramfs yet"), std::string::npos) << c.error().message();
     EXPECT_TRUE(one_line(c.error().message()));
 }

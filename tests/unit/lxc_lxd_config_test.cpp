@@ -6,6 +6,7 @@
 
 #include "drivers/lxc/lxc_driver.h"
 #include "drivers/lxd/lxd_driver.h"
+#include "drivers/microvm/microvm_driver.h"
 
 using namespace ctrbench;
 
@@ -131,4 +132,33 @@ TEST(LxdConfig, WhatLxdCannotDoIsOneLine) {
     auto b = lxd::LxdDriver::create_body(s, "a", "p");
     ASSERT_FALSE(b);
     EXPECT_NE(b.error().message().find("white space"), std::string::npos);
+}
+
+// The microvm driver's QEMU command line: the spec's limits reach the guest's agent as kernel
+// parameters, the VM gets the container's memory plus the guest's own overhead, 1 vCPU.
+TEST(MicrovmConfig, KernelCommandLineAndQemuArguments) {
+    auto s = spec();
+    auto cmd = microvm::MicrovmDriver::kernel_cmdline(s, "tcg");
+    EXPECT_NE(cmd.find("rdinit=/usr/bin/ctrbench-agent"), std::string::npos) << cmd;
+    EXPECT_NE(cmd.find(" CTRBENCH_MEMORY=1073741824 "), std::string::npos) << cmd;
+    EXPECT_NE(cmd.find(" CTRBENCH_PIDS=1024 "), std::string::npos) << cmd;
+    EXPECT_NE(cmd.find(" CTRBENCH_CPU_QUOTA=100000 "), std::string::npos) << cmd;
+    EXPECT_NE(cmd.find(" tsc_early_khz="), std::string::npos) << "TCG's boot needs the TSC rate given: " << cmd;
+    EXPECT_TRUE(cmd.ends_with(" -- guest-init /bin/sleep infinity")) << cmd;
+    EXPECT_EQ(microvm::MicrovmDriver::kernel_cmdline(s, "kvm").find("tsc_early_khz"), std::string::npos);
+    auto args = microvm::MicrovmDriver::qemu_args(s, "tcg", "/k/vmlinux", "/i/image.cpio", "/r/agent.sock");
+    auto at = [&](const std::string& flag) {
+        for (std::size_t i = 0; i + 1 < args.size(); ++i)
+            if (args[i] == flag) return args[i + 1];
+        return std::string("<none>");
+    };
+    EXPECT_EQ(at("-accel"), "tcg");
+    EXPECT_EQ(at("-m"), "1280M");  // 1 GiB for the container, 256 MiB for the guest's kernel and initramfs
+    EXPECT_EQ(at("-smp"), "1");
+    EXPECT_EQ(at("-kernel"), "/k/vmlinux");
+    EXPECT_EQ(at("-initrd"), "/i/image.cpio");
+    EXPECT_EQ(at("-chardev"), "socket,id=agent,path=/r/agent.sock,server=on,wait=off");
+    EXPECT_EQ(microvm::MicrovmDriver::choose_accel(false, false), "tcg");
+    EXPECT_EQ(microvm::MicrovmDriver::choose_accel(true, true), "tcg");  // a PVM backend boots no ordinary guest
+    EXPECT_EQ(microvm::MicrovmDriver::choose_accel(true, false), "kvm");
 }

@@ -9,6 +9,7 @@
 //   ctrbench-agent files-read DIR   read every file fully: "read N files (B bytes)"
 //   ctrbench-agent tar-extract ARCHIVE DIR   extract with libarchive: "extracted N files (B bytes)"
 //   ctrbench-agent probe KEY=VALUE...   the isolation workload's probes (probes.cpp), a line each
+//   ctrbench-agent guest-init [CMD...]   a microvm guest's first process, CMD the container's (guest_init.cpp)
 // The I/O commands are the thesis's workloads (section 4.2.2); they print what they did so the
 // harness can check the work really happened.
 #include <archive.h>
@@ -251,6 +252,7 @@ int traceme_thread() {
 
 int probe_all(int argc, char** argv);  // probes.cpp
 int probe_euid();
+int guest_init(int argc, char** argv);  // guest_init.cpp
 
 int main(int argc, char** argv) {
     if (argc < 2) return usage();
@@ -263,6 +265,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[1], "traceme-thread")) return traceme_thread();
     if (!std::strcmp(argv[1], "probe")) return probe_all(argc - 2, argv + 2);
     if (!std::strcmp(argv[1], "euid")) return probe_euid();
+    if (!std::strcmp(argv[1], "guest-init") && ::getpid() == 1) return guest_init(argc - 2, argv + 2);
     if (!std::strcmp(argv[1], "sqlite-read") && argc == 3) return sqlite_read(argv[2]);
     if (!std::strcmp(argv[1], "sqlite-write") && argc == 4) return sqlite_write(argv[2], argv[3]);
     if (!std::strcmp(argv[1], "files-read") && argc == 3) return files_read(argv[2]);
