@@ -13,7 +13,7 @@ std::string KataDriver::why_not(bool shim_v2, bool kata_runtime) {
            "containerd, no kata-runtime for docker";
 }
 
-KataDriver::KataDriver(DockerFactory docker_with) {
+KataDriver::KataDriver(const DockerFactory& docker_with) {
     const bool runtime = !find_program("kata-runtime").empty();
     why_not_ = why_not(!find_program("containerd-shim-kata-v2").empty(), runtime);
     if (runtime && docker_with) engine_ = docker_with("kata-runtime");

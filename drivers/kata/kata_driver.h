@@ -17,7 +17,7 @@ public:
     // `docker_with`: makes the docker driver for an OCI runtime name (the registry's, so that this
     // folder does not reach into docker's).
     using DockerFactory = std::function<std::unique_ptr<Driver>(const std::string& runtime)>;
-    explicit KataDriver(DockerFactory docker_with);
+    explicit KataDriver(const DockerFactory& docker_with);
     std::string name() const override { return "kata"; }
     std::string description() const override;
     Capabilities capabilities() const override;

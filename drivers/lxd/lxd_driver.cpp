@@ -37,7 +37,7 @@ Result<std::string> metadata_tar(const std::string& image) {
     yaml << "architecture: x86_64\ncreation_date: " << std::time(nullptr) << "\nproperties:\n  description: ctrbench "
          << image << " image\n";
     const std::string text = yaml.str();
-    std::string out(64 * 1024, '\0');
+    std::string out(std::size_t{64} * 1024, '\0');
     std::size_t used = 0;
     archive* a = archive_write_new();
     archive_write_set_format_pax_restricted(a);
@@ -64,6 +64,8 @@ Result<std::string> metadata_tar(const std::string& image) {
 class LxdContainer final : public Container {
 public:
     LxdContainer(LxdApi api, ContainerSpec spec) : api_(std::move(api)), spec_(std::move(spec)) {}
+    // Only a failed allocation building a request could throw here, and ending the process is then right.
+    // NOLINTNEXTLINE(bugprone-exception-escape)
     ~LxdContainer() override {
         (void)stop();
         (void)clean();

@@ -125,7 +125,7 @@ Result<fs::path> mount_cpio(const BindMount& m) {
     std::error_code ec;
     const auto mtime = fs::last_write_time(m.source, ec).time_since_epoch().count();
     const auto key = std::hash<std::string>{}(m.source.string() + "|" + m.target + "|" + std::to_string(mtime));
-    const fs::path out = fs::path(kMicrovmDir) / "mounts" / (std::to_string(key) + ".cpio");
+    fs::path out = fs::path(kMicrovmDir) / "mounts" / (std::to_string(key) + ".cpio");
     if (fs::exists(out)) return out;
     if (auto s = write_cpio(out, {{m.source, m.target}}); !s) return fail(std::move(s.error()));
     return out;
@@ -142,19 +142,23 @@ public:
 
     Status start() override {
         const auto deadline = Clock::now() + spec_.timeout;
+        // Everything the child needs is made before the fork: it only makes system calls.
+        std::vector<char*> a;
+        for (auto& s : argv_) a.push_back(s.data());
+        a.push_back(nullptr);
+        const std::string log_path = (dir_ / "qemu.log").string();
         pid_ = ::fork();
         if (pid_ < 0) return fail_sys("fork (qemu)");
         if (pid_ == 0) {
             ::setsid();
             int null = ::open("/dev/null", O_RDONLY);
-            int log = ::open((dir_ / "qemu.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            ::dup2(null, 0);
-            ::dup2(log, 1);
-            ::dup2(log, 2);
+            int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (null >= 0) ::dup2(null, 0);
+            if (log >= 0) {
+                ::dup2(log, 1);
+                ::dup2(log, 2);
+            }
             ::syscall(SYS_close_range, 3U, ~0U, 0U);
-            std::vector<char*> a;
-            for (auto& s : argv_) a.push_back(s.data());
-            a.push_back(nullptr);
             ::execv(a[0], a.data());
             ::_exit(127);
         }
@@ -188,7 +192,7 @@ public:
             if (!r)
                 return fail_msg(boot_error(r.error().err() == ETIMEDOUT
                                                ? "the guest did not become ready within " +
-                                                     std::to_string(spec_.timeout.count() / 1000) + " s"
+                                                     std::to_string(spec_.timeout.count()) + " ms"
                                                : "the guest went away before it was ready"));
         }
     }

@@ -132,8 +132,7 @@ std::string run(const std::vector<std::string>& argv, long timeout_ms) {
         write_file(std::string(kCgroup) + "/cgroup.procs", "0");
         ::dup2(out[1], 1);
         ::dup2(err[1], 2);
-        int null = ::open("/dev/null", O_RDONLY);
-        ::dup2(null, 0);
+        if (int null = ::open("/dev/null", O_RDONLY); null >= 0) ::dup2(null, 0);
         ::setsid();
         if (const char* w = std::getenv("CTRBENCH_WORKDIR")) (void)::chdir(w);
         std::vector<char*> a;
@@ -210,10 +209,8 @@ std::string start_first_process(int argc, char** argv) {
     if (pid == 0) {
         write_file(std::string(kCgroup) + "/cgroup.procs", "0");
         ::setsid();
-        int null = ::open("/dev/null", O_RDWR);
-        ::dup2(null, 0);
-        ::dup2(null, 1);
-        ::dup2(null, 2);
+        if (int null = ::open("/dev/null", O_RDWR); null >= 0)
+            for (int fd = 0; fd <= 2; ++fd) ::dup2(null, fd);
         if (const char* w = std::getenv("CTRBENCH_WORKDIR")) (void)::chdir(w);
         ::execvp(argv[0], argv);
         int err = errno;
