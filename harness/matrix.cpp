@@ -102,19 +102,23 @@ void add_units(MatrixEntry& e, const CandidateFile& file, const WorkloadRegistry
     }
 }
 
-// A quick plan runs every workload once per stack: a candidate that differs from an earlier runnable
-// one by its image alone boots (the image's weight shows in the boot) and runs nothing else.
-void boot_only_for_other_images(MatrixPlan& plan, const CandidateFile& file, const WorkloadRegistry& workloads) {
+// A quick plan runs every workload once per engine (manager, runtime, cgroup, rootless): a candidate
+// that differs from an earlier runnable one by its image or its storage alone boots (the image's
+// weight and the storage's create and clean show in the boot) and runs nothing else; the full matrix
+// runs everything everywhere.
+void boot_only_for_other_images_and_storage(MatrixPlan& plan, const CandidateFile& file,
+                                            const WorkloadRegistry& workloads) {
     std::set<std::string> stacks;
     for (auto& e : plan.runnable) {
         auto c = e.def->columns;
         c.image.clear();
+        c.storage.clear();
         if (stacks.insert(c.name()).second) continue;
         std::erase_if(e.units, [](const MatrixUnit& u) { return u.workload != "boot"; });
         e.estimate_s = 0;
         for (const auto& u : e.units)
             e.estimate_s += (u.runs + u.warmup) * per_run_estimate(file, *e.def, *workloads.find(u.workload));
-        e.quick_note = "boot only (its stack runs the rest with another image)";
+        e.quick_note = "boot only (its engine runs the rest with another image or storage)";
     }
 }
 
@@ -168,7 +172,7 @@ MatrixPlan make_plan(const CandidateFile& file, const std::vector<const Candidat
         add_units(e, file, workloads, st);
         plan.runnable.push_back(std::move(e));
     }
-    if (st.quick && st.tests.empty()) boot_only_for_other_images(plan, file, workloads);
+    if (st.quick && st.tests.empty()) boot_only_for_other_images_and_storage(plan, file, workloads);
     order_by_setting(plan, file, engine_settings, current);
     return plan;
 }

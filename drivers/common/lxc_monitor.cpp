@@ -6,8 +6,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
+
+#include "drivers/driver.h"  // owner_gone
 
 namespace ctrbench {
 namespace {
@@ -38,22 +41,48 @@ bool traced_by(pid_t pid, pid_t tracer) {
     return false;
 }
 
-// The cgroups liblxc makes for a container and its monitor, in every hierarchy.
-void remove_lxc_cgroups(const std::string& name) {
+// The roots of the cgroup hierarchies: /sys/fs/cgroup itself on a cgroup v2 host, the directories
+// under it (one per v1 controller, and `unified`) on a v1 or hybrid one.
+std::vector<fs::path> hierarchy_roots() {
+    std::vector<fs::path> roots = {"/sys/fs/cgroup"};
     std::error_code ec;
-    for (int attempt = 0; attempt < 40; ++attempt) {
+    for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec))
+        if (h.is_directory(ec) && !h.path().filename().string().starts_with("lxc.")) roots.push_back(h.path());
+    return roots;
+}
+
+}  // namespace
+
+bool remove_lxc_cgroups(const std::string& name, int attempts) {
+    std::error_code ec;
+    for (int attempt = 0;; ++attempt) {
         bool left = false;
-        for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec))
+        for (const auto& root : hierarchy_roots())
             for (const char* kind : {"lxc.payload.", "lxc.monitor."}) {
-                const auto dir = h.path() / (kind + name);
+                const auto dir = root / (kind + name);
                 if (fs::exists(dir, ec) && ::rmdir(dir.c_str()) != 0) left = true;
             }
-        if (!left) return;
+        if (!left) return true;
+        if (attempt + 1 >= attempts) return false;
         std::this_thread::sleep_for(50ms);
     }
 }
 
-}  // namespace
+std::vector<std::string> sweep_lxc_cgroups() {
+    std::vector<std::string> removed;
+    std::set<std::string> names;
+    std::error_code ec;
+    for (const auto& root : hierarchy_roots())
+        for (const auto& d : fs::directory_iterator(root, ec)) {
+            const auto n = d.path().filename().string();
+            for (const char* kind : {"lxc.payload.", "lxc.monitor."})
+                if (n.starts_with(kind) && owner_gone(n.substr(std::string(kind).size())))
+                    names.insert(n.substr(std::string(kind).size()));
+        }
+    for (const auto& n : names)
+        if (remove_lxc_cgroups(n, 1)) removed.push_back("lxc cgroups of " + n);
+    return removed;
+}
 
 bool stop_wedged_monitor(pid_t init, const std::string& name) {
     const pid_t monitor = init > 0 ? parent_of(init) : -1;

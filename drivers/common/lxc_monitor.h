@@ -8,8 +8,19 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 namespace ctrbench {
+
+// Removes the cgroups liblxc makes for a container and its monitor (lxc.payload.<name>,
+// lxc.monitor.<name>) in every hierarchy, waiting up to `attempts` × 50 ms for them to empty. LXD
+// at times leaves the monitor's behind in one hierarchy (seen: blkio) after the instance is gone.
+// True when none is left.
+bool remove_lxc_cgroups(const std::string& name, int attempts = 40);
+
+// The same, without waiting, for every container whose name owner_gone() (a ctrbench run killed
+// before it could clean) and whose cgroups are empty; what it removed, a line each.
+std::vector<std::string> sweep_lxc_cgroups();
 
 // When a thread of `init` is traced by its parent (lxc's monitor): kills the monitor and `init`, waits
 // for it to go, and removes the cgroups the monitor would have (lxc.payload.<name>, lxc.monitor.<name>).

@@ -342,6 +342,7 @@ std::vector<std::string> LxcDriver::sweep_dead() {
         fs::remove_all(e.path(), rec);
         removed.push_back("lxc container " + name);
     }
+    for (auto& r : sweep_lxc_cgroups()) removed.push_back(std::move(r));
     return removed;
 }
 

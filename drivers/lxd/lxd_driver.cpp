@@ -158,6 +158,7 @@ public:
         if (cleaned_) return {};
         auto r = api_.run("DELETE", path(), nullptr, kVerbTimeout);
         if (!r && r.error().message().find("not found") == std::string::npos) return fail(std::move(r.error()));
+        remove_lxc_cgroups(spec_.name);  // what LXD at times leaves (drivers/common/lxc_monitor.h)
         cleaned_ = true;
         return {};
     }
@@ -337,6 +338,19 @@ Result<json> LxdDriver::create_body(const ContainerSpec& spec, const std::string
 std::vector<std::string> LxdDriver::sweep_dead() {
     std::vector<std::string> removed;
     if (!fs::exists(api_.socket())) return removed;
+    // A run killed during a call leaves LXD finishing it (an instance being created appears once
+    // its operation ends): the running operations on a dead run's instances are waited for first.
+    if (auto ops = api_.sync("GET", "/1.0/operations?recursion=1"); ops && ops->contains("running"))
+        for (const auto& op : (*ops)["running"]) {
+            bool dead_owner = false;
+            if (op.contains("resources") && op["resources"].contains("instances"))
+                for (const auto& url : op["resources"]["instances"])
+                    if (url.is_string())
+                        dead_owner |= owner_gone(url.get<std::string>().substr(url.get<std::string>().rfind('/') + 1));
+            if (dead_owner)
+                (void)api_.wait(json{{"type", "async"}, {"operation", "/1.0/operations/" + op.value("id", "")}},
+                                "lxd operation", 60s);
+        }
     auto list = api_.sync("GET", "/1.0/instances");
     if (!list || !list->is_array()) return removed;
     for (const auto& url : *list) {
@@ -346,6 +360,7 @@ std::vector<std::string> LxdDriver::sweep_dead() {
         (void)api_.run("PUT", "/1.0/instances/" + name + "/state", json{{"action", "stop"}, {"force", true}});
         if (api_.run("DELETE", "/1.0/instances/" + name, nullptr)) removed.push_back("lxd instance " + name);
     }
+    for (auto& r : sweep_lxc_cgroups()) removed.push_back(std::move(r));
     return removed;
 }
 

@@ -216,22 +216,24 @@ TEST(Plan, GroupsEngineConfigurationsCurrentFirstAndCountsReconfigurations) {
     EXPECT_EQ(plan.skipped.size(), 4u);
 }
 
-TEST(Plan, QuickRunsEveryWorkloadOncePerStackAndBootOnEveryImage) {
+TEST(Plan, QuickRunsEveryWorkloadOncePerEngineAndBootOnEveryImageAndStorage) {
     auto f = parse_candidates(kHead + row("lean", "lean", "overlay") + row("lean", "lean", "overlay", "full") +
-                              row("docker", "runc", "overlay2", "full"));
+                              row("docker", "runc", "overlay2", "full") + row("docker", "runc", "vfs"));
     ASSERT_TRUE(f) << f.error().message();
     auto workloads = builtin_workloads();
     MatrixSettings st;
     st.quick = true;
     auto plan = make_plan(*f, *select_candidates(*f, "all"), fake_host(), {}, {}, workloads, st);
-    ASSERT_EQ(plan.runnable.size(), 3u);
-    EXPECT_EQ(plan.runnable[0].units.size(), workloads.all().size());  // the stack's first image: everything
+    ASSERT_EQ(plan.runnable.size(), 4u);
+    EXPECT_EQ(plan.runnable[0].units.size(), workloads.all().size());  // the engine's first candidate: everything
     EXPECT_TRUE(plan.runnable[0].quick_note.empty());
     ASSERT_EQ(plan.runnable[1].units.size(), 1u);  // the same stack with the full image: boot alone
     EXPECT_EQ(plan.runnable[1].units[0].workload, "boot");
     EXPECT_EQ(plan.runnable[1].units[0].runs, 3);
     EXPECT_NE(plan.runnable[1].quick_note.find("boot only"), std::string::npos);
-    EXPECT_EQ(plan.runnable[2].units.size(), workloads.all().size());  // another stack: everything
+    EXPECT_EQ(plan.runnable[2].units.size(), workloads.all().size());  // another engine: everything
+    ASSERT_EQ(plan.runnable[3].units.size(), 1u);                      // the same engine on another storage: boot alone
+    EXPECT_EQ(plan.runnable[3].units[0].workload, "boot");
     EXPECT_NE(format_plan(plan, *select_candidates(*f, "all"), *f, st).find("boot only"), std::string::npos);
     // Asked for workloads by name, or not quick: every candidate runs them.
     st.tests = {"sqlite-read"};
