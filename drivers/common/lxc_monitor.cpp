@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -51,6 +52,15 @@ std::vector<fs::path> hierarchy_roots() {
     return roots;
 }
 
+// rmdir of a cgroup and its child cgroups, deepest first (LXD's unprivileged instances have a
+// `.lxc` child in the unified hierarchy). True when it is gone.
+bool remove_cgroup_tree(const fs::path& dir) {
+    std::error_code ec;
+    for (const auto& sub : fs::directory_iterator(dir, ec))
+        if (sub.is_directory(ec) && !sub.is_symlink(ec)) remove_cgroup_tree(sub.path());
+    return ::rmdir(dir.c_str()) == 0 || errno == ENOENT;
+}
+
 }  // namespace
 
 bool remove_lxc_cgroups(const std::string& name, int attempts) {
@@ -60,7 +70,7 @@ bool remove_lxc_cgroups(const std::string& name, int attempts) {
         for (const auto& root : hierarchy_roots())
             for (const char* kind : {"lxc.payload.", "lxc.monitor."}) {
                 const auto dir = root / (kind + name);
-                if (fs::exists(dir, ec) && ::rmdir(dir.c_str()) != 0) left = true;
+                if (fs::exists(dir, ec) && !remove_cgroup_tree(dir)) left = true;
             }
         if (!left) return true;
         if (attempt + 1 >= attempts) return false;
