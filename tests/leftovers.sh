@@ -7,7 +7,7 @@ leftovers_of() {
         find "$h" -maxdepth 3 \( -name "ctrbench-$pid*" -o -name "lxc.*.ctrbench-$pid-*" \) 2>/dev/null
     done
     ls -d /var/lib/ctrbench/layers/*/"ctrbench-$pid-"* /run/ctrbench/bundles/"ctrbench-$pid-"* \
-        /var/lib/ctrbench/lxc/"ctrbench-$pid-"* /run/ctrbench/microvm/"ctrbench-$pid-"* 2>/dev/null
+        /var/lib/ctrbench/lxc/"ctrbench-$pid-"* /run/ctrbench/microvm/"ctrbench-$pid-"* /run/ctrbench/lxd/"ctrbench-$pid-"* 2>/dev/null
     grep "ctrbench-$pid-" /proc/self/mountinfo
     ls -d /run/crun/"ctrbench-$pid-"* /run/runc/"ctrbench-$pid-"* 2>/dev/null
     if command -v docker >/dev/null && docker info >/dev/null 2>&1; then

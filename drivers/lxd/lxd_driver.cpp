@@ -10,6 +10,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include "drivers/common/capabilities.h"
 #include "drivers/common/cgroupfs.h"
@@ -25,6 +26,15 @@ using json = nlohmann::json;
 using namespace std::chrono_literals;
 constexpr auto kVerbTimeout = 120s;
 constexpr auto kExecSlice = std::chrono::milliseconds(1000);  // an exec is waited for in slices of this
+// One empty file per instance this host's runs asked LXD for, from before the request until the
+// instance is deleted: a run killed while LXD was still taking its request (no operation yet, no
+// instance yet) leaves the name here, and the sweep waits for what LXD makes of it.
+constexpr const char* kIntentDir = "/run/ctrbench/lxd";
+constexpr auto kIntentSettle = std::chrono::milliseconds(3000);
+
+fs::path intent_file(const std::string& name) {
+    return fs::path(kIntentDir) / name;
+}
 
 std::string pool_for(const std::string& storage) {
     return "ctrbench-" + storage;
@@ -159,6 +169,8 @@ public:
         auto r = api_.run("DELETE", path(), nullptr, kVerbTimeout);
         if (!r && r.error().message().find("not found") == std::string::npos) return fail(std::move(r.error()));
         remove_lxc_cgroups(spec_.name);  // what LXD at times leaves (drivers/common/lxc_monitor.h)
+        std::error_code ec;
+        fs::remove(intent_file(spec_.name), ec);
         cleaned_ = true;
         return {};
     }
@@ -335,31 +347,81 @@ Result<json> LxdDriver::create_body(const ContainerSpec& spec, const std::string
                 {"devices", devices}};
 }
 
+// Stops (when it runs) and deletes a dead run's instance. A stop LXD refused (a stopped instance)
+// still holds the instance's operation lock for a while, and LXD refuses a delete meanwhile ("busy"):
+// the stop is only asked of a running instance, and a busy instance is asked again (15 s at most).
+bool LxdDriver::delete_instance(const std::string& name) {
+    const std::string path = "/1.0/instances/" + name;
+    if (auto st = api_.sync("GET", path + "/state"); st && st->value("status", "") != "Stopped")
+        (void)api_.run("PUT", path + "/state", json{{"action", "stop"}, {"force", true}});
+    const auto until = std::chrono::steady_clock::now() + 15s;
+    for (;;) {
+        auto r = api_.run("DELETE", path, nullptr);
+        if (r) return true;
+        if (r.error().message().find("busy") == std::string::npos || std::chrono::steady_clock::now() >= until)
+            return false;
+        std::this_thread::sleep_for(200ms);
+    }
+}
+
 std::vector<std::string> LxdDriver::sweep_dead() {
     std::vector<std::string> removed;
     if (!fs::exists(api_.socket())) return removed;
-    // A run killed during a call leaves LXD finishing it (an instance being created appears once
-    // its operation ends): the running operations on a dead run's instances are waited for first.
-    if (auto ops = api_.sync("GET", "/1.0/operations?recursion=1"); ops && ops->contains("running"))
-        for (const auto& op : (*ops)["running"]) {
-            bool dead_owner = false;
-            if (op.contains("resources") && op["resources"].contains("instances"))
-                for (const auto& url : op["resources"]["instances"])
-                    if (url.is_string())
-                        dead_owner |= owner_gone(url.get<std::string>().substr(url.get<std::string>().rfind('/') + 1));
-            if (dead_owner)
-                (void)api_.wait(json{{"type", "async"}, {"operation", "/1.0/operations/" + op.value("id", "")}},
-                                "lxd operation", 60s);
+    // The names a dead run asked LXD for: an instance whose create LXD was still taking when the run
+    // died appears only later, so these are waited for (kIntentSettle at most) as well as the operations.
+    std::vector<std::string> intents;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(kIntentDir, ec))
+        if (owner_gone(e.path().filename().string())) intents.push_back(e.path().filename().string());
+    auto dead_op = [&](const json& op) {
+        if (!op.contains("resources") || !op["resources"].contains("instances")) return false;
+        for (const auto& url : op["resources"]["instances"])
+            if (url.is_string()) {
+                auto u = url.get<std::string>();
+                u = u.substr(0, u.find('?'));
+                if (owner_gone(u.substr(u.rfind('/') + 1))) return true;
+            }
+        return false;
+    };
+    auto instance_names = [&] {
+        std::vector<std::string> names;
+        if (auto list = api_.sync("GET", "/1.0/instances"); list && list->is_array())
+            for (const auto& url : *list)
+                if (url.is_string())
+                    names.push_back(url.get<std::string>().substr(url.get<std::string>().rfind('/') + 1));
+        return names;
+    };
+    const auto settle_until = std::chrono::steady_clock::now() + kIntentSettle;
+    const auto give_up = std::chrono::steady_clock::now() + 120s;  // an operation LXD never ends
+    for (;;) {
+        // A run killed during a call leaves LXD finishing it: the operations on a dead run's instances
+        // (pending or running) are waited for first.
+        bool waited = false;
+        if (auto ops = api_.sync("GET", "/1.0/operations?recursion=1"); ops && ops->is_object())
+            for (const auto& [status, list] : ops->items()) {
+                if (status != "pending" && status != "running") continue;
+                for (const auto& op : list)
+                    if (dead_op(op)) {
+                        (void)api_.wait(json{{"type", "async"}, {"operation", "/1.0/operations/" + op.value("id", "")}},
+                                        "lxd operation", 60s);
+                        waited = true;
+                    }
+            }
+        if (waited && std::chrono::steady_clock::now() < give_up) continue;
+        const auto names = instance_names();
+        for (const auto& name : names) {
+            if (!owner_gone(name)) continue;
+            if (delete_instance(name)) removed.push_back("lxd instance " + name);
+            remove_lxc_cgroups(name);
+            fs::remove(intent_file(name), ec);
+            std::erase(intents, name);
         }
-    auto list = api_.sync("GET", "/1.0/instances");
-    if (!list || !list->is_array()) return removed;
-    for (const auto& url : *list) {
-        const auto s = url.get<std::string>();
-        const auto name = s.substr(s.rfind('/') + 1);
-        if (!owner_gone(name)) continue;
-        (void)api_.run("PUT", "/1.0/instances/" + name + "/state", json{{"action", "stop"}, {"force", true}});
-        if (api_.run("DELETE", "/1.0/instances/" + name, nullptr)) removed.push_back("lxd instance " + name);
+        // A name asked for with neither an instance nor an operation yet: LXD may still be taking the
+        // request. Looked at again until kIntentSettle has passed.
+        if (intents.empty() || std::chrono::steady_clock::now() >= settle_until) break;
+        std::this_thread::sleep_for(100ms);
     }
+    for (const auto& name : intents) fs::remove(intent_file(name), ec);
     for (auto& r : sweep_lxc_cgroups()) removed.push_back(std::move(r));
     return removed;
 }
@@ -376,6 +438,9 @@ Result<std::unique_ptr<Container>> LxdDriver::create(const ContainerSpec& spec) 
     auto body = create_body(spec, *alias, pool_for(storage_));
     if (!body) return fail(std::move(body.error()));
     std::call_once(swept_, [&] { (void)sweep_dead(); });
+    std::error_code ec;
+    fs::create_directories(kIntentDir, ec);
+    { std::ofstream intent(intent_file(spec.name)); }  // removed by clean, once LXD has deleted the instance
     auto c = std::make_unique<LxdContainer>(api_, spec);
     auto r = api_.run("POST", "/1.0/instances", *body, kVerbTimeout);
     if (!r) return fail(std::move(r.error()));  // c's destructor removes what LXD made

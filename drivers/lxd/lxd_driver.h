@@ -66,6 +66,8 @@ public:
     static Result<std::string> image_alias(const ContainerSpec& spec);
 
 private:
+    bool delete_instance(const std::string& name);
+
     LxdApi api_;
     std::string storage_ = "dir";
     std::once_flag swept_;
