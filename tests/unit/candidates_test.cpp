@@ -188,7 +188,6 @@ TEST(Plan, GroupsEngineConfigurationsCurrentFirstAndCountsReconfigurations) {
     auto sel = select_candidates(f, "all");
     auto workloads = builtin_workloads();
     MatrixSettings st;
-    st.quick = true;
     st.tests = {"boot", "sqlite-read"};
     // The engine settings as the drivers state them (docker's storage is its daemon's).
     auto settings = candidate_settings(builtin_drivers(), f);
@@ -204,6 +203,18 @@ TEST(Plan, GroupsEngineConfigurationsCurrentFirstAndCountsReconfigurations) {
     for (const auto& e : plan.runnable) reconfigurations += !e.reconfigure.empty();
     EXPECT_EQ(reconfigurations, 2);  // vfs -> btrfs -> overlay2 (two overlay2 candidates share one)
     EXPECT_EQ(plan.runnable[2].reconfigure, "docker: storage vfs -> btrfs");
+    EXPECT_GT(plan.estimate_s, 2 * f.estimate.reconfigure - 1);
+    EXPECT_EQ(plan.skipped.size(), 4u);
+    // --quick leaves docker's storage as it is: the candidates that would change it are skipped, saying why.
+    st.quick = true;
+    plan = make_plan(f, *sel, h, settings, {{"docker", "docker:vfs"}}, workloads, st);
+    ASSERT_EQ(plan.runnable.size(), 2u);
+    for (const auto& e : plan.runnable) EXPECT_TRUE(e.reconfigure.empty()) << e.def->name;
+    int quick_skips = 0;
+    for (const auto& e : plan.skipped)
+        quick_skips += e.skip.starts_with("quick: docker's storage would change to ") &&
+                       e.skip.find("the full matrix runs it") != std::string::npos;
+    EXPECT_EQ(quick_skips, 3);
     // --quick: the smallest parameter only, no warmup, 3 boot runs and 1 of the others.
     const auto& units = plan.runnable[0].units;
     ASSERT_EQ(units.size(), 2u);
@@ -212,8 +223,6 @@ TEST(Plan, GroupsEngineConfigurationsCurrentFirstAndCountsReconfigurations) {
     EXPECT_EQ(units[1].param, workloads.find("sqlite-read")->param_values().front());
     EXPECT_EQ(units[1].runs, 1);
     EXPECT_EQ(units[1].warmup, 0);
-    EXPECT_GT(plan.estimate_s, 2 * f.estimate.reconfigure - 1);
-    EXPECT_EQ(plan.skipped.size(), 4u);
 }
 
 TEST(Plan, QuickRunsEveryWorkloadOncePerEngineAndBootOnEveryImageAndStorage) {
