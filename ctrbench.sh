@@ -15,7 +15,13 @@ PACKAGES=(g++ cmake make pkg-config debootstrap libcli11-dev nlohmann-json3-dev 
           libbenchmark-dev libcap-dev libseccomp-dev libcpp-httplib-dev libnl-route-3-dev libyaml-cpp-dev busybox-static util-linux tar coreutils
           ansible-core python3-apt hyperfine libsqlite3-dev libarchive-dev nettle-dev libacl1-dev liblzma-dev
           libzstd-dev liblz4-dev libbz2-dev zlib1g-dev libxml2-dev libicu-dev python3-matplotlib python3-scipy
-          python3-yaml btrfs-progs clang-format lxc-dev)
+          python3-yaml btrfs-progs clang-format lxc-dev
+          libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc)
+
+# containerd's .proto files (the containerd driver's gRPC stubs are made from them at build time) and
+# gogo.proto, which they import: Debian ships them in these Go source packages, whose install would
+# pull in about 150 more; only their files are needed, unpacked into build/deps.
+PROTO_PACKAGES=(golang-github-containerd-containerd-dev golang-github-gogo-protobuf-dev)
 
 # Only the tests need these: Debian's clang 19 and its libFuzzer runtime (tests/fuzz.sh).
 TEST_PACKAGES=(clang-19 libclang-rt-19-dev)
@@ -32,7 +38,21 @@ install_packages() {
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+protos() {
+    local deps=build/deps
+    [ -f /usr/share/gocode/src/github.com/containerd/containerd/api/services/tasks/v1/tasks.proto ] &&
+        [ -f /usr/share/gocode/src/github.com/gogo/protobuf/gogoproto/gogo.proto ] && return 0
+    [ -f $deps/usr/share/gocode/src/github.com/containerd/containerd/api/services/tasks/v1/tasks.proto ] &&
+        [ -f $deps/usr/share/gocode/src/github.com/gogo/protobuf/gogoproto/gogo.proto ] && return 0
+    mkdir -p $deps/debs
+    local get=(apt-get download -qq -o APT::Sandbox::User=root "${PROTO_PACKAGES[@]}")
+    (cd $deps/debs && "${get[@]}") || { apt-get update -qq && (cd $deps/debs && "${get[@]}"); } ||
+        die "cannot download ${PROTO_PACKAGES[*]} (containerd's .proto files) from Debian's archive"
+    for deb in $deps/debs/*.deb; do dpkg-deb -x "$deb" $deps; done
+}
+
 build() {
+    protos
     # shellcheck disable=SC2086
     cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo ${CTRBENCH_CMAKE_ARGS:-} >/dev/null
     cmake --build build -j"$(nproc)"

@@ -5,13 +5,14 @@
 #   lxc driver boot (create -> clean)     vs  the same five steps with the lxc-* tools (hyperfine)
 #   lxd driver boot (create -> clean)     vs  the same five steps with LXD's `lxc` client (hyperfine)
 #   microvm driver's start (to agent-ready) vs a bare QEMU boot of the same kernel whose init powers off
+#   containerd driver boot (runc)         vs  the docker driver's boot with runc (Docker goes through containerd)
 # Prints each median, and the ratio driver/engine. Needs root, the build, dockerd and crun.
 # usage: bench/engine_ratios.sh [BUILD_DIR]   (RUNS=N to change the number of runs, default 20;
-#        ENGINES="lxc lxd" to run only some of docker, crun, lxc, lxd, microvm)
+#        ENGINES="lxc lxd" to run only some of docker, crun, lxc, lxd, microvm, containerd)
 set -euo pipefail
 build=$(readlink -f "${1:-build}")
 runs=${RUNS:-20}
-engines=" ${ENGINES:-docker crun lxc lxd microvm} "
+engines=" ${ENGINES:-docker crun lxc lxd microvm containerd} "
 wanted() { [[ $engines == *" $1 "* ]]; }
 py=/usr/bin/python3  # Debian's interpreter, whatever python3 is first on PATH
 tmp=$(mktemp -d)
@@ -181,4 +182,21 @@ PY
     echo "  vs a bare QEMU boot of the same kernel whose init powers off (hyperfine): median $b ms; ratio $(ratio "$st" "$b")x (goal: <= 1.50x)"
 else
     echo "microvm: skipped ($("$build/harness" --list | grep '^  microvm' | sed 's/ \+/ /g'))"
+fi
+
+if ! wanted containerd; then
+    :
+elif "$build/harness" --list | grep -q '^  containerd .*available  \[--runtime runc\]' && docker info >/dev/null 2>&1; then
+    # Docker goes through containerd: talking to containerd directly shows what dockerd adds. Both
+    # drivers with runc, the same image and limits, one after the other in this run.
+    "$build/harness" --driver containerd --runtime runc --runs "$runs" --warmup 3 --out "$tmp/containerd.csv" >/dev/null 2>&1
+    "$build/harness" --driver docker --runtime runc --runs "$runs" --warmup 3 --out "$tmp/docker-runc.csv" >/dev/null 2>&1
+    c=$(median_total "$tmp/containerd.json"); d=$(median_total "$tmp/docker-runc.json")
+    echo "containerd driver boot (create..clean, gRPC, runc): median $c ms"
+    echo "  vs the docker driver's boot with runc (Engine API; dockerd over containerd): median $d ms; ratio $(ratio "$c" "$d")x (goal: <= 0.80x)"
+    for p in create start exec stop clean; do
+        printf '  %-6s containerd %8s ms   docker %8s ms\n' "$p" "$(median_phase "$tmp/containerd.json" $p)" "$(median_phase "$tmp/docker-runc.json" $p)"
+    done
+else
+    echo "containerd: skipped (needs the containerd driver available with runc, and dockerd)"
 fi

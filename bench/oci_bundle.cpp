@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "drivers/oci/oci_config.h"
+#include "drivers/common/oci_config.h"
 
 int main(int argc, char** argv) {
     if (argc < 5) return std::fprintf(stderr, "usage: oci_bundle DIR ROOTFS NAME ARGS...\n"), 2;

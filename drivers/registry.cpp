@@ -1,3 +1,4 @@
+#include "drivers/containerd/containerd_driver.h"
 #include "drivers/docker/docker_driver.h"
 #include "drivers/driver.h"
 #include "drivers/kata/kata_driver.h"
@@ -26,10 +27,14 @@ DriverRegistry builtin_drivers() {
           [](const std::string&) { return std::make_unique<lxc::LxcDriver>(); });
     r.add("lxd", "LXD's REST API on its unix socket", {},
           [](const std::string&) { return std::make_unique<lxd::LxdDriver>(); });
-    r.add("kata", "Kata Containers (a VM per container) under docker's kata-runtime", {}, [](const std::string&) {
-        return std::make_unique<kata::KataDriver>(
-            [](const std::string& rt) { return std::make_unique<docker::DockerDriver>(rt); });
-    });
+    r.add("containerd", "containerd's gRPC API on its unix socket", {"runc", "crun", "kata"},
+          [](const std::string& rt) { return std::make_unique<containerd::ContainerdDriver>(rt); });
+    r.add("kata", "Kata Containers (a VM per container) under containerd's kata shim or docker's kata-runtime", {},
+          [](const std::string&) {
+              return std::make_unique<kata::KataDriver>(
+                  [] { return std::make_unique<containerd::ContainerdDriver>("kata"); },
+                  [] { return std::make_unique<docker::DockerDriver>("kata-runtime"); });
+          });
     r.add("microvm", "a QEMU microvm per container (Debian's kernel, the agent as init)", {},
           [](const std::string&) { return std::make_unique<microvm::MicrovmDriver>(); });
     return r;

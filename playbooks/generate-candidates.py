@@ -48,6 +48,8 @@ def roles_for(c, spec):
         roles.append({"role": "lxd"})
     elif m == "microvm":
         roles.append({"role": "qemu_microvm"})
+    elif m == "containerd":
+        roles.append({"role": "containerd"})
     return roles
 
 

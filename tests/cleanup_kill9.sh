@@ -13,7 +13,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 . "$(dirname "$0")/leftovers.sh"
 list=$("$harness" --list)
 ran=0
-for d in lean crun runc docker podman lxc lxd microvm; do
+for d in ${DRIVERS:-lean crun runc docker podman lxc lxd microvm containerd}; do  # DRIVERS: some of them
     if ! echo "$list" | grep -qE "^  $d +available"; then echo "skipped $d: not available here"; continue; fi
     setsid "$harness" --driver "$d" --test boot --runs 500 --warmup 0 --out "$tmp/$d.csv" >"$tmp/$d.log" 2>&1 &
     pid=$!

@@ -40,7 +40,8 @@ drivers=()
 for cand in lean-lean-overlay-minimal-v1-rootful crun-crun-overlay-minimal-v1-rootful \
     runc-runc-overlay-minimal-v1-rootful docker-runc-overlay2-minimal-v1-rootful \
     podman-crun-overlay-minimal-v1-rootful lxc-lxc-dir-minimal-v1-rootful \
-    lxd-lxc-dir-minimal-v1-rootful microvm-qemu-initramfs-minimal-v1-rootful; do
+    lxd-lxc-dir-minimal-v1-rootful microvm-qemu-initramfs-minimal-v1-rootful \
+    containerd-runc-overlayfs-minimal-v1-rootful; do
     d=${cand%%-*}
     if ! echo "$list" | grep -qE "^  $d +available"; then echo "skipped $d: not available here"; continue; fi
     one_driver "$cand" >"$tmp/$d.log" 2>&1 &

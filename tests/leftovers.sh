@@ -1,5 +1,6 @@
 # Sourced by the kill -9 tests: what a harness process PID left on this host, one thing per line —
-# cgroups, writable layers, bundles, LXC containers, mounts, runtime state, docker and podman containers, LXD instances, processes
+# cgroups, writable layers, bundles, LXC containers, mounts, runtime state, docker and podman containers, LXD instances,
+# containerd containers and snapshots, processes
 # named after it. Empty when it left nothing.
 leftovers_of() {
     local pid=$1 h
@@ -7,7 +8,8 @@ leftovers_of() {
         find "$h" -maxdepth 3 \( -name "ctrbench-$pid*" -o -name "lxc.*.ctrbench-$pid-*" \) 2>/dev/null
     done
     ls -d /var/lib/ctrbench/layers/*/"ctrbench-$pid-"* /run/ctrbench/bundles/"ctrbench-$pid-"* \
-        /var/lib/ctrbench/lxc/"ctrbench-$pid-"* /run/ctrbench/microvm/"ctrbench-$pid-"* /run/ctrbench/lxd/"ctrbench-$pid-"* 2>/dev/null
+        /var/lib/ctrbench/lxc/"ctrbench-$pid-"* /run/ctrbench/microvm/"ctrbench-$pid-"* /run/ctrbench/lxd/"ctrbench-$pid-"* \
+        /run/ctrbench/containerd/"ctrbench-$pid-"* 2>/dev/null
     grep "ctrbench-$pid-" /proc/self/mountinfo
     ls -d /run/crun/"ctrbench-$pid-"* /run/runc/"ctrbench-$pid-"* 2>/dev/null
     if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
@@ -18,6 +20,10 @@ leftovers_of() {
     fi
     if [ -S /var/lib/lxd/unix.socket ] && command -v lxc >/dev/null; then
         lxc list --format csv -c n 2>/dev/null | grep "^ctrbench-$pid-" || true
+    fi
+    if [ -S /run/containerd/containerd.sock ] && command -v ctr >/dev/null; then
+        { ctr -n ctrbench containers ls -q; ctr -n ctrbench snapshots ls | awk 'NR > 1 {print $1}'; } 2>/dev/null |
+            grep "^ctrbench-$pid-" || true
     fi
     pgrep -f "ctrbench-$pid-" || true
 }

@@ -1,5 +1,6 @@
 // config.json of an OCI bundle (runtime-spec 1.0.2, config.md and config-linux.md) made from a
-// ContainerSpec, so crun, runc and runsc run exactly what the other drivers run.
+// ContainerSpec, so crun, runc and runsc run exactly what the other drivers run: the oci driver's
+// bundles and the containerd driver's container spec.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -5,22 +5,28 @@
 namespace ctrbench::kata {
 
 std::string KataDriver::why_not(bool shim_v2, bool kata_runtime) {
-    if (kata_runtime) return "";
-    if (shim_v2)
-        return "Kata's shim v2 (containerd-shim-kata-v2) is installed, but ctrbench has no containerd driver yet, "
-               "and docker has no kata-runtime";
+    if (shim_v2 || kata_runtime) return "";
     return "Kata Containers is not installed (Debian 12 does not package it): no containerd-shim-kata-v2 for "
            "containerd, no kata-runtime for docker";
 }
 
-KataDriver::KataDriver(const DockerFactory& docker_with) {
+KataDriver::KataDriver(const EngineFactory& containerd_kata, const EngineFactory& docker_kata) {
+    const bool shim = !find_program("containerd-shim-kata-v2").empty();
     const bool runtime = !find_program("kata-runtime").empty();
-    why_not_ = why_not(!find_program("containerd-shim-kata-v2").empty(), runtime);
-    if (runtime && docker_with) engine_ = docker_with("kata-runtime");
+    why_not_ = why_not(shim, runtime);
+    if (shim && containerd_kata) {
+        engine_ = containerd_kata();
+        runtime_column_ = "kata";
+    } else if (runtime && docker_kata) {
+        engine_ = docker_kata();
+        runtime_column_ = "kata-runtime";
+    }
 }
 
 std::string KataDriver::description() const {
-    return engine_ ? "Kata Containers under docker (kata-runtime)" : "Kata Containers (not on this host)";
+    if (!engine_) return "Kata Containers (not on this host)";
+    return runtime_column_ == "kata" ? "Kata Containers under containerd (containerd-shim-kata-v2)"
+                                     : "Kata Containers under docker (kata-runtime)";
 }
 
 Capabilities KataDriver::capabilities() const {
@@ -33,11 +39,11 @@ Capabilities KataDriver::capabilities() const {
 Probe KataDriver::probe() {
     if (engine_ && why_not_.empty()) {
         auto p = engine_->probe();
-        p.runtime = "kata-runtime";
+        p.runtime = runtime_column_;
         return p;
     }
     Probe p;
-    p.runtime = "kata-runtime";
+    p.runtime = "kata";
     p.reason = why_not_;
     return p;
 }

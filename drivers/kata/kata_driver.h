@@ -1,7 +1,8 @@
 // The `kata` driver: Kata Containers (each container in a light VM), under whichever engine this host
-// runs it with: Docker with its `kata-runtime` runtime registered (the docker driver does the work,
-// its phases are docker's), or containerd with the Kata shim v2 (`containerd-shim-kata-v2`; ctrbench
-// has no containerd driver yet). Debian 12 packages neither: here the driver says so in one line.
+// runs it with: containerd with the Kata shim v2 (`containerd-shim-kata-v2`, the way Kata is deployed
+// today; the containerd driver does the work, its phases are containerd's), else Docker with its
+// `kata-runtime` runtime registered (the docker driver's phases). Debian 12 packages neither: here
+// the driver says so in one line.
 #pragma once
 
 #include <functional>
@@ -14,10 +15,10 @@ namespace ctrbench::kata {
 
 class KataDriver final : public Driver {
 public:
-    // `docker_with`: makes the docker driver for an OCI runtime name (the registry's, so that this
-    // folder does not reach into docker's).
-    using DockerFactory = std::function<std::unique_ptr<Driver>(const std::string& runtime)>;
-    explicit KataDriver(const DockerFactory& docker_with);
+    // Makes the containerd driver with the kata shim, or the docker driver with kata-runtime (the
+    // registry's factories, so that this folder does not reach into theirs).
+    using EngineFactory = std::function<std::unique_ptr<Driver>()>;
+    KataDriver(const EngineFactory& containerd_kata, const EngineFactory& docker_kata);
     std::string name() const override { return "kata"; }
     std::string description() const override;
     Capabilities capabilities() const override;
@@ -27,11 +28,12 @@ public:
     std::vector<std::string> sweep_dead() override;
     Result<std::unique_ptr<Container>> create(const ContainerSpec& spec) override;
 
-    // Why this host cannot run Kata, in one line; "" when it can (through docker).
+    // Why this host cannot run Kata, in one line; "" when it can (through containerd or docker).
     static std::string why_not(bool shim_v2, bool kata_runtime);
 
 private:
-    std::unique_ptr<Driver> engine_;  // docker with kata-runtime, when this host has it
+    std::unique_ptr<Driver> engine_;  // containerd with the kata shim, or docker with kata-runtime
+    std::string runtime_column_;      // the candidate's runtime: "kata" (containerd) or "kata-runtime"
     std::string why_not_;
 };
 

@@ -18,7 +18,7 @@
 #include "drivers/common/cgroupfs.h"
 #include "drivers/common/layer.h"
 #include "drivers/common/veth.h"
-#include "drivers/oci/oci_config.h"
+#include "drivers/common/oci_config.h"
 
 namespace ctrbench::oci {
 namespace {

@@ -150,7 +150,8 @@ TEST_P(DriverTest, FullImageHasItsTools) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, DriverTest,
                          ::testing::Values("lean", "crun", "runc", "runsc", "docker", "docker_crun", "docker_runsc",
-                                           "podman", "podman_runc", "lxc", "lxd", "kata", "microvm", "skeleton"),
+                                           "podman", "podman_runc", "lxc", "lxd", "kata", "microvm", "containerd",
+                                           "containerd_crun", "skeleton"),
                          [](const auto& info) { return info.param; });
 
 // The template as a driver of its own: it says in one line why it cannot run (so every test above

@@ -76,7 +76,8 @@ TEST_P(IsolationWorkloadTest, NothingOfTheHostIsReachable) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, IsolationWorkloadTest,
-                         ::testing::Values("lean", "crun", "runc", "runsc", "docker", "podman", "lxc", "lxd"),
+                         ::testing::Values("lean", "crun", "runc", "runsc", "docker", "podman", "lxc", "lxd",
+                                           "containerd"),
                          [](const auto& info) { return info.param; });
 
 // Lean lets through only what is by design (a thread tracing inside, io_uring as Docker's profile

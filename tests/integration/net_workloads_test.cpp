@@ -176,7 +176,8 @@ TEST_P(NetTest, ThroughputCountsContainers) {
 
 INSTANTIATE_TEST_SUITE_P(Net, NetTest,
                          ::testing::Values(Case{"lean", ""}, Case{"crun", ""}, Case{"docker", "runc"},
-                                           Case{"podman", "crun"}, Case{"lxc", ""}, Case{"lxd", ""}),
+                                           Case{"podman", "crun"}, Case{"lxc", ""}, Case{"lxd", ""},
+                                           Case{"containerd", "runc"}),
                          case_name);
 
 // The links lean and the OCI runtimes make reach the host end and nothing else: no default route.

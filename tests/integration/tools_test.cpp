@@ -151,6 +151,11 @@ TEST_F(ToolsTest, HarnessHelpAndList) {
             nobody.out, std::regex("docker +skipped +\\[--runtime runc\\] permission denied on /run/docker.sock")))
             << nobody.out;
     }
+    if (fs::exists("/run/containerd/containerd.sock")) {
+        EXPECT_TRUE(std::regex_search(nobody.out, std::regex("containerd +skipped +\\[--runtime runc\\] containerd: "
+                                                             "permission denied on /run/containerd/containerd.sock")))
+            << nobody.out;
+    }
 }
 
 TEST_F(ToolsTest, HarnessNotRootSaysSoAndWritesNothing) {

@@ -116,7 +116,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"docker", "tar-extract", "100", 100}, Case{"crun", "tar-extract", "100", 100},
                       Case{"podman", "sqlite-read", "151.6kB", kRows151kB},
                       Case{"lxc", "sqlite-write", "151.6kB", kRows151kB}, Case{"lxc", "tar-extract", "100", 100},
-                      Case{"lxd", "sqlite-read", "151.6kB", kRows151kB}, Case{"lxd", "files-read", "100", 100}),
+                      Case{"lxd", "sqlite-read", "151.6kB", kRows151kB}, Case{"lxd", "files-read", "100", 100},
+                      Case{"containerd", "sqlite-write", "151.6kB", kRows151kB},
+                      Case{"containerd", "tar-extract", "100", 100}),
     [](const auto& info) { return test_name(info.param.driver + "_" + info.param.workload); });
 
 // The thesis's largest parameters, once each, on the drivers that build their own writable layer:

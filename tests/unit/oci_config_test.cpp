@@ -1,4 +1,4 @@
-#include "drivers/oci/oci_config.h"
+#include "drivers/common/oci_config.h"
 
 #include <gtest/gtest.h>
 
