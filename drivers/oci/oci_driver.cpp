@@ -17,8 +17,8 @@
 #include "core/process.h"
 #include "drivers/common/cgroupfs.h"
 #include "drivers/common/layer.h"
-#include "drivers/common/veth.h"
 #include "drivers/common/oci_config.h"
+#include "drivers/common/veth.h"
 
 namespace ctrbench::oci {
 namespace {
