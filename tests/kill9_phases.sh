@@ -10,7 +10,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 . "$(dirname "$0")/leftovers.sh"
-RUNS=3
+RUNS=2
 list=$("$harness" --list)
 # One driver's five kills, resumes and checks; "ok"/"FAIL: ..." as its last line.
 one_driver() {
@@ -29,7 +29,7 @@ one_driver() {
         "$harness" --resume "$csv" --no-setup >"$tmp/$d-resume.log" 2>&1 ||
             { tail -5 "$tmp/$d-resume.log"; fail "$d $phase: --resume failed"; }
         its=$(grep ",$cand,.*,boot,," "$csv" | awk -F, '$14 == "0" && $23 == "ok" {print $13}' | sort -n | tr '\n' ' ')
-        [ "$its" = "1 2 3 " ] || fail "$d $phase: after --resume the measured runs are '$its', not '1 2 3 '"
+        [ "$its" = "1 2 " ] || fail "$d $phase: after --resume the measured runs are '$its', not '1 2 '"
         echo "$d killed after $phase of run 2: $(echo "$out" | tail -1); resumed: runs $its"
     done
     echo ok
