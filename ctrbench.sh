@@ -39,11 +39,11 @@ install_packages() {
 }
 
 protos() {
-    local deps=build/deps
-    [ -f /usr/share/gocode/src/github.com/containerd/containerd/api/services/tasks/v1/tasks.proto ] &&
-        [ -f /usr/share/gocode/src/github.com/gogo/protobuf/gogoproto/gogo.proto ] && return 0
-    [ -f $deps/usr/share/gocode/src/github.com/containerd/containerd/api/services/tasks/v1/tasks.proto ] &&
-        [ -f $deps/usr/share/gocode/src/github.com/gogo/protobuf/gogoproto/gogo.proto ] && return 0
+    local deps=build/deps root
+    for root in /usr/share/gocode/src $deps/usr/share/gocode/src; do
+        [ -f $root/github.com/containerd/containerd/api/services/tasks/v1/tasks.proto ] &&
+            [ -f $root/github.com/gogo/protobuf/gogoproto/gogo.proto ] && return 0
+    done
     mkdir -p $deps/debs
     local get=(apt-get download -qq -o APT::Sandbox::User=root "${PROTO_PACKAGES[@]}")
     (cd $deps/debs && "${get[@]}") || { apt-get update -qq && (cd $deps/debs && "${get[@]}"); } ||
@@ -55,19 +55,10 @@ build() {
     protos
     # shellcheck disable=SC2086
     cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo ${CTRBENCH_CMAKE_ARGS:-} >/dev/null
-    # The full image (debootstrap: a few minutes the first time, mostly downloads and unpacking, then
-    # cached) needs only the agent: it is made while the rest compiles. Without it, the full-image
-    # candidates are skipped with the reason; the rest runs.
-    cmake --build build --target ctrbench-agent -j"$(nproc)"
-    (nice cmake --build build --target image-full >build/image-full.log 2>&1) &
-    local image=$!
-    cmake --build build -j"$(nproc)" || { wait "$image"; return 1; }
-    if wait "$image"; then
-        grep '^full image:' build/image-full.log | tail -1
-    else
-        tail -5 build/image-full.log >&2
-        echo "ctrbench.sh: the full image could not be built (build/image-full.log); full-image runs will be skipped" >&2
-    fi
+    cmake --build build -j"$(nproc)"
+    # The full image (debootstrap, a few minutes the first time, then cached). Without it, the
+    # full-image candidates are skipped with the reason; the rest runs.
+    cmake --build build --target image-full || echo "ctrbench.sh: the full image could not be built; full-image runs will be skipped" >&2
 }
 
 # The engines (crun, runc, runsc, docker, podman) through the Ansible playbooks: installed,

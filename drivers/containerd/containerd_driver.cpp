@@ -398,6 +398,13 @@ ContainerdDriver::ContainerdDriver(std::string runtime, std::string socket)
 
 ContainerdDriver::~ContainerdDriver() = default;
 
+// The channel, made on first use (a driver that is only listed opens none), once: the throughput
+// workload creates containers from several threads.
+std::shared_ptr<Api> ContainerdDriver::api() {
+    std::call_once(api_made_, [&] { api_ = std::make_shared<Api>(socket_); });
+    return api_;
+}
+
 std::string ContainerdDriver::description() const {
     return "containerd's gRPC API on " + socket_ + " (" + runtime_ + ")";
 }
@@ -448,9 +455,8 @@ Probe ContainerdDriver::probe() {
         p.reason = "containerd: the runtime " + runtime_ + " is not installed";
         return p;
     }
-    if (!api_) api_ = std::make_shared<Api>(socket_);
     cs::version::v1::VersionResponse v;
-    auto s = Api::call<cs::version::v1::Version::Stub>(*api_->version, &cs::version::v1::Version::Stub::Version,
+    auto s = Api::call<cs::version::v1::Version::Stub>(*api()->version, &cs::version::v1::Version::Stub::Version,
                                                        google::protobuf::Empty{}, v, 5s);
     if (!s.ok()) {
         p.reason = "containerd is not answering on " + socket_ + ": " + s.error_message();
@@ -473,12 +479,11 @@ Result<std::string> ContainerdDriver::image_snapshot(const ContainerSpec& spec) 
 Status ContainerdDriver::prepare(const ContainerSpec& spec) {
     auto key = image_snapshot(spec);
     if (!key) return fail(std::move(key.error()));
-    if (!api_) api_ = std::make_shared<Api>(socket_);
     cs::snapshots::v1::StatSnapshotRequest stat;
     stat.set_snapshotter(kSnapshotter);
     stat.set_key(*key);
     cs::snapshots::v1::StatSnapshotResponse info;
-    auto s = Api::call<SnapshotsStub>(*api_->snapshots, &SnapshotsStub::Stat, stat, info);
+    auto s = Api::call<SnapshotsStub>(*api()->snapshots, &SnapshotsStub::Stat, stat, info);
     if (s.ok()) return {};
     if (!not_found(s)) return grpc_fail(s, "stat snapshot " + *key);
     // The image's tar extracted into an active snapshot of its own, then committed under the image's name.
@@ -487,10 +492,10 @@ Status ContainerdDriver::prepare(const ContainerSpec& spec) {
     prep.set_snapshotter(kSnapshotter);
     prep.set_key(active);
     cs::snapshots::v1::PrepareSnapshotResponse mounts;
-    s = Api::call<SnapshotsStub>(*api_->snapshots, &SnapshotsStub::Prepare, prep, mounts);
+    s = Api::call<SnapshotsStub>(*api()->snapshots, &SnapshotsStub::Prepare, prep, mounts);
     if (!s.ok()) return grpc_fail(s, "prepare snapshot " + active);
     auto undo = [&](Status st) {
-        (void)remove_snapshot(*api_, active);
+        (void)remove_snapshot(*api(), active);
         return st;
     };
     if (mounts.mounts_size() != 1 || mounts.mounts(0).type() != "bind")
@@ -513,7 +518,7 @@ Status ContainerdDriver::prepare(const ContainerSpec& spec) {
     commit.set_key(active);
     (*commit.mutable_labels())[kGcRoot] = "ctrbench";
     google::protobuf::Empty e;
-    s = Api::call<SnapshotsStub>(*api_->snapshots, &SnapshotsStub::Commit, commit, e);
+    s = Api::call<SnapshotsStub>(*api()->snapshots, &SnapshotsStub::Commit, commit, e);
     if (!s.ok()) return undo(grpc_fail(s, "commit snapshot " + *key));
     return {};
 }
@@ -521,18 +526,17 @@ Status ContainerdDriver::prepare(const ContainerSpec& spec) {
 std::vector<std::string> ContainerdDriver::sweep_dead() {
     std::vector<std::string> removed;
     if (std::error_code ec; !fs::exists(socket_, ec)) return removed;
-    if (!api_) api_ = std::make_shared<Api>(socket_);
     cs::containers::v1::ListContainersResponse list;
-    if (Api::call<ContainersStub>(*api_->containers, &ContainersStub::List, cs::containers::v1::ListContainersRequest{},
-                                  list, 10s)
+    if (Api::call<ContainersStub>(*api()->containers, &ContainersStub::List,
+                                  cs::containers::v1::ListContainersRequest{}, list, 10s)
             .ok())
         for (const auto& c : list.containers()) {
             if (!owner_gone(c.id())) continue;
-            (void)kill_and_delete_task(*api_, c.id());
+            (void)kill_and_delete_task(*api(), c.id());
             cs::containers::v1::DeleteContainerRequest del;
             del.set_id(c.id());
             google::protobuf::Empty e;
-            if (Api::call<ContainersStub>(*api_->containers, &ContainersStub::Delete, del, e).ok())
+            if (Api::call<ContainersStub>(*api()->containers, &ContainersStub::Delete, del, e).ok())
                 removed.push_back("containerd container " + c.id());
         }
     // Snapshots: a dead run's containers' (a run killed between prepare and create has no container),
@@ -540,7 +544,7 @@ std::vector<std::string> ContainerdDriver::sweep_dead() {
     cs::snapshots::v1::ListSnapshotsRequest lreq;
     lreq.set_snapshotter(kSnapshotter);
     auto ctx = Api::context(10s);
-    auto reader = api_->snapshots->List(ctx.get(), lreq);
+    auto reader = api()->snapshots->List(ctx.get(), lreq);
     std::vector<std::string> keys;
     cs::snapshots::v1::ListSnapshotsResponse page;
     while (reader && reader->Read(&page))
@@ -551,7 +555,7 @@ std::vector<std::string> ContainerdDriver::sweep_dead() {
         const bool dead =
             owner_gone(key) || (extract != std::string::npos &&
                                 ::kill(std::stoi("0" + key.substr(extract + 9)), 0) != 0 && errno == ESRCH);
-        if (dead && remove_snapshot(*api_, key).ok()) removed.push_back("containerd snapshot " + key);
+        if (dead && remove_snapshot(*api(), key).ok()) removed.push_back("containerd snapshot " + key);
     }
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(kFifoDir, ec))
@@ -575,9 +579,8 @@ Result<std::unique_ptr<Container>> ContainerdDriver::create(const ContainerSpec&
     opts.cgroups_path = "/" + spec.name;  // at each hierarchy's root, removed with the task
     auto config = oci::make_config(spec, opts);
     if (!config) return fail(std::move(config.error()));
-    if (!api_) api_ = std::make_shared<Api>(socket_);
     std::call_once(swept_, [&] { (void)sweep_dead(); });
-    auto c = std::make_unique<ContainerdContainer>(api_, spec, (*config)["process"]);
+    auto c = std::make_unique<ContainerdContainer>(api(), spec, (*config)["process"]);
     if (auto s = c->create(*key, shim, runtime_ == "kata" ? "" : runtime_, *config); !s)
         return fail(std::move(s.error()));  // c's destructor removes what containerd made
     return std::unique_ptr<Container>(std::move(c));

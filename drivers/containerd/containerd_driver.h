@@ -50,10 +50,12 @@ public:
     static Result<std::string> image_snapshot(const ContainerSpec& spec);
 
 private:
+    std::shared_ptr<Api> api();
+
     std::string runtime_;
     std::string socket_;
     std::shared_ptr<Api> api_;
-    std::once_flag swept_;
+    std::once_flag api_made_, swept_;
 };
 
 }  // namespace ctrbench::containerd
