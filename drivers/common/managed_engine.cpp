@@ -33,6 +33,14 @@ Result<std::string> image_tag(const ContainerSpec& spec) {
     return "ctrbench/" + spec.image + ":" + sha.substr(0, 16);
 }
 
+Result<std::string> image_name(const ContainerSpec& spec) {
+    auto name = image_tag(spec);
+    if (!name) return name;
+    for (char& ch : *name)
+        if (ch == '/' || ch == ':') ch = '-';
+    return name;
+}
+
 void decode_signal_exit(ExecResult& r) {
     if (r.exit_code > 128 && r.exit_code < 128 + 65) r.signal = r.exit_code - 128;
 }

@@ -13,6 +13,8 @@ namespace ctrbench {
 
 // "ctrbench/minimal:<first 16 hex of the image tar's sha256>": a new tag whenever the image changes.
 Result<std::string> image_tag(const ContainerSpec& spec);
+// The same as one name, for engines whose names take no '/' or ':': "ctrbench-minimal-<16 hex>".
+Result<std::string> image_name(const ContainerSpec& spec);
 
 // "127.0.0.1:PORT" where container port `port`/tcp is published, from an inspect's NetworkSettings.
 Result<std::string> published_endpoint(const nlohmann::json& network_settings, int port);

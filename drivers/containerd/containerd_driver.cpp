@@ -468,12 +468,9 @@ Probe ContainerdDriver::probe() {
 }
 
 Result<std::string> ContainerdDriver::image_snapshot(const ContainerSpec& spec) {
-    auto tag = image_tag(spec);  // "ctrbench/minimal:<hash>", as docker and podman tag it
-    if (!tag) return fail(std::move(tag.error()));
-    std::string name = *tag;
-    for (char& ch : name)
-        if (ch == '/' || ch == ':') ch = '-';
-    return "ctrbench-image-" + name.substr(std::string("ctrbench-").size());
+    auto name = image_name(spec);  // "ctrbench-minimal-<hash>": docker's and podman's tag of the image
+    if (!name) return name;
+    return "ctrbench-image-" + name->substr(std::string("ctrbench-").size());
 }
 
 Status ContainerdDriver::prepare(const ContainerSpec& spec) {

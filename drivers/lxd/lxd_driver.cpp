@@ -263,12 +263,7 @@ Probe LxdDriver::probe() {
 }
 
 Result<std::string> LxdDriver::image_alias(const ContainerSpec& spec) {
-    auto tag = image_tag(spec);  // "ctrbench/minimal:<hash>", as docker and podman tag it
-    if (!tag) return fail(std::move(tag.error()));
-    std::string alias = *tag;
-    for (char& ch : alias)
-        if (ch == '/' || ch == ':') ch = '-';
-    return alias;
+    return image_name(spec);  // docker's and podman's tag of the image, as a name
 }
 
 Status LxdDriver::prepare(const ContainerSpec& spec) {
