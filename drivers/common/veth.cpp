@@ -1,15 +1,18 @@
 #include "drivers/common/veth.h"
 
 #include <fcntl.h>
+#include <linux/if_tun.h>
 #include <net/if.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <memory>
 #include <thread>
 
@@ -66,19 +69,37 @@ void delete_link(nl_sock* sk, const std::string& ifname) {
     rtnl_link_put(l);
 }
 
-}  // namespace
-
-Result<VethLink> attach_veth(int pid) {
+// The next link's names and addresses: one /30 per link, 16384 of them in 10.213.0.0/16, spread by
+// pid so that concurrent harnesses differ.
+VethLink next_link() {
     static std::atomic<unsigned> next{0};
     unsigned n = next++;
-    // One /30 per link: 16384 of them in 10.213.0.0/16, spread by pid so concurrent harnesses differ.
     unsigned block = (static_cast<unsigned>(::getpid()) * 97 + n) % 16384;
     unsigned a = block / 64, b = (block % 64) * 4;
     VethLink l;
     l.host_if = "cb" + std::to_string(::getpid() % 1000000) + "-" + std::to_string(n % 10000);
     l.host_ip = "10.213." + std::to_string(a) + "." + std::to_string(b + 1);
     l.container_ip = "10.213." + std::to_string(a) + "." + std::to_string(b + 2);
+    return l;
+}
 
+}  // namespace
+
+Result<TapLink> open_tap() {
+    TapLink t{next_link(), UniqueFd(::open("/dev/net/tun", O_RDWR | O_CLOEXEC))};
+    if (!t.fd) return fail_sys("open /dev/net/tun");
+    ifreq ifr{};
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+    std::snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", t.link.host_if.c_str());
+    if (::ioctl(t.fd.get(), TUNSETIFF, &ifr) != 0) return fail_sys("create the tap device " + t.link.host_if);
+    auto sk = route_socket();
+    if (!sk) return fail(std::move(sk.error()));
+    if (auto s = configure(sk->get(), t.link.host_if, t.link.host_ip + "/30"); !s) return fail(std::move(s.error()));
+    return t;  // closing fd removes the device: nothing to undo on the way out
+}
+
+Result<VethLink> attach_veth(int pid) {
+    VethLink l = next_link();
     auto sk = route_socket();
     if (!sk) return fail(std::move(sk.error()));
     if (int e = rtnl_link_veth_add(sk->get(), l.host_if.c_str(), "eth0", pid); e < 0)

@@ -14,12 +14,15 @@
 
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <sstream>
 #include <thread>
 
 #include "core/process.h"
 #include "core/unique_fd.h"
+#include "drivers/common/capabilities.h"
 #include "drivers/common/managed_engine.h"
+#include "drivers/common/veth.h"
 
 namespace ctrbench::microvm {
 namespace {
@@ -33,6 +36,16 @@ constexpr std::string_view kExecFailed = "ctrbench: cannot run ";
 
 fs::path kernel_path() {
     return fs::path(kMicrovmDir) / "vmlinux";
+}
+
+fs::path modules_dir() {
+    return fs::path(kMicrovmDir) / "modules";
+}
+
+bool have_net_modules() {
+    for (const char* m : kNetModules)
+        if (!fs::exists(modules_dir() / (std::string(m) + ".ko"))) return false;
+    return true;
 }
 
 Result<fs::path> image_cpio(const ContainerSpec& spec) {
@@ -95,7 +108,8 @@ Status write_cpio(const fs::path& out, const std::vector<std::pair<fs::path, std
             archive_entry_set_pathname(e, prefix.c_str());
             archive_entry_set_filetype(e, AE_IFDIR);
             archive_entry_set_perm(e, 0755);
-            archive_write_header(a, e);
+            archive_entry_set_size(e, 0);  // newc refuses an entry without one ("Size required")
+            if (archive_write_header(a, e) != ARCHIVE_OK) failed = prefix;
             archive_entry_free(e);
         }
         const std::string base = fs::path(target).relative_path().string();
@@ -131,10 +145,27 @@ Result<fs::path> mount_cpio(const BindMount& m) {
     return out;
 }
 
+// A cpio of the network link's modules at /lib/modules/ctrbench/<n>-<name>.ko, n their load order
+// (the agent loads that directory's files in name order), made once per guest kernel.
+Result<fs::path> net_modules_cpio() {
+    std::ifstream v(fs::path(kMicrovmDir) / "vmlinux.version");
+    std::string version;
+    std::getline(v, version);
+    fs::path out = fs::path(kMicrovmDir) / "mounts" / ("net-modules-" + version + ".cpio");
+    if (fs::exists(out)) return out;
+    std::vector<std::pair<fs::path, std::string>> trees;
+    int n = 0;
+    for (const char* m : kNetModules)
+        trees.emplace_back(modules_dir() / (std::string(m) + ".ko"),
+                           "/lib/modules/ctrbench/" + std::to_string(n++) + "-" + m + ".ko");
+    if (auto s = write_cpio(out, trees); !s) return fail(std::move(s.error()));
+    return out;
+}
+
 class MicrovmContainer final : public Container {
 public:
-    MicrovmContainer(ContainerSpec spec, fs::path dir, std::vector<std::string> argv)
-        : spec_(std::move(spec)), dir_(std::move(dir)), argv_(std::move(argv)) {}
+    MicrovmContainer(ContainerSpec spec, fs::path dir, std::vector<std::string> argv, std::optional<TapLink> tap)
+        : spec_(std::move(spec)), dir_(std::move(dir)), argv_(std::move(argv)), tap_(std::move(tap)) {}
     ~MicrovmContainer() override {
         (void)stop();
         (void)clean();
@@ -147,6 +178,7 @@ public:
         for (auto& s : argv_) a.push_back(s.data());
         a.push_back(nullptr);
         const std::string log_path = (dir_ / "qemu.log").string();
+        const int tap = tap_ ? tap_->fd.get() : -1;
         pid_ = ::fork();
         if (pid_ < 0) return fail_sys("fork (qemu)");
         if (pid_ == 0) {
@@ -158,7 +190,11 @@ public:
                 ::dup2(log, 1);
                 ::dup2(log, 2);
             }
-            ::syscall(SYS_close_range, 3U, ~0U, 0U);
+            if (tap == kTapFd)
+                ::fcntl(tap, F_SETFD, 0);
+            else if (tap >= 0)
+                ::dup2(tap, kTapFd);
+            ::syscall(SYS_close_range, tap >= 0 ? kTapFd + 1U : 3U, ~0U, 0U);
             ::execv(a[0], a.data());
             ::_exit(127);
         }
@@ -235,6 +271,13 @@ public:
         return e;
     }
 
+    Result<std::string> endpoint(int port) override {
+        return link_endpoint(tap_ ? std::optional<VethLink>(tap_->link) : std::nullopt, port);
+    }
+    Result<std::string> host_end() override {
+        return link_host_end(tap_ ? std::optional<VethLink>(tap_->link) : std::nullopt);
+    }
+
     Status stop() override {
         if (pid_ <= 0 || stopped_) return {};
         if (sock_.get() >= 0) (void)send("P\n");
@@ -256,6 +299,7 @@ public:
             reap();
         }
         sock_.reset();
+        if (tap_) tap_->fd.reset();  // qemu's copy went with qemu: the tap device goes
         std::error_code ec;
         fs::remove_all(dir_, ec);
         if (ec) return fail_msg("remove " + dir_.string() + ": " + ec.message());
@@ -321,6 +365,7 @@ private:
     ContainerSpec spec_;
     fs::path dir_;
     std::vector<std::string> argv_;
+    std::optional<TapLink> tap_;
     pid_t pid_ = -1;
     UniqueFd pidfd_, sock_;
     std::string buffer_;
@@ -345,13 +390,14 @@ Capabilities MicrovmDriver::capabilities() const {
     Capabilities c;
     c.vm = true;
     c.host_sees_oom = false;  // the guest's kernel kills; the agent reports it
-    c.no_network_why =
-        "microvm guests have no network link yet (virtio-net and virtio-mmio are modules of Debian's kernel that "
-        "the guest does not load)";
+    c.own_network = have_net_modules();
+    if (!c.own_network)
+        c.no_network_why = "the guest kernel's network modules are missing from " + modules_dir().string() +
+                           " (ansible-playbook playbooks/microvm.yml)";
     return c;
 }
 
-std::string MicrovmDriver::kernel_cmdline(const ContainerSpec& spec, const std::string& accel) {
+std::string MicrovmDriver::kernel_cmdline(const ContainerSpec& spec, const std::string& accel, const std::string& net) {
     // Kernel messages stay off the serial port the agent speaks on (loglevel=0). Under TCG on a busy
     // host the kernel's TSC calibration against the PIT fails and the boot then hangs (2 of 4 boots
     // seen here): the early TSC rate and the delay loop are given instead.
@@ -364,6 +410,12 @@ std::string MicrovmDriver::kernel_cmdline(const ContainerSpec& spec, const std::
         c += " CTRBENCH_CPU_QUOTA=" + std::to_string(static_cast<long>(spec.limits.cpus * 100000));
     c += " CTRBENCH_HOSTNAME=" + (spec.hostname.empty() ? spec.name : spec.hostname);
     c += " CTRBENCH_WORKDIR=" + spec.workdir;
+    if (auto caps = capability_mask(spec.add_caps)) {
+        char mask[32];
+        std::snprintf(mask, sizeof mask, "%#llx", static_cast<unsigned long long>(*caps));
+        c += std::string(" CTRBENCH_CAPS=") + mask;
+    }
+    if (!net.empty()) c += " CTRBENCH_NET=" + net;
     for (const auto& e : spec.env) c += " " + e;
     c += " -- guest-init";
     for (const auto& a : spec.init) c += " " + a;  // the container's first process, run by the agent
@@ -372,31 +424,36 @@ std::string MicrovmDriver::kernel_cmdline(const ContainerSpec& spec, const std::
 
 std::vector<std::string> MicrovmDriver::qemu_args(const ContainerSpec& spec, const std::string& accel,
                                                   const fs::path& kernel, const fs::path& initrd,
-                                                  const fs::path& socket) {
+                                                  const fs::path& socket, const std::string& net) {
     const std::uint64_t mem = (spec.limits.memory_bytes ? spec.limits.memory_bytes : 1ULL << 30) + kGuestOverhead;
-    return {"-M",
-            "microvm,isa-serial=on,rtc=on,pit=on,pic=on,x-option-roms=off",
-            "-accel",
-            accel,
-            "-m",
-            std::to_string(mem >> 20) + "M",
-            "-smp",
-            "1",
-            "-nodefaults",
-            "-no-user-config",
-            "-display",
-            "none",
-            "-no-reboot",
-            "-kernel",
-            kernel.string(),
-            "-initrd",
-            initrd.string(),
-            "-append",
-            kernel_cmdline(spec, accel),
-            "-chardev",
-            "socket,id=agent,path=" + socket.string() + ",server=on,wait=off",
-            "-serial",
-            "chardev:agent"};
+    std::vector<std::string> args = {"-M",
+                                     "microvm,isa-serial=on,rtc=on,pit=on,pic=on,x-option-roms=off",
+                                     "-accel",
+                                     accel,
+                                     "-m",
+                                     std::to_string(mem >> 20) + "M",
+                                     "-smp",
+                                     "1",
+                                     "-nodefaults",
+                                     "-no-user-config",
+                                     "-display",
+                                     "none",
+                                     "-no-reboot",
+                                     "-kernel",
+                                     kernel.string(),
+                                     "-initrd",
+                                     initrd.string(),
+                                     "-append",
+                                     kernel_cmdline(spec, accel, net),
+                                     "-chardev",
+                                     "socket,id=agent,path=" + socket.string() + ",server=on,wait=off",
+                                     "-serial",
+                                     "chardev:agent"};
+    if (!net.empty()) {
+        args.insert(args.end(), {"-netdev", "tap,id=net0,fd=" + std::to_string(kTapFd), "-device",
+                                 "virtio-net-device,netdev=net0"});
+    }
+    return args;
 }
 
 Probe MicrovmDriver::probe() {
@@ -456,7 +513,9 @@ std::vector<std::string> MicrovmDriver::sweep_dead() {
 
 Result<std::unique_ptr<Container>> MicrovmDriver::create(const ContainerSpec& spec) {
     if (auto s = validate(spec); !s) return fail(std::move(s.error()));
-    if (spec.network == NetworkMode::Own || spec.network == NetworkMode::Host)
+    if (spec.network == NetworkMode::Host)
+        return fail_msg("microvm: a guest cannot share the host's network (NetworkMode::Host)");
+    if (spec.network == NetworkMode::Own && !have_net_modules())
         return fail_msg("microvm: " + capabilities().no_network_why);
     if (qemu_.empty() || !fs::exists(kernel_path()))
         return fail_msg("microvm: qemu or the guest kernel is missing (ansible-playbook playbooks/microvm.yml)");
@@ -474,11 +533,20 @@ Result<std::unique_ptr<Container>> MicrovmDriver::create(const ContainerSpec& sp
     fs::create_directories(dir, ec);
     if (ec) return fail_msg("mkdir " + dir.string() + ": " + ec.message());
     fs::path initrd = *cpio;
-    if (!spec.mounts.empty()) {
-        // The kernel unpacks concatenated cpio archives in order: the image's, then each mount's.
+    if (!spec.mounts.empty() || spec.network == NetworkMode::Own) {
+        // The kernel unpacks concatenated cpio archives in order: the image's, then each mount's,
+        // then the network's modules.
         initrd = dir / "initrd.cpio";
         std::ofstream out(initrd, std::ios::binary);
         std::vector<fs::path> parts = {*cpio};
+        if (spec.network == NetworkMode::Own) {
+            auto part = net_modules_cpio();
+            if (!part) {
+                fs::remove_all(dir, ec);
+                return fail(std::move(part.error()));
+            }
+            parts.push_back(*part);
+        }
         for (const auto& m : spec.mounts) {
             auto part = mount_cpio(m);
             if (!part) {
@@ -496,9 +564,19 @@ Result<std::unique_ptr<Container>> MicrovmDriver::create(const ContainerSpec& sp
             return fail_msg("write " + initrd.string());
         }
     }
-    auto args = qemu_args(spec, accel_, kernel_path(), initrd, dir / "agent.sock");
+    std::optional<TapLink> tap;
+    if (spec.network == NetworkMode::Own) {
+        auto t = open_tap();
+        if (!t) {
+            fs::remove_all(dir, ec);
+            return fail(std::move(t.error()).wrap("microvm " + spec.name));
+        }
+        tap = std::move(*t);
+    }
+    auto args =
+        qemu_args(spec, accel_, kernel_path(), initrd, dir / "agent.sock", tap ? tap->link.container_ip + "/30" : "");
     args.insert(args.begin(), qemu_);
-    return std::unique_ptr<Container>(new MicrovmContainer(spec, dir, std::move(args)));
+    return std::unique_ptr<Container>(new MicrovmContainer(spec, dir, std::move(args), std::move(tap)));
 }
 
 }  // namespace ctrbench::microvm

@@ -158,6 +158,17 @@ TEST(MicrovmConfig, KernelCommandLineAndQemuArguments) {
     EXPECT_EQ(at("-kernel"), "/k/vmlinux");
     EXPECT_EQ(at("-initrd"), "/i/image.cpio");
     EXPECT_EQ(at("-chardev"), "socket,id=agent,path=/r/agent.sock,server=on,wait=off");
+    EXPECT_EQ(at("-netdev"), "<none>") << "no link unless one is asked for";
+    // The container's processes keep the common capability set: Docker's without NET_RAW (bit 13),
+    // plus what the spec adds.
+    EXPECT_NE(cmd.find(" CTRBENCH_CAPS=0xa80405fb "), std::string::npos) << cmd;
+    s.add_caps = {"NET_RAW"};
+    EXPECT_NE(microvm::MicrovmDriver::kernel_cmdline(s, "tcg").find(" CTRBENCH_CAPS=0xa80425fb "), std::string::npos);
+    // A link: the tap device at descriptor 3 as a virtio-net device, the guest's address for its eth0.
+    args = microvm::MicrovmDriver::qemu_args(s, "tcg", "/k/vmlinux", "/i/image.cpio", "/r/agent.sock", "10.213.0.2/30");
+    EXPECT_EQ(at("-netdev"), "tap,id=net0,fd=3");
+    EXPECT_EQ(at("-device"), "virtio-net-device,netdev=net0");
+    EXPECT_NE(at("-append").find(" CTRBENCH_NET=10.213.0.2/30 "), std::string::npos) << at("-append");
     EXPECT_EQ(microvm::MicrovmDriver::choose_accel(false, false), "tcg");
     EXPECT_EQ(microvm::MicrovmDriver::choose_accel(true, true), "tcg");  // a PVM backend boots no ordinary guest
     EXPECT_EQ(microvm::MicrovmDriver::choose_accel(true, false), "kvm");

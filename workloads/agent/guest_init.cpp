@@ -11,21 +11,29 @@
 //   host  -> guest "P\n": sync and power off
 // The limits come as kernel parameters the kernel hands to init as environment variables:
 // CTRBENCH_MEMORY (bytes), CTRBENCH_PIDS, CTRBENCH_CPU_QUOTA (µs per 100 ms), CTRBENCH_HOSTNAME,
-// CTRBENCH_WORKDIR.
+// CTRBENCH_WORKDIR, CTRBENCH_CAPS (the capabilities the container's processes keep, a bit mask: the
+// rest leave their bounding set) and CTRBENCH_NET (eth0's address, "10.213.0.2/30": the modules in
+// /lib/modules/ctrbench are loaded in name order, then eth0 gets the address and goes up).
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -91,6 +99,75 @@ bool read_line(int fd, std::string& line) {
     return false;
 }
 
+// Drops from the calling process's bounding set every capability not in CTRBENCH_CAPS: what it execs
+// as root then has those only.
+void drop_capabilities() {
+    const char* caps = std::getenv("CTRBENCH_CAPS");
+    if (!caps) return;
+    const unsigned long long keep = std::strtoull(caps, nullptr, 0);
+    const int last = std::atoi(read_file("/proc/sys/kernel/cap_last_cap").c_str());
+    for (int cap = 0; cap <= last && cap < 64; ++cap)
+        if (!(keep & (1ULL << cap))) (void)::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+}
+
+bool set_ifreq(int s, unsigned long request, ifreq& ifr) {
+    return ::ioctl(s, request, &ifr) == 0;
+}
+
+// Brings `name` up, with `cidr` ("10.213.0.2/30") as its address unless empty; "" or why not.
+std::string interface_up(const char* name, const std::string& cidr) {
+    int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return std::string("socket: ") + std::strerror(errno);
+    ifreq ifr{};
+    std::snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+    std::string why;
+    if (!cidr.empty()) {
+        const auto slash = cidr.find('/');
+        const int prefix = slash == std::string::npos ? 32 : std::atoi(cidr.c_str() + slash + 1);
+        auto* in = reinterpret_cast<sockaddr_in*>(&ifr.ifr_addr);
+        in->sin_family = AF_INET;
+        if (::inet_pton(AF_INET, cidr.substr(0, slash).c_str(), &in->sin_addr) != 1) why = "bad address " + cidr;
+        if (why.empty() && !set_ifreq(s, SIOCSIFADDR, ifr))
+            why = std::string("set ") + name + "'s address: " + std::strerror(errno);
+        in->sin_addr.s_addr = htonl(prefix == 0 ? 0 : ~0U << (32 - prefix));
+        if (why.empty() && !set_ifreq(s, SIOCSIFNETMASK, ifr))
+            why = std::string("set ") + name + "'s netmask: " + std::strerror(errno);
+    }
+    if (why.empty() && !set_ifreq(s, SIOCGIFFLAGS, ifr)) why = std::string(name) + ": " + std::strerror(errno);
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+    if (why.empty() && !set_ifreq(s, SIOCSIFFLAGS, ifr))
+        why = std::string("set ") + name + " up: " + std::strerror(errno);
+    ::close(s);
+    return why;
+}
+
+// CTRBENCH_NET: the link's modules loaded, eth0 addressed and up; "" or why not.
+std::string setup_network() {
+    const char* net = std::getenv("CTRBENCH_NET");
+    if (!net) return "";
+    const std::string dir = "/lib/modules/ctrbench";
+    std::vector<std::string> modules;
+    if (DIR* d = ::opendir(dir.c_str())) {
+        while (dirent* e = ::readdir(d))
+            if (e->d_name[0] != '.') modules.emplace_back(e->d_name);
+        ::closedir(d);
+    }
+    if (modules.empty()) return "no network modules in " + dir;
+    std::sort(modules.begin(), modules.end());
+    for (const auto& m : modules) {
+        int fd = ::open((dir + "/" + m).c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return "open " + m + ": " + std::strerror(errno);
+        const long rc = ::syscall(SYS_finit_module, fd, "", 0);
+        const int err = errno;
+        ::close(fd);
+        if (rc != 0 && err != EEXIST) return "load " + m + ": " + std::strerror(err);
+    }
+    // virtio-net's probe runs as its module loads; eth0 is there when it returns (waited a little).
+    for (int i = 0; i < 200 && if_nametoindex("eth0") == 0; ++i) ::usleep(10000);
+    if (if_nametoindex("eth0") == 0) return "no eth0 after loading the network modules";
+    return interface_up("eth0", net);
+}
+
 void setup_guest() {
     ::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
     ::mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
@@ -109,17 +186,7 @@ void setup_guest() {
     if (const char* q = std::getenv("CTRBENCH_CPU_QUOTA"))
         write_file(std::string(kCgroup) + "/cpu.max", std::string(q) + " 100000");
     if (const char* h = std::getenv("CTRBENCH_HOSTNAME")) (void)::sethostname(h, std::strlen(h));
-    // Loopback up: the guest's only network.
-    int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s >= 0) {
-        ifreq ifr{};
-        std::strcpy(ifr.ifr_name, "lo");
-        if (::ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
-            ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-            (void)::ioctl(s, SIOCSIFFLAGS, &ifr);
-        }
-        ::close(s);
-    }
+    (void)interface_up("lo", "");  // loopback; eth0 comes with CTRBENCH_NET
 }
 
 // Runs one command in the container cgroup, its output collected, at most timeout_ms.
@@ -132,9 +199,10 @@ std::string run(const std::vector<std::string>& argv, long timeout_ms) {
         write_file(std::string(kCgroup) + "/cgroup.procs", "0");
         ::dup2(out[1], 1);
         ::dup2(err[1], 2);
-        if (int null = ::open("/dev/null", O_RDONLY); null >= 0) ::dup2(null, 0);
+        if (int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC); null >= 0) ::dup2(null, 0);
         ::setsid();
         if (const char* w = std::getenv("CTRBENCH_WORKDIR")) (void)::chdir(w);
+        drop_capabilities();
         std::vector<char*> a;
         for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
         a.push_back(nullptr);
@@ -209,9 +277,10 @@ std::string start_first_process(int argc, char** argv) {
     if (pid == 0) {
         write_file(std::string(kCgroup) + "/cgroup.procs", "0");
         ::setsid();
-        if (int null = ::open("/dev/null", O_RDWR); null >= 0)
+        if (int null = ::open("/dev/null", O_RDWR | O_CLOEXEC); null >= 0)
             for (int fd = 0; fd <= 2; ++fd) ::dup2(null, fd);
         if (const char* w = std::getenv("CTRBENCH_WORKDIR")) (void)::chdir(w);
+        drop_capabilities();
         ::execvp(argv[0], argv);
         int err = errno;
         (void)!::write(report[1], &err, sizeof err);
@@ -228,6 +297,13 @@ std::string start_first_process(int argc, char** argv) {
 
 int guest_init(int argc, char** argv) {
     setup_guest();
+    // Descriptors 0-2 taken (/dev/null where the kernel opened no console): the pipes and the files
+    // opened from here on are 3 or above, so the dup2 onto 0-2 before each exec always moves them.
+    for (int fd = ::open("/dev/null", O_RDWR); fd >= 0; fd = ::open("/dev/null", O_RDWR))
+        if (fd > 2) {
+            ::close(fd);
+            break;
+        }
     int tty = ::open("/dev/ttyS0", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (tty < 0) {
         std::fprintf(stderr, "guest-init: /dev/ttyS0: %s\n", std::strerror(errno));
@@ -239,7 +315,9 @@ int guest_init(int argc, char** argv) {
         ::cfmakeraw(&t);
         ::tcsetattr(tty, TCSANOW, &t);
     }
-    if (auto why = start_first_process(argc, argv); !why.empty()) {
+    auto why = setup_network();
+    if (why.empty()) why = start_first_process(argc, argv);
+    if (!why.empty()) {
         const std::string failed = "\nCTRBENCH-FAILED " + why + "\n";
         write_all(tty, failed.data(), failed.size());
         ::tcdrain(tty);
