@@ -93,7 +93,9 @@ run_bench() {
 }
 
 run_tests() {
-    ctest --test-dir build --output-on-failure --timeout 600
+    # Two at a time: the tests that touch the host take turns (RESOURCE_LOCK host), the fuzz test's
+    # own build and run go beside them (tests/CMakeLists.txt).
+    ctest --test-dir build --output-on-failure --timeout 600 -j2
 }
 
 case "${1:-}" in

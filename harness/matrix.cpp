@@ -171,14 +171,14 @@ MatrixPlan make_plan(const CandidateFile& file, const std::vector<const Candidat
         }
         // A quick plan leaves an engine's storage as it is: a candidate that would have the engine
         // reconfigured (docker's storage driver: its playbook and a daemon restart, twice with the way
-        // back) is the full matrix's. (An engine whose setting is unknown, not running, is left to the
-        // plan as before: its probe says why.)
+        // back; LXD's btrfs pool: made, then removed with ctrbench's images) is the full matrix's. (An engine whose
+        // setting is unknown, not running, is left to the plan as before: its probe says why.)
         if (auto cfg = engine_settings.find(def->name); st.quick && cfg != engine_settings.end()) {
             const auto engine = cfg->second.substr(0, cfg->second.find(':'));
             const auto cur = current.find(engine);
             if (cur != current.end() && cur->second != cfg->second) {
                 e.skip = "quick: " + engine + "'s storage would change to " + cfg->second.substr(engine.size() + 1) +
-                         " (its playbook and a daemon restart); the full matrix runs it";
+                         " (its playbook, and back after the matrix); the full matrix runs it";
                 plan.skipped.push_back(std::move(e));
                 continue;
             }

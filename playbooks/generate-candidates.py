@@ -45,7 +45,7 @@ def roles_for(c, spec):
     elif m == "lxc":
         roles.append({"role": "lxc"})
     elif m == "lxd":
-        roles.append({"role": "lxd"})
+        roles.append({"role": "lxd", "lxd_btrfs_pool": st == "btrfs"})
     elif m == "microvm":
         roles.append({"role": "qemu_microvm"})
     elif m == "containerd":

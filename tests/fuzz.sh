@@ -2,7 +2,8 @@
 # The harness's command line and the candidate file parser (with --matrix selections) under libFuzzer
 # (Debian's clang 19, with address and undefined-behaviour sanitizers), FUZZ_SECONDS (default 10)
 # each, from the seeds in tests/fuzz/corpus/ and the project's candidates.yml: no crash, no
-# exception, every rejection one line (the targets abort otherwise). Builds into BUILD_DIR.
+# exception, every rejection one line (the targets abort otherwise). Builds into BUILD_DIR, with
+# FUZZ_JOBS compile jobs (default: every core).
 set -uo pipefail
 build=${1:?usage: fuzz.sh BUILD_DIR}
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,7 +16,7 @@ fi
 mkdir -p "$build"
 cmake -S "$src" -B "$build" -DCMAKE_CXX_COMPILER=clang++-19 -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_FLAGS="-O1 -gline-tables-only" -DCTRBENCH_FUZZ=ON \
     >"$build/configure.log" 2>&1 || { tail -20 "$build/configure.log"; fail "cmake configure"; }
-cmake --build "$build" --target cli_fuzz candidates_fuzz -j"$(nproc)" >"$build/build.log" 2>&1 ||
+cmake --build "$build" --target cli_fuzz candidates_fuzz -j"${FUZZ_JOBS:-$(nproc)}" >"$build/build.log" 2>&1 ||
     { grep -E "error" "$build/build.log" | head -20; fail "build of the fuzz targets"; }
 for target in cli candidates; do
     corpus=$(mktemp -d)

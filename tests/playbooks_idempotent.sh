@@ -33,4 +33,13 @@ if out=$(ansible-playbook candidates/docker-runc-zfs-minimal-v1-rootful.yml 2>&1
 echo "$out" | grep -q "storage zfs needs the zfs filesystem, which this kernel lacks" || { echo "$out" | tail -5; exit 1; }
 # Leave the host as found: the btrfs candidate's loop filesystem, now unused (docker is on overlay2).
 [ "$mounted_before" = yes ] || umount /var/lib/ctrbench/btrfs
+# LXD's btrfs pool exists only while a btrfs candidate needs it: its playbook makes it, a dir
+# candidate's removes it (with ctrbench's images), and nothing of it stays mounted.
+if command -v lxc >/dev/null && lxc storage show ctrbench-dir >/dev/null 2>&1; then
+    ansible-playbook candidates/lxd-lxc-btrfs-minimal-v1-rootful.yml >"$logs/lxd-btrfs.log" 2>&1 || { tail -20 "$logs/lxd-btrfs.log"; exit 1; }
+    lxc storage show ctrbench-btrfs >/dev/null || { echo "the lxd btrfs candidate's playbook made no ctrbench-btrfs pool"; exit 1; }
+    ansible-playbook candidates/lxd-lxc-dir-minimal-v1-rootful.yml >"$logs/lxd-dir.log" 2>&1 || { tail -20 "$logs/lxd-dir.log"; exit 1; }
+    if lxc storage show ctrbench-btrfs >/dev/null 2>&1; then echo "the lxd dir candidate's playbook left the btrfs pool"; exit 1; fi
+    if findmnt -rn -o TARGET | grep -q ctrbench-btrfs; then echo "LXD's btrfs pool is still mounted"; exit 1; fi
+fi
 echo "ok"

@@ -255,7 +255,11 @@ Probe LxdDriver::probe() {
                                ? (*server)["environment"].value("driver_version", "?")
                                : "?";
     if (!api_.sync("GET", "/1.0/storage-pools/" + pool_for(storage_))) {
-        p.reason = "LXD has no storage pool " + pool_for(storage_) + " (ansible-playbook playbooks/lxd.yml)";
+        p.reason = "LXD has no storage pool " + pool_for(storage_) + " (ansible-playbook " +
+                   (storage_ == "btrfs" ? "playbooks/candidates/lxd-lxc-btrfs-minimal-v1-rootful.yml: only the btrfs "
+                                          "candidates keep that pool"
+                                        : "playbooks/lxd.yml") +
+                   ")";
         return p;
     }
     p.available = true;
@@ -294,7 +298,25 @@ Status LxdDriver::prepare(const ContainerSpec& spec) {
     if (fingerprint.empty()) return fail_msg("import image " + *alias + ": lxd gave no fingerprint");
     auto named = api_.sync("POST", "/1.0/images/aliases", json{{"name", *alias}, {"target", fingerprint}});
     if (!named) return fail(std::move(named.error()).wrap("import image " + *alias));
+    // The image's earlier builds (their tags differ only by the hash) go: nothing else uses them.
+    const std::string earlier = alias->substr(0, alias->rfind('-') + 1);
+    if (auto all = api_.sync("GET", "/1.0/images/aliases"); all && all->is_array())
+        for (const auto& url : *all) {
+            const std::string name = url.get<std::string>().substr(url.get<std::string>().rfind('/') + 1);
+            if (!name.starts_with(earlier) || name == *alias) continue;
+            if (auto a = api_.sync("GET", "/1.0/images/aliases/" + name); a && a->contains("target"))
+                (void)api_.run("DELETE", "/1.0/images/" + (*a)["target"].get<std::string>(), nullptr);
+        }
     return {};
+}
+
+std::optional<EngineSetting> LxdDriver::engine_setting_for(const std::string& storage) const {
+    return EngineSetting{"lxd", storage == "btrfs" ? "dir+btrfs" : "dir"};  // its pools: the lxd role's
+}
+
+std::optional<EngineSetting> LxdDriver::current_engine_setting() {
+    if (!fs::exists(api_.socket()) || !api_.sync("GET", "/1.0")) return std::nullopt;
+    return EngineSetting{"lxd", api_.sync("GET", "/1.0/storage-pools/ctrbench-btrfs") ? "dir+btrfs" : "dir"};
 }
 
 Result<json> LxdDriver::create_body(const ContainerSpec& spec, const std::string& alias, const std::string& pool) {

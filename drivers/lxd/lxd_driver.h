@@ -55,6 +55,10 @@ public:
     Capabilities capabilities() const override;
     Probe probe() override;
     Status use_storage(const std::string& storage) override;
+    // LXD's pools: "dir" (ctrbench-dir), or "dir+btrfs" while a btrfs candidate needs ctrbench-btrfs
+    // (a loop file LXD keeps mounted); the matrix puts LXD back as it found it.
+    std::optional<EngineSetting> engine_setting_for(const std::string& storage) const override;
+    std::optional<EngineSetting> current_engine_setting() override;
     Status prepare(const ContainerSpec& spec) override;
     std::vector<std::string> sweep_dead() override;
     Result<std::unique_ptr<Container>> create(const ContainerSpec& spec) override;
