@@ -171,7 +171,7 @@ MatrixPlan make_plan(const CandidateFile& file, const std::vector<const Candidat
         }
         // A quick plan leaves an engine's storage as it is: a candidate that would have the engine
         // reconfigured (docker's storage driver: its playbook and a daemon restart, twice with the way
-        // back; LXD's btrfs pool: made, then removed with ctrbench's images) is the full matrix's. (An engine whose
+        // back; LXD's btrfs pool: made, then removed) is the full matrix's. (An engine whose
         // setting is unknown, not running, is left to the plan as before: its probe says why.)
         if (auto cfg = engine_settings.find(def->name); st.quick && cfg != engine_settings.end()) {
             const auto engine = cfg->second.substr(0, cfg->second.find(':'));

@@ -34,7 +34,7 @@ echo "$out" | grep -q "storage zfs needs the zfs filesystem, which this kernel l
 # Leave the host as found: the btrfs candidate's loop filesystem, now unused (docker is on overlay2).
 [ "$mounted_before" = yes ] || umount /var/lib/ctrbench/btrfs
 # LXD's btrfs pool exists only while a btrfs candidate needs it: its playbook makes it, a dir
-# candidate's removes it (with ctrbench's images), and nothing of it stays mounted.
+# candidate's removes it (the images' copies in it first), and nothing of it stays mounted.
 if command -v lxc >/dev/null && lxc storage show ctrbench-dir >/dev/null 2>&1; then
     ansible-playbook candidates/lxd-lxc-btrfs-minimal-v1-rootful.yml >"$logs/lxd-btrfs.log" 2>&1 || { tail -20 "$logs/lxd-btrfs.log"; exit 1; }
     lxc storage show ctrbench-btrfs >/dev/null || { echo "the lxd btrfs candidate's playbook made no ctrbench-btrfs pool"; exit 1; }
