@@ -302,6 +302,7 @@ Status LxdDriver::prepare(const ContainerSpec& spec) {
     const std::string earlier = alias->substr(0, alias->rfind('-') + 1);
     if (auto all = api_.sync("GET", "/1.0/images/aliases"); all && all->is_array())
         for (const auto& url : *all) {
+            if (!url.is_string()) continue;
             const std::string name = url.get<std::string>().substr(url.get<std::string>().rfind('/') + 1);
             if (!name.starts_with(earlier) || name == *alias) continue;
             if (auto a = api_.sync("GET", "/1.0/images/aliases/" + name); a && a->contains("target"))
@@ -316,7 +317,7 @@ std::optional<EngineSetting> LxdDriver::engine_setting_for(const std::string& st
 
 std::optional<EngineSetting> LxdDriver::current_engine_setting() {
     if (!fs::exists(api_.socket()) || !api_.sync("GET", "/1.0")) return std::nullopt;
-    return EngineSetting{"lxd", api_.sync("GET", "/1.0/storage-pools/ctrbench-btrfs") ? "dir+btrfs" : "dir"};
+    return EngineSetting{"lxd", api_.sync("GET", "/1.0/storage-pools/" + pool_for("btrfs")) ? "dir+btrfs" : "dir"};
 }
 
 Result<json> LxdDriver::create_body(const ContainerSpec& spec, const std::string& alias, const std::string& pool) {

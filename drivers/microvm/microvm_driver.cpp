@@ -271,12 +271,8 @@ public:
         return e;
     }
 
-    Result<std::string> endpoint(int port) override {
-        return link_endpoint(tap_ ? std::optional<VethLink>(tap_->link) : std::nullopt, port);
-    }
-    Result<std::string> host_end() override {
-        return link_host_end(tap_ ? std::optional<VethLink>(tap_->link) : std::nullopt);
-    }
+    Result<std::string> endpoint(int port) override { return link_endpoint(link(), port); }
+    Result<std::string> host_end() override { return link_host_end(link()); }
 
     Status stop() override {
         if (pid_ <= 0 || stopped_) return {};
@@ -308,6 +304,7 @@ public:
     }
 
 private:
+    std::optional<VethLink> link() const { return tap_ ? std::optional<VethLink>(tap_->link) : std::nullopt; }
     bool exited() {
         if (reaped_) return true;
         pollfd p{pidfd_.get(), POLLIN, 0};
