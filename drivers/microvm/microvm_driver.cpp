@@ -38,6 +38,14 @@ fs::path kernel_path() {
     return fs::path(kMicrovmDir) / "vmlinux";
 }
 
+// The guest kernel's Debian package ("linux-image-6.1.0-…-amd64"), as the role wrote it; "" if none.
+std::string kernel_version() {
+    std::ifstream v(fs::path(kMicrovmDir) / "vmlinux.version");
+    std::string version;
+    std::getline(v, version);
+    return version;
+}
+
 fs::path modules_dir() {
     return fs::path(kMicrovmDir) / "modules";
 }
@@ -148,10 +156,7 @@ Result<fs::path> mount_cpio(const BindMount& m) {
 // A cpio of the network link's modules at /lib/modules/ctrbench/<n>-<name>.ko, n their load order
 // (the agent loads that directory's files in name order), made once per guest kernel.
 Result<fs::path> net_modules_cpio() {
-    std::ifstream v(fs::path(kMicrovmDir) / "vmlinux.version");
-    std::string version;
-    std::getline(v, version);
-    fs::path out = fs::path(kMicrovmDir) / "mounts" / ("net-modules-" + version + ".cpio");
+    fs::path out = fs::path(kMicrovmDir) / "mounts" / ("net-modules-" + kernel_version() + ".cpio");
     if (fs::exists(out)) return out;
     std::vector<std::pair<fs::path, std::string>> trees;
     int n = 0;
@@ -468,9 +473,7 @@ Probe MicrovmDriver::probe() {
     }
     if (auto v = run_process({qemu_, "--version"}, 10s); v && v->ok())
         p.versions["qemu"] = v->out.substr(0, v->out.find('\n'));
-    std::ifstream k(fs::path(kMicrovmDir) / "vmlinux.version");
-    std::string kv;
-    if (std::getline(k, kv)) p.versions["guest kernel"] = kv;
+    if (auto kv = kernel_version(); !kv.empty()) p.versions["guest kernel"] = kv;
     p.available = true;
     return p;
 }
