@@ -78,7 +78,8 @@ Status extract_tar(const fs::path& tar, const fs::path& dir) {
             if (archive_write_data_block(out, buf, size, offset) != ARCHIVE_OK)
                 return done(fail_msg("extract " + tar.string() + ": " + archive_error_string(out)));
         if (d != ARCHIVE_EOF) return done(fail_msg("read " + tar.string() + ": " + archive_error_string(in)));
-        archive_write_finish_entry(out);
+        if (archive_write_finish_entry(out) != ARCHIVE_OK)
+            return done(fail_msg("extract " + tar.string() + ": " + archive_error_string(out)));
     }
     if (r != ARCHIVE_EOF) return done(fail_msg("read " + tar.string() + ": " + archive_error_string(in)));
     return done({});
@@ -126,6 +127,20 @@ namespace {
 using ContainersStub = cs::containers::v1::Containers::Stub;
 using SnapshotsStub = cs::snapshots::v1::Snapshots::Stub;
 using TasksStub = cs::tasks::v1::Tasks::Stub;
+
+// The names of every snapshot of ours (the namespace's, in our snapshotter).
+std::vector<std::string> list_snapshots(Api& api) {
+    cs::snapshots::v1::ListSnapshotsRequest req;
+    req.set_snapshotter(kSnapshotter);
+    auto ctx = Api::context(10s);
+    auto reader = api.snapshots->List(ctx.get(), req);
+    std::vector<std::string> keys;
+    cs::snapshots::v1::ListSnapshotsResponse page;
+    while (reader && reader->Read(&page))
+        for (const auto& info : page.info()) keys.push_back(info.name());
+    if (reader) (void)reader->Finish();
+    return keys;
+}
 
 grpc::Status remove_snapshot(Api& api, const std::string& key) {
     cs::snapshots::v1::RemoveSnapshotRequest req;
@@ -483,11 +498,21 @@ Status ContainerdDriver::prepare(const ContainerSpec& spec) {
     auto s = Api::call<SnapshotsStub>(*api()->snapshots, &SnapshotsStub::Stat, stat, info);
     if (s.ok()) return {};
     if (!not_found(s)) return grpc_fail(s, "stat snapshot " + *key);
+    // The image's earlier builds (their names differ only by the hash) go; one a container still uses
+    // stays (containerd refuses to remove a snapshot with children).
+    const std::string earlier = key->substr(0, key->rfind('-') + 1);
+    for (const auto& name : list_snapshots(*api()))
+        if (name.starts_with(earlier) && name.find("-extract-") == std::string::npos)
+            (void)remove_snapshot(*api(), name);
     // The image's tar extracted into an active snapshot of its own, then committed under the image's name.
+    // Labelled a root from the start: containerd's garbage collector removes any snapshot that nothing
+    // holds, and it runs after every deletion, other runs' included; unlabelled, the snapshot could go
+    // (files and all) while the tar is written into it.
     const std::string active = *key + "-extract-" + std::to_string(::getpid());
     cs::snapshots::v1::PrepareSnapshotRequest prep;
     prep.set_snapshotter(kSnapshotter);
     prep.set_key(active);
+    (*prep.mutable_labels())[kGcRoot] = "ctrbench";
     cs::snapshots::v1::PrepareSnapshotResponse mounts;
     s = Api::call<SnapshotsStub>(*api()->snapshots, &SnapshotsStub::Prepare, prep, mounts);
     if (!s.ok()) return grpc_fail(s, "prepare snapshot " + active);
@@ -537,29 +562,25 @@ std::vector<std::string> ContainerdDriver::sweep_dead() {
                 removed.push_back("containerd container " + c.id());
         }
     // Snapshots: a dead run's containers' (a run killed between prepare and create has no container),
-    // and a dead prepare's half-extracted image.
-    cs::snapshots::v1::ListSnapshotsRequest lreq;
-    lreq.set_snapshotter(kSnapshotter);
-    auto ctx = Api::context(10s);
-    auto reader = api()->snapshots->List(ctx.get(), lreq);
-    std::vector<std::string> keys;
-    cs::snapshots::v1::ListSnapshotsResponse page;
-    while (reader && reader->Read(&page))
-        for (const auto& info : page.info()) keys.push_back(info.name());
-    if (reader) (void)reader->Finish();
-    for (const auto& key : keys) {
-        const auto extract = key.find("-extract-");
-        const bool dead =
-            owner_gone(key) || (extract != std::string::npos &&
-                                ::kill(std::stoi("0" + key.substr(extract + 9)), 0) != 0 && errno == ESRCH);
-        if (dead && remove_snapshot(*api(), key).ok()) removed.push_back("containerd snapshot " + key);
-    }
+    // and a dead prepare's half-extracted image, with its mount point.
+    auto dead_extract = [](const std::string& name) {
+        const auto at = name.find("-extract-");
+        return at != std::string::npos && ::kill(std::stoi("0" + name.substr(at + 9)), 0) != 0 && errno == ESRCH;
+    };
+    for (const auto& key : list_snapshots(*api()))
+        if ((owner_gone(key) || dead_extract(key)) && remove_snapshot(*api(), key).ok())
+            removed.push_back("containerd snapshot " + key);
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(kFifoDir, ec))
-        if (owner_gone(e.path().filename().string())) {
+    for (const auto& e : fs::directory_iterator(kFifoDir, ec)) {
+        const auto name = e.path().filename().string();
+        if (owner_gone(name)) {
             ::umount2(e.path().c_str(), MNT_DETACH);
             fs::remove_all(e.path(), ec);
+        } else if (dead_extract(name)) {
+            ::umount2(e.path().c_str(), MNT_DETACH);
+            fs::remove(e.path(), ec);  // an empty mount point once unmounted: never into the snapshot
         }
+    }
     return removed;
 }
 

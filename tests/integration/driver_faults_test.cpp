@@ -3,8 +3,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
 
 #include "core/process.h"
 #include "drivers/containerd/containerd_driver.h"
@@ -204,6 +208,87 @@ TEST(DriverFaults, ContainerdImageNotPrepared) {
     ASSERT_TRUE(left);
     EXPECT_EQ(left->out.find(s.name), std::string::npos) << left->out;
     EXPECT_EQ(hostcheck::leftovers_after(before), "");
+}
+
+namespace {
+std::vector<std::string> containerd_snapshots() {
+    std::vector<std::string> keys;
+    auto ls = run_process({"ctr", "-n", "ctrbench", "snapshots", "ls"}, std::chrono::seconds(10));
+    if (!ls) return keys;
+    std::istringstream in(ls->out);
+    for (std::string line; std::getline(in, line);)
+        if (line.starts_with("ctrbench-")) keys.push_back(line.substr(0, line.find_first_of(" \t")));
+    return keys;
+}
+}  // namespace
+
+// An image's extraction while containerd's garbage collector runs (it runs after every deletion in
+// the namespace: here a loop of them, as a matrix's earlier runs cause): the snapshot being written is
+// a root from the start, so the image arrives whole (before, it lost files mid-tar: "Hard-link target
+// … does not exist", or "snapshot …-extract-<pid> does not exist" at the commit). The image's earlier
+// builds go, and nothing of the extraction stays.
+TEST(DriverFaults, ContainerdImageExtractionOutlivesTheGarbageCollector) {
+    containerd::ContainerdDriver d("runc");
+    if (auto p = d.probe(); !p.available) GTEST_SKIP() << "skipped: containerd: " << p.reason;
+    auto ctr = [](std::vector<std::string> args) {
+        args.insert(args.begin(), {"ctr", "-n", "ctrbench", "snapshots"});
+        return run_process(args, std::chrono::seconds(30));
+    };
+    const std::string earlier = "ctrbench-image-full-0000000000000000";  // an earlier build of the image
+    ASSERT_TRUE(ctr({"prepare", earlier + "-active"}));
+    ASSERT_TRUE(ctr({"commit", earlier, earlier + "-active"}));
+    for (const auto& key : containerd_snapshots()) {
+        if (!key.starts_with("ctrbench-image-full-") || key == earlier) continue;
+        ASSERT_TRUE(ctr({"rm", key})) << key;
+    }
+
+    // Deletions (each schedules the collector), and a look at the extraction's snapshot: labelled a root?
+    std::atomic<bool> churn{true};
+    int seen = 0;
+    std::vector<std::string> unrooted;
+    std::thread deletions([&] {
+        while (churn) {
+            (void)ctr({"prepare", "ctrbench-test-gc-probe"});
+            (void)ctr({"rm", "ctrbench-test-gc-probe"});
+            for (const auto& key : containerd_snapshots()) {
+                if (key.find("-extract-") == std::string::npos) continue;
+                auto info = ctr({"info", key});
+                if (!info) continue;  // committed meanwhile
+                ++seen;
+                if (info->out.find("containerd.io/gc.root") == std::string::npos) unrooted.push_back(key);
+            }
+        }
+    });
+    ContainerSpec s;
+    s.name = "ctrbench-test-" + std::to_string(::getpid()) + "-gc";
+    s.image = "full";
+    s.rootfs = fs::path(CTRBENCH_IMAGES_DIR) / "full" / "rootfs";
+    auto prepared = d.prepare(s);
+    churn = false;
+    deletions.join();
+    EXPECT_TRUE(prepared) << prepared.error().message();
+    EXPECT_TRUE(unrooted.empty()) << "the collector may remove " << unrooted.front() << " while it is written";
+    std::cout << "extraction's snapshot looked at " << seen << " times while written\n";
+
+    std::vector<std::string> full;
+    for (const auto& key : containerd_snapshots()) {
+        EXPECT_EQ(key.find("-extract-"), std::string::npos) << key;
+        EXPECT_NE(key, "ctrbench-test-gc-probe");
+        if (key.starts_with("ctrbench-image-full-")) full.push_back(key);
+    }
+    ASSERT_EQ(full.size(), 1U) << "the image's earlier build stays beside the new one";
+    EXPECT_NE(full[0], earlier);
+    // The image is whole: the last hard link of the tar (uncompress -> gunzip) and a file's contents.
+    auto c = d.create(s);
+    ASSERT_TRUE(c) << c.error().message();
+    ASSERT_TRUE((*c)->start());
+    auto r = (*c)->exec({"/bin/sh", "-c", "test /usr/bin/uncompress -ef /usr/bin/gunzip && cat /etc/debian_version"},
+                        std::chrono::seconds(30));
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_EQ(r->exit_code, 0) << r->err;
+    EXPECT_FALSE(r->out.empty());
+    EXPECT_TRUE((*c)->stop());
+    EXPECT_TRUE((*c)->clean());
 }
 
 // `harness --driver kata` exists on every host; where Kata is not installed (Debian 12 packages

@@ -59,9 +59,10 @@ protected:
         before_ = hostcheck::snapshot();
     }
     void TearDown() override {
+        std::error_code ec;
+        if (!dir_.empty()) fs::remove_all(dir_, ec);  // a case that skips itself (VMs) made it too
         if (IsSkipped()) return;
         driver_.reset();
-        fs::remove_all(dir_);
         EXPECT_EQ(hostcheck::leftovers_after(before_, 5000), "");
     }
     std::vector<RunRecord> run(const Workload& w, const std::string& param) {
