@@ -52,7 +52,6 @@ protos() {
 }
 
 build() {
-    protos
     # shellcheck disable=SC2086
     cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo ${CTRBENCH_CMAKE_ARGS:-} >/dev/null
     cmake --build build -j"$(nproc)"
@@ -64,7 +63,6 @@ build() {
 # The engines (crun, runc, runsc, docker, podman) through the Ansible playbooks: installed,
 # configured, daemons started. An engine that fails to set up is skipped by the harness with a reason.
 setup_engines() {
-    mkdir -p build
     (cd playbooks && ansible-playbook site.yml >../build/ansible.log 2>&1) ||
         echo "ctrbench.sh: engine setup failed (see build/ansible.log); drivers that cannot run will be skipped" >&2
 }
@@ -72,8 +70,16 @@ setup_engines() {
 setup() {
     [ "$(id -u)" -eq 0 ] || die "must run as root (it installs packages, and containers need root)"
     install_packages "$@"
-    setup_engines
+    protos
+    # The engines' setup (apt, daemons, criu's build) beside ctrbench's build (the compiler, then
+    # debootstrap): much of either waits on the network or dpkg. A failed build waits for the engines.
+    mkdir -p build
+    setup_engines &
+    local engines=$!
+    trap 'wait '"$engines"' 2>/dev/null' EXIT
     build
+    wait "$engines"
+    trap - EXIT
 }
 
 run_bench() {
