@@ -10,6 +10,7 @@
 //   ctrbench-agent tar-extract ARCHIVE DIR   extract with libarchive: "extracted N files (B bytes)"
 //   ctrbench-agent probe KEY=VALUE...   the isolation workload's probes (probes.cpp), a line each
 //   ctrbench-agent guest-init [CMD...]   a microvm guest's first process, CMD the container's (guest_init.cpp)
+//   ctrbench-agent memtouch MB OUTDIR | memtouch-wake PID OUTDIR MS   the checkpoint workload's (memtouch.cpp)
 // The I/O commands are the thesis's workloads (section 4.2.2); they print what they did so the
 // harness can check the work really happened.
 #include <archive.h>
@@ -225,7 +226,8 @@ int tar_extract(const char* tar, const char* dir) {
 int usage() {
     std::fprintf(stderr,
                  "usage: ctrbench-agent memhog MB | forkbomb N | hang | ids | sqlite-read DB | sqlite-write SRC DEST |"
-                 " files-read DIR | tar-extract ARCHIVE DIR | traceme-thread | probe KEY=VALUE...\n");
+                 " files-read DIR | tar-extract ARCHIVE DIR | traceme-thread | probe KEY=VALUE... |"
+                 " memtouch MB OUTDIR | memtouch-wake PID OUTDIR MS\n");
     return 2;
 }
 
@@ -253,6 +255,8 @@ int traceme_thread() {
 int probe_all(int argc, char** argv);  // probes.cpp
 int probe_euid();
 int guest_init(int argc, char** argv);  // guest_init.cpp
+int memtouch(long mb, const char* outdir);  // memtouch.cpp
+int memtouch_wake(pid_t pid, const char* outdir, long timeout_ms);
 
 int main(int argc, char** argv) {
     if (argc < 2) return usage();
@@ -270,5 +274,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[1], "sqlite-write") && argc == 4) return sqlite_write(argv[2], argv[3]);
     if (!std::strcmp(argv[1], "files-read") && argc == 3) return files_read(argv[2]);
     if (!std::strcmp(argv[1], "tar-extract") && argc == 4) return tar_extract(argv[2], argv[3]);
+    if (!std::strcmp(argv[1], "memtouch") && argc == 4) return memtouch(std::atol(argv[2]), argv[3]);
+    if (!std::strcmp(argv[1], "memtouch-wake") && argc == 5)
+        return memtouch_wake(static_cast<pid_t>(std::atol(argv[2])), argv[3], std::atol(argv[4]));
     return usage();
 }
