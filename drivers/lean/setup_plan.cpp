@@ -56,6 +56,7 @@ struct DevNode {
 };
 constexpr DevNode kDevNodes[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
                                  {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
+constexpr std::uint64_t kDevShmBytes = 64ULL << 20;  // Docker's --shm-size default
 
 }  // namespace
 
@@ -106,7 +107,7 @@ void plan_masks(std::vector<SetupOp>& ops, const PlanInput& in, const std::strin
 }
 
 // A read-only /dev of its own with the usual nodes (in a user namespace, the host's bound onto
-// empty files) and links.
+// empty files), links and a writable /dev/shm.
 void plan_dev(std::vector<SetupOp>& ops, const std::string& root, bool userns) {
     ops.push_back(mkdir_op(root + "/dev", 0755, "mkdir /dev"));
     ops.push_back(mount_op("tmpfs", root + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=65536",
@@ -133,6 +134,11 @@ void plan_dev(std::vector<SetupOp>& ops, const std::string& root, bool userns) {
         op.what = std::string("symlink /dev/") + name;
         ops.push_back(op);
     }
+    // /dev/shm, writable, as Docker gives it (POSIX shared memory; CRIU keeps its kernel-probe cache
+    // there): a tmpfs of the container's own, charged to its memory cgroup, gone with its namespace.
+    ops.push_back(mkdir_op(root + "/dev/shm", 01777, "mkdir /dev/shm"));
+    ops.push_back(mount_op("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                           "mode=1777,size=" + std::to_string(kDevShmBytes), "mount tmpfs on /dev/shm"));
     ops.push_back(mount_op("", root + "/dev", "", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC,
                            "mode=0755,size=65536", "remount /dev read-only"));
 }

@@ -195,6 +195,24 @@ TEST_F(LeanTest, WritableLayerIsTheContainersAndGoneAfterClean) {
     EXPECT_EQ(again.out.find("mine"), std::string::npos);
 }
 
+// /dev/shm as Docker gives it: a writable tmpfs (nosuid, nodev, noexec, 64 MiB) of the container's
+// own — what is written there is not in the host's /dev/shm nor in the next container's — while the
+// rest of /dev stays read-only.
+TEST_F(LeanTest, DevShmIsAWritableTmpfsOfItsOwn) {
+    const std::string marker = "ctrbench-shm-" + std::to_string(::getpid());
+    auto r = sh("echo hi > /dev/shm/" + marker + " && cat /dev/shm/" + marker +
+                " && grep ' /dev/shm ' /proc/mounts && (touch /dev/x 2>&1; true)");
+    EXPECT_TRUE(r.ok()) << r.describe();
+    EXPECT_EQ(r.out.substr(0, 3), "hi\n") << r.out;
+    EXPECT_NE(r.out.find("tmpfs /dev/shm tmpfs rw,nosuid,nodev,noexec"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("size=65536k"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Read-only file system"), std::string::npos) << r.out;
+    EXPECT_FALSE(fs::exists("/dev/shm/" + marker)) << "the container wrote into the host's /dev/shm";
+    auto next = sh("ls /dev/shm");
+    EXPECT_TRUE(next.ok()) << next.describe();
+    EXPECT_EQ(next.out, "") << "the previous container's /dev/shm is visible in the next one";
+}
+
 TEST_F(LeanTest, MemoryLimitKillsAndReportsOutOfMemory) {
     auto s = spec("-oom");
     s.limits.memory_bytes = 32ULL << 20;

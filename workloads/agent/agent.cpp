@@ -254,7 +254,7 @@ int traceme_thread() {
 
 int probe_all(int argc, char** argv);  // probes.cpp
 int probe_euid();
-int guest_init(int argc, char** argv);  // guest_init.cpp
+int guest_init(int argc, char** argv);      // guest_init.cpp
 int memtouch(long mb, const char* outdir);  // memtouch.cpp
 int memtouch_wake(pid_t pid, const char* outdir, long timeout_ms);
 

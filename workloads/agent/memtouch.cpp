@@ -51,9 +51,8 @@ int fail(const char* what) {
     sigprocmask(SIG_BLOCK, &usr1, nullptr);
     ::setsid();
     const long pages = mb * ((1 << 20) / kPage);
-    auto* mem = static_cast<unsigned char*>(
-        ::mmap(nullptr, static_cast<std::size_t>(pages * kPage), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-               -1, 0));
+    auto* mem = static_cast<unsigned char*>(::mmap(nullptr, static_cast<std::size_t>(pages * kPage),
+                                                   PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
     if (mem == MAP_FAILED) _exit(fail("mmap"));
     std::uint64_t sum = 0;
     for (long p = 0; p < pages; ++p) {  // the first word of every page: each page resident
@@ -64,7 +63,8 @@ int fail(const char* what) {
     const std::string line = std::to_string(sum) + "\n";
     (void)!::write(ready, line.data(), line.size());
     ::close(ready);
-    int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    const int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull < 0) _exit(fail("open /dev/null"));
     for (int fd = 0; fd < 3; ++fd) ::dup2(devnull, fd);
     ::close_range(3, ~0U, 0);  // whatever the launcher left open: nothing CRIU would need help with
     int sig = 0;
