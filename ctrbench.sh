@@ -60,8 +60,8 @@ build() {
     cmake --build build --target image-full || echo "ctrbench.sh: the full image could not be built; full-image runs will be skipped" >&2
 }
 
-# The engines (crun, runc, runsc, docker, podman) through the Ansible playbooks: installed,
-# configured, daemons started. An engine that fails to set up is skipped by the harness with a reason.
+# The engines (crun, runc, runsc, docker, containerd, podman, lxc, lxd, QEMU's microvm) and criu
+# through the Ansible playbooks (playbooks/site.yml): installed, configured, daemons started. An engine that fails to set up is skipped by the harness with a reason.
 setup_engines() {
     (cd playbooks && ansible-playbook site.yml >../build/ansible.log 2>&1) ||
         echo "ctrbench.sh: engine setup failed (see build/ansible.log); drivers that cannot run will be skipped" >&2
