@@ -54,13 +54,7 @@ for d in ${DRIVERS:-lean crun runc docker podman lxc lxd microvm containerd}; do
     drivers+=("$d")
 done
 [ ${#drivers[@]} -gt 0 ] || { echo "skipped: no driver available"; exit 77; }
-wait
-failed=0
-for d in "${drivers[@]}"; do
-    cat "$tmp/$d.log"
-    [ "$(tail -1 "$tmp/$d.log")" = ok ] || failed=1
-done
-[ $failed = 0 ] || fail "see above"
+await_drivers "$tmp" "${drivers[@]}"
 ran=${#drivers[@]}
 out=$("$harness" --cleanup)
 [ "$out" = "cleanup: nothing left by ctrbench runs that are gone" ] || fail "a second --cleanup still found: $out"

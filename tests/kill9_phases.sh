@@ -48,11 +48,5 @@ for cand in lean-lean-overlay-minimal-v1-rootful crun-crun-overlay-minimal-v1-ro
     drivers+=("$d")
 done
 [ ${#drivers[@]} -gt 0 ] || { echo "skipped: no driver available"; exit 77; }
-wait
-failed=0
-for d in "${drivers[@]}"; do
-    cat "$tmp/$d.log"
-    [ "$(tail -1 "$tmp/$d.log")" = ok ] || failed=1
-done
-[ $failed = 0 ] || fail "see above"
+await_drivers "$tmp" "${drivers[@]}"
 echo "ok: ${#drivers[@]} driver(s) killed with -9 after each phase, nothing left after --cleanup, every run once after --resume"

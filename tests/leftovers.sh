@@ -39,3 +39,17 @@ leftovers_settled() {
     done
     echo "$left"
 }
+
+# await_drivers DIR DRIVER...: the kill -9 tests' drivers run side by side, each writing
+# DIR/<driver>.log; waits for them all, shows each log, and fails (the caller's fail) unless every one
+# ended with the line "ok".
+await_drivers() {
+    local dir=$1 d failed=0
+    shift
+    wait
+    for d in "$@"; do
+        cat "$dir/$d.log"
+        [ "$(tail -1 "$dir/$d.log")" = ok ] || failed=1
+    done
+    [ $failed = 0 ] || fail "see above"
+}
