@@ -255,7 +255,9 @@ TEST(DriverFaults, ContainerdImageExtractionOutlivesTheGarbageCollector) {
                 auto info = ctr({"info", key});
                 if (!info) continue;  // committed meanwhile
                 ++seen;
-                if (info->out.find("containerd.io/gc.root") == std::string::npos) unrooted.push_back(key);
+                if (info->out.find("containerd.io/gc.root") == std::string::npos)
+                    unrooted.push_back(key + " (this test is pid " + std::to_string(::getpid()) +
+                                       "; ctr says: " + info->out + info->err + ")");
             }
         }
     });
