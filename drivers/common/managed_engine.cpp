@@ -41,6 +41,37 @@ Result<std::string> image_name(const ContainerSpec& spec) {
     return name;
 }
 
+namespace {
+std::filesystem::path sha_file(const ContainerSpec& spec) {
+    return std::filesystem::absolute(spec.rootfs.parent_path() / (spec.image + ".sha256"));
+}
+}  // namespace
+
+void record_build(const std::string& engine, const std::string& name, const ContainerSpec& spec,
+                  const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir / engine, ec);
+    const auto record = dir / engine / name;
+    const auto tmp = record.string() + ".tmp";
+    if (std::ofstream out(tmp); out << sha_file(spec).string() << "\n") std::filesystem::rename(tmp, record, ec);
+}
+
+bool build_in_use(const std::string& engine, const std::string& name, const std::filesystem::path& dir) {
+    std::ifstream record(dir / engine / name);
+    std::string sha_path;
+    if (!std::getline(record, sha_path) || sha_path.empty()) return false;
+    std::ifstream sha_in(sha_path);
+    std::string sha;
+    const auto dash = name.rfind('-');
+    return dash != std::string::npos && (sha_in >> sha) && sha.size() >= 16 &&
+           name.substr(dash + 1) == sha.substr(0, 16);
+}
+
+void forget_build(const std::string& engine, const std::string& name, const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::filesystem::remove(dir / engine / name, ec);
+}
+
 void decode_signal_exit(ExecResult& r) {
     if (r.exit_code > 128 && r.exit_code < 128 + 65) r.signal = r.exit_code - 128;
 }

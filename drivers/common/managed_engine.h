@@ -4,6 +4,7 @@
 // and how they report a command killed by a signal.
 #pragma once
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -15,6 +16,18 @@ namespace ctrbench {
 Result<std::string> image_tag(const ContainerSpec& spec);
 // The same as one name, for engines whose names take no '/' or ':': "ctrbench-minimal-<16 hex>".
 Result<std::string> image_name(const ContainerSpec& spec);
+
+// An engine that drops an image's earlier builds (containerd, lxd, microvm) must not drop one that
+// another checkout of ctrbench on the host still uses (two clones, each with its own images, share
+// the engines). A build is recorded with the checksum file of the images directory it came from
+// (`record_build`); an earlier build is still some checkout's current image (`build_in_use`) while
+// that file still names its hash. A build with no record is nobody's. `dir`: the records' directory.
+inline constexpr const char* kBuildRecords = "/var/lib/ctrbench/builds";
+void record_build(const std::string& engine, const std::string& name, const ContainerSpec& spec,
+                  const std::filesystem::path& dir = kBuildRecords);
+bool build_in_use(const std::string& engine, const std::string& name, const std::filesystem::path& dir = kBuildRecords);
+// Forgets a dropped build's record.
+void forget_build(const std::string& engine, const std::string& name, const std::filesystem::path& dir = kBuildRecords);
 
 // "127.0.0.1:PORT" where container port `port`/tcp is published, from an inspect's NetworkSettings.
 Result<std::string> published_endpoint(const nlohmann::json& network_settings, int port);

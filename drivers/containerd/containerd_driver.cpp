@@ -498,12 +498,13 @@ Status ContainerdDriver::prepare(const ContainerSpec& spec) {
     auto s = Api::call<SnapshotsStub>(*api()->snapshots, &SnapshotsStub::Stat, stat, info);
     if (s.ok()) return {};
     if (!not_found(s)) return grpc_fail(s, "stat snapshot " + *key);
-    // The image's earlier builds (their names differ only by the hash) go; one a container still uses
-    // stays (containerd refuses to remove a snapshot with children).
+    // The image's earlier builds (their names differ only by the hash) go, but not one another checkout
+    // of ctrbench still uses, nor one a container still uses (containerd refuses: it has children).
     const std::string earlier = key->substr(0, key->rfind('-') + 1);
     for (const auto& name : list_snapshots(*api()))
-        if (name.starts_with(earlier) && name.find("-extract-") == std::string::npos)
-            (void)remove_snapshot(*api(), name);
+        if (name.starts_with(earlier) && name.find("-extract-") == std::string::npos &&
+            !build_in_use("containerd", name) && remove_snapshot(*api(), name).ok())
+            forget_build("containerd", name);
     // The image's tar extracted into an active snapshot of its own, then committed under the image's name.
     // Labelled a root from the start: containerd's garbage collector removes any snapshot that nothing
     // holds, and it runs after every deletion, other runs' included; unlabelled, the snapshot could go
@@ -542,6 +543,7 @@ Status ContainerdDriver::prepare(const ContainerSpec& spec) {
     google::protobuf::Empty e;
     s = Api::call<SnapshotsStub>(*api()->snapshots, &SnapshotsStub::Commit, commit, e);
     if (!s.ok()) return undo(grpc_fail(s, "commit snapshot " + *key));
+    record_build("containerd", *key, spec);
     return {};
 }
 

@@ -298,15 +298,18 @@ Status LxdDriver::prepare(const ContainerSpec& spec) {
     if (fingerprint.empty()) return fail_msg("import image " + *alias + ": lxd gave no fingerprint");
     auto named = api_.sync("POST", "/1.0/images/aliases", json{{"name", *alias}, {"target", fingerprint}});
     if (!named) return fail(std::move(named.error()).wrap("import image " + *alias));
-    // The image's earlier builds (their tags differ only by the hash) go: nothing else uses them.
+    // The image's earlier builds (their tags differ only by the hash) go, but not one another checkout of
+    // ctrbench still uses.
+    record_build("lxd", *alias, spec);
     const std::string earlier = alias->substr(0, alias->rfind('-') + 1);
     if (auto all = api_.sync("GET", "/1.0/images/aliases"); all && all->is_array())
         for (const auto& url : *all) {
             if (!url.is_string()) continue;
             const std::string name = url.get<std::string>().substr(url.get<std::string>().rfind('/') + 1);
-            if (!name.starts_with(earlier) || name == *alias) continue;
+            if (!name.starts_with(earlier) || name == *alias || build_in_use("lxd", name)) continue;
             if (auto a = api_.sync("GET", "/1.0/images/aliases/" + name); a && a->contains("target"))
-                (void)api_.run("DELETE", "/1.0/images/" + (*a)["target"].get<std::string>(), nullptr);
+                if (api_.run("DELETE", "/1.0/images/" + (*a)["target"].get<std::string>(), nullptr))
+                    forget_build("lxd", name);
         }
     return {};
 }

@@ -485,9 +485,14 @@ Status MicrovmDriver::prepare(const ContainerSpec& spec) {
     if (!fs::exists(spec.rootfs / "usr/bin/ctrbench-agent"))
         return fail_msg("microvm: the image " + spec.rootfs.string() + " has no /usr/bin/ctrbench-agent");
     if (auto s = write_cpio(*cpio, {{spec.rootfs, ""}}); !s) return s;
-    std::error_code ec;  // the initramfs of the image's earlier builds
-    for (const auto& e : fs::directory_iterator(cpio->parent_path(), ec))
-        if (e.path() != *cpio && e.path().filename().string().starts_with(spec.image + "-")) fs::remove(e.path(), ec);
+    record_build("microvm", cpio->stem().string(), spec);
+    std::error_code ec;  // the initramfs of the image's earlier builds, but not one another checkout still uses
+    for (const auto& e : fs::directory_iterator(cpio->parent_path(), ec)) {
+        const auto build = e.path().stem().string();
+        if (e.path() != *cpio && build.starts_with(spec.image + "-") && !build_in_use("microvm", build) &&
+            fs::remove(e.path(), ec))
+            forget_build("microvm", build);
+    }
     return {};
 }
 

@@ -1,9 +1,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+
+#include "drivers/common/managed_engine.h"
 #include "drivers/driver.h"
 
 using namespace ctrbench;
+namespace fs = std::filesystem;
 
 namespace {
 ContainerSpec good() {
@@ -75,4 +80,38 @@ TEST(Naming, OwnedNamesCarryTheirOwnersPid) {
     EXPECT_FALSE(owner_gone(mine)) << "this process runs";
     EXPECT_FALSE(owner_gone("ctrbench-bench")) << "no owner: never swept";
     EXPECT_TRUE(owner_gone("ctrbench-" + std::to_string(1 << 22 | 12345) + "-0")) << "beyond pid_max: gone";
+}
+
+// An image's earlier build is dropped only when no checkout of ctrbench still has it as its image:
+// two clones on one host, each with its own images directory, share the engines.
+TEST(Naming, AnEarlierBuildAnotherCheckoutStillUsesIsKept) {
+    const fs::path tmp = fs::temp_directory_path() / ("ctrbench-builds-" + std::to_string(::getpid()));
+    fs::remove_all(tmp);
+    auto checkout = [&](const std::string& dir, const std::string& sha) {
+        fs::create_directories(tmp / dir / "images" / "full" / "rootfs");
+        std::ofstream(tmp / dir / "images" / "full" / "full.sha256") << sha << "  full.tar\n";
+        ContainerSpec s;
+        s.image = "full";
+        s.rootfs = tmp / dir / "images" / "full" / "rootfs";
+        return s;
+    };
+    const fs::path records = tmp / "records";
+    const auto a = checkout("a", "aaaaaaaaaaaaaaaa0123");
+    const auto b = checkout("b", "bbbbbbbbbbbbbbbb0123");
+    record_build("containerd", "ctrbench-image-full-aaaaaaaaaaaaaaaa", a, records);
+    record_build("containerd", "ctrbench-image-full-bbbbbbbbbbbbbbbb", b, records);
+    EXPECT_TRUE(build_in_use("containerd", "ctrbench-image-full-aaaaaaaaaaaaaaaa", records));
+    EXPECT_TRUE(build_in_use("containerd", "ctrbench-image-full-bbbbbbbbbbbbbbbb", records));
+    EXPECT_FALSE(build_in_use("lxd", "ctrbench-image-full-aaaaaaaaaaaaaaaa", records)) << "another engine's record";
+    EXPECT_FALSE(build_in_use("containerd", "ctrbench-image-full-cccccccccccccccc", records)) << "no record: nobody's";
+    // Checkout a rebuilds its image: its earlier build is nobody's any more; b's is still b's.
+    (void)checkout("a", "dddddddddddddddd0123");
+    EXPECT_FALSE(build_in_use("containerd", "ctrbench-image-full-aaaaaaaaaaaaaaaa", records));
+    EXPECT_TRUE(build_in_use("containerd", "ctrbench-image-full-bbbbbbbbbbbbbbbb", records));
+    // Checkout b removed: its build is nobody's.
+    fs::remove_all(tmp / "b");
+    EXPECT_FALSE(build_in_use("containerd", "ctrbench-image-full-bbbbbbbbbbbbbbbb", records));
+    forget_build("containerd", "ctrbench-image-full-bbbbbbbbbbbbbbbb", records);
+    EXPECT_FALSE(fs::exists(records / "containerd" / "ctrbench-image-full-bbbbbbbbbbbbbbbb"));
+    fs::remove_all(tmp);
 }
