@@ -36,6 +36,14 @@ std::vector<double> phase_samples(const std::vector<RunRecord>& records, const s
     return v;
 }
 
+std::map<std::string, std::vector<double>> figure_samples(const std::vector<RunRecord>& records) {
+    std::map<std::string, std::vector<double>> out;
+    for (const auto& r : records)
+        if (!r.warmup && r.status == RunStatus::Ok)
+            for (const auto& [name, x] : r.figures) out[name].push_back(x);
+    return out;
+}
+
 std::vector<double> value_samples(const std::vector<RunRecord>& records) {
     std::vector<double> v;
     for (const auto& r : records)
@@ -155,6 +163,10 @@ std::string format_summary(const std::vector<RunRecord>& records) {
         out += line("  %-7s %12.3f %s (mean)   median %.3f   [min %.3f … max %.3f]\n", "figure", s.mean, unit.c_str(),
                     s.median, s.min, s.max);
     }
+    for (const auto& [name, v] : figure_samples(records))
+        if (auto s = summarize(v); s.n > 0)
+            out += line("  %-12s %9.3f (mean)   median %.3f   [min %.3f … max %.3f]\n", name.c_str(), s.mean, s.median,
+                        s.min, s.max);
     out += probe_table(records);
     if (auto o = overhead(records); o.runs > 0)
         out += line("  harness overhead (outside the timed phases): %.3f ms per run, %.2f%% of the run time\n",
@@ -197,11 +209,50 @@ std::string unit_summary_line(const std::vector<RunRecord>& recs) {
             if (r.value) unit = r.unit;
         add(line("%s median %.3f (n=%zu)", unit.c_str(), v.median, v.n));
     }
+    for (const auto& [name, v] : figure_samples(recs))
+        if (auto s = summarize(v); s.n) add(line("%s median %.3f (n=%zu)", name.c_str(), s.median, s.n));
     if (auto o = overhead(recs); o.runs > 0) add(line("harness overhead %.2f ms/run (%.2f%%)", o.mean_ms, o.percent));
     if (failed)
         add(std::to_string(failed) + " of " + std::to_string(recs.size()) + " failed (" + first_error.substr(0, 200) +
             ")");
     return out.empty() ? "no successful run" : out;
+}
+
+std::string figure_table(const std::vector<std::pair<std::string, std::vector<RunRecord>>>& by_param,
+                         const std::string& reference_source,
+                         const std::map<std::string, std::map<std::string, double>>& reference) {
+    // Rows: the container's own time, then every named figure the runs have, in the reference's order first.
+    std::vector<std::string> rows = {"container_ms"};
+    for (const auto& [name, by] : reference)
+        if (name != "container_ms") rows.push_back(name);
+    for (const auto& [param, recs] : by_param)
+        for (const auto& [name, v] : figure_samples(recs))
+            if (std::find(rows.begin(), rows.end(), name) == rows.end()) rows.push_back(name);
+    if (rows.size() == 1) return "";
+    std::string out = "  medians in ms, one column per parameter" +
+                      std::string(reference.empty() ? "" : " (" + reference_source + "'s in brackets)") + "\n";
+    out += line("  %-12s", "");
+    for (const auto& [param, recs] : by_param) out += line(" %18s", param.c_str());
+    out += "\n";
+    for (const auto& row : rows) {
+        out += line("  %-12s", row.substr(0, row.size() - 3).c_str());
+        for (const auto& [param, recs] : by_param) {
+            std::vector<double> v;
+            if (row == "container_ms") {
+                auto c = phase_samples(recs, "create"), s = phase_samples(recs, "start");
+                for (std::size_t i = 0; i < std::min(c.size(), s.size()); ++i) v.push_back(c[i] + s[i]);
+            } else {
+                auto all = figure_samples(recs);
+                if (auto it = all.find(row); it != all.end()) v = it->second;
+            }
+            std::string cell = v.empty() ? "-" : line("%.2f", summarize(v).median);
+            if (auto r = reference.find(row); r != reference.end())
+                if (auto p = r->second.find(param); p != r->second.end()) cell += line(" (%.4g)", p->second);
+            out += line(" %18s", cell.c_str());
+        }
+        out += "\n";
+    }
+    return out;
 }
 
 nlohmann::json summary_json(const std::vector<RunRecord>& records) {
@@ -225,6 +276,10 @@ nlohmann::json summary_json(const std::vector<RunRecord>& records) {
     j["figure"] = {{"unit", unit},   {"n", s.n},           {"min", s.min}, {"max", s.max},
                    {"mean", s.mean}, {"median", s.median}, {"samples", v}};
     j["details"] = details;
+    for (const auto& [name, fv] : figure_samples(records)) {
+        auto fs = summarize(fv);
+        j["figures"][name] = {{"n", fs.n}, {"min", fs.min}, {"max", fs.max}, {"median", fs.median}, {"samples", fv}};
+    }
     nlohmann::json probes = nlohmann::json::array();
     for (const auto& r : records)
         for (const auto& p : r.probes)

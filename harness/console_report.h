@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -21,6 +22,9 @@ inline const std::vector<std::string>& phase_names() {
 
 // Samples of one phase (a name of phase_names()) over the measured (not warmup) runs that succeeded.
 std::vector<double> phase_samples(const std::vector<RunRecord>& records, const std::string& phase);
+
+// The workload's named figures (RunRecord::figures) over the measured runs that succeeded, by name.
+std::map<std::string, std::vector<double>> figure_samples(const std::vector<RunRecord>& records);
 
 // The harness's own time per run (outside the timed phases), over every run that has it.
 struct Overhead {
@@ -42,6 +46,11 @@ std::function<void(const std::string& what, double fraction)> dataset_progress_p
 std::function<void(int k, int n, bool warmup)> run_progress_printer(bool tty, std::string label);
 
 std::string format_summary(const std::vector<RunRecord>& records);
+// A workload's figures by parameter, medians in ms, one row per figure ("container" = create + start),
+// one column per parameter, with the published figure beside each where `reference` has it.
+std::string figure_table(const std::vector<std::pair<std::string, std::vector<RunRecord>>>& by_param,
+                         const std::string& reference_source,
+                         const std::map<std::string, std::map<std::string, double>>& reference);
 nlohmann::json summary_json(const std::vector<RunRecord>& records);
 
 }  // namespace ctrbench

@@ -13,6 +13,7 @@
 #include "harness/matrix.h"
 #include "harness/run_context.h"
 #include "harness/runner.h"
+#include "workloads/checkpoint.h"
 
 using namespace ctrbench;
 
@@ -53,6 +54,10 @@ int cleanup(const DriverRegistry& drivers) {
                 std::printf("removed %s\n", what.c_str());
                 ++removed;
             }
+    }
+    for (const auto& what : CheckpointWorkload::sweep_dead()) {  // the workloads' own, on the host
+        std::printf("removed %s\n", what.c_str());
+        ++removed;
     }
     if (removed)
         std::printf("cleanup: removed %zu thing(s) left by ctrbench runs that are gone\n", removed);
@@ -120,6 +125,7 @@ int run_single(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
     for (const auto& p : o.params) params.push_back(p.substr(p.find('=') + 1));
     if (params.empty()) params = workload->param_values();
     if (params.empty()) params = {""};
+    std::vector<std::pair<std::string, std::vector<RunRecord>>> by_param;
     for (const auto& param : params) {
         Progress progress;
         progress.on_run =
@@ -130,11 +136,15 @@ int run_single(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
         if (!records) return report_error(records.error().message());
         ctx->count(*records);
         std::cout << format_summary(*records) << std::flush;
+        by_param.emplace_back(param, *records);
         auto candidate = records->empty() ? std::string() : records->front().candidate.name();
         if (auto s = ctx->summarize_unit(candidate, workload->name(), param, *records); !s)
             return report_error(s.error().message());
         if (interrupted()) break;
     }
+    if (const auto ref = workload->reference(); !ref.figures.empty())
+        std::cout << workload->name() << " on " << o.driver << ":\n"
+                  << figure_table(by_param, ref.source, ref.figures) << std::flush;
     return ctx->finish();
 }
 

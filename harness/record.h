@@ -1,6 +1,7 @@
 // One measured run: the CSV record of DESIGN.md.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,8 @@ struct RunRecord {
     RunStatus status = RunStatus::Ok;
     std::string error;   // one line: what went wrong, or why the candidate was skipped
     std::string detail;  // not in the CSV: more figures for the JSON samples (ping's rtt min/avg/max)
+    // Not in the CSV: the workload's named figures (Outcome::figures and its setup's), for the JSON.
+    std::map<std::string, double> figures;
     // The run's probes (isolation): each its own CSV row after the run's, with the run's columns,
     // no phases, `probe` its name, value 1 = blocked / 0 = allowed, status skipped when not tried.
     std::vector<ProbeResult> probes;

@@ -40,6 +40,7 @@ void set_outcome(RunRecord& rec, const Outcome& out) {
     }
     rec.detail = out.detail;
     rec.probes = out.probes;
+    rec.figures.insert(out.figures.begin(), out.figures.end());
 }
 
 // "{host}" in an argument becomes the host end of the container's link.
@@ -156,6 +157,30 @@ RunRecord run_once(Driver& driver, const Workload& workload, const std::string& 
     return rec;
 }
 
+// A run's spec: the options', with the dataset's mounts and the workload setup's.
+ContainerSpec run_spec(std::string name, const RunOptions& opts, const std::filesystem::path& rootfs,
+                       const std::vector<BindMount>& data, const std::vector<BindMount>& setup) {
+    ContainerSpec spec;
+    spec.name = std::move(name);
+    spec.image = opts.image;
+    spec.rootfs = rootfs;
+    spec.timeout = opts.timeout;
+    spec.mounts = data;
+    spec.mounts.insert(spec.mounts.end(), setup.begin(), setup.end());
+    spec.seccomp = opts.seccomp;
+    spec.userns = opts.userns;
+    return spec;
+}
+
+// The workload's own untimed step in a container of the driver (checkpoint: the dump), once per
+// parameter, when a run is left to do.
+Result<Workload::Setup> workload_setup(Driver& driver, const Workload& workload, const std::string& param,
+                                       const RunOptions& opts, const std::filesystem::path& rootfs,
+                                       const std::vector<BindMount>& mounts) {
+    if (interrupted() || (opts.warmup_done >= opts.warmup && opts.runs_done >= opts.runs)) return Workload::Setup{};
+    return workload.setup(driver, run_spec(owned_name("setup"), opts, rootfs, mounts, {}), param);
+}
+
 }  // namespace
 
 void install_interrupt_handlers() {
@@ -226,6 +251,8 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
         base.userns = opts.userns;
         if (auto s = driver.prepare(base); !s) return fail(std::move(s.error()).wrap("prepare " + driver.name()));
     }
+    auto setup = workload_setup(driver, workload, param, opts, *rootfs, *mounts);
+    if (!setup) return single(interrupted() ? RunStatus::Interrupted : RunStatus::Error, setup.error().message());
     std::vector<RunRecord> out;
     const int total = opts.warmup + opts.runs;
     int consecutive_errors = opts.consecutive_errors;
@@ -234,17 +261,11 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
         if (warm ? k < opts.warmup_done : k - opts.warmup < opts.runs_done) continue;  // recorded before a resume
         auto t_begin = Clock::now();
         if (progress.on_run) progress.on_run(k + 1, total, warm);
-        ContainerSpec spec;
-        spec.name = owned_name(std::to_string(k));
-        spec.image = opts.image;
-        spec.rootfs = *rootfs;
-        spec.timeout = opts.timeout;
-        spec.mounts = *mounts;
-        spec.seccomp = opts.seccomp;
-        spec.userns = opts.userns;
+        const ContainerSpec spec = run_spec(owned_name(std::to_string(k)), opts, *rootfs, *mounts, setup->mounts);
         RunRecord once = workload.measures_itself() ? run_whole(driver, workload, param, spec)
                                                     : run_once(driver, workload, param, spec, opts);
         RunRecord rec = stamp(once, warm ? k + 1 : k - opts.warmup + 1, warm);
+        if (rec.status == RunStatus::Ok) rec.figures.insert(setup->figures.begin(), setup->figures.end());
         if (interrupted() && rec.status != RunStatus::Ok) rec.status = RunStatus::Interrupted;
         if (auto s = sink.write(rec); !s) return fail(std::move(s.error()));
         if (!workload.measures_itself()) {

@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "workloads/boot.h"
+#include "workloads/checkpoint.h"
 #include "workloads/io.h"
 #include "workloads/isolation.h"
 #include "workloads/net.h"
@@ -52,6 +53,8 @@ WorkloadRegistry builtin_workloads() {
     r.add(std::make_unique<PingWorkload>());
     r.add(std::make_unique<ThroughputWorkload>());
     r.add(std::make_unique<IsolationWorkload>());
+    r.add(std::make_unique<CheckpointWorkload>(false));
+    r.add(std::make_unique<CheckpointWorkload>(true));
     return r;
 }
 

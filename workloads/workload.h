@@ -22,6 +22,9 @@ struct Outcome {
     // The isolation workload's: a CSV row each after the run's. The {} keeps GCC's
     // -Wmissing-field-initializers quiet about Outcome{value, unit, detail}.
     std::vector<ProbeResult> probes{};  // NOLINT(readability-redundant-member-init)
+    // Named figures of the run besides the one above, for the JSON samples and the console's tables
+    // (checkpoint: "restore_ms", "execution_ms").
+    std::map<std::string, double> figures{};  // NOLINT(readability-redundant-member-init)
 };
 
 class Workload {
@@ -42,6 +45,18 @@ public:
                                                 const std::filesystem::path& /*data_root*/,
                                                 const Progress& /*progress*/) const {
         return std::vector<BindMount>{};
+    }
+    // Untimed, once per parameter after data() and the driver's prepare, for work that needs a container
+    // of the driver itself (checkpoint: the process it restores in every run is dumped here, once).
+    // `mounts` go into every run's spec; `figures` (the dump's time) into every run's figures; `keep` is held for the
+    // parameter's runs and its destructor removes what this made. An error is one error row for the parameter.
+    struct Setup {
+        std::vector<BindMount> mounts;
+        std::map<std::string, double> figures;
+        std::shared_ptr<void> keep;
+    };
+    virtual Result<Setup> setup(Driver& /*driver*/, const ContainerSpec& /*base*/, const std::string& /*param*/) const {
+        return Setup{};
     }
     // Why this workload cannot run on a driver with `caps` and the image at `rootfs` (a network the
     // driver cannot give, a tool the image lacks); empty when it can. The runner reports it "skipped".
@@ -83,6 +98,13 @@ public:
     }
     // Settings of its own that a run's metadata records with the options ("http_poll_interval_ms").
     virtual std::map<std::string, long long> metadata() const { return {}; }
+    // Published figures to print beside this run's, by figure name then parameter ("restore_ms" ->
+    // "16" -> 5.2), and where they come from; empty when the workload reproduces no table.
+    struct Reference {
+        std::string source;
+        std::map<std::string, std::map<std::string, double>> figures;
+    };
+    virtual Reference reference() const { return {}; }
     // Runs in the quick matrix (--quick), of the smallest parameter only, no warmup.
     virtual int quick_runs() const { return 1; }
 

@@ -22,10 +22,18 @@ public:
         if (auto s = write_file(cpu / "cpu.cfs_period_us", std::to_string(kCfsPeriodUs)); !s) return s;
         if (auto s = write_file(cpu / "cpu.cfs_quota_us", quota); !s) return s;
         std::string bytes = l.memory_bytes > 0 ? std::to_string(l.memory_bytes) : "-1";
-        if (auto s = write_file(mem / "memory.limit_in_bytes", bytes); !s) return s;
-        // Without swap accounting the file is absent; with it, forbid swap like docker --memory-swap=--memory.
-        if (fs::exists(mem / "memory.memsw.limit_in_bytes"))
-            if (auto s = write_file(mem / "memory.memsw.limit_in_bytes", bytes); !s) return s;
+        // Without swap accounting memsw is absent; with it, forbid swap like docker --memory-swap=--memory.
+        // The kernel keeps memory <= memsw at every write: a pooled cgroup whose limit grows (a workload
+        // that needs more than the last one's) is refused the memory limit first, and takes memsw first.
+        const fs::path memsw = mem / "memory.memsw.limit_in_bytes";
+        const bool has_memsw = fs::exists(memsw);
+        if (auto s = write_file(mem / "memory.limit_in_bytes", bytes); !s) {
+            if (!has_memsw) return s;
+            if (auto t = write_file(memsw, bytes); !t) return t;
+            if (auto u = write_file(mem / "memory.limit_in_bytes", bytes); !u) return u;
+        } else if (has_memsw) {
+            if (auto t = write_file(memsw, bytes); !t) return t;
+        }
         std::string max = l.pids > 0 ? std::to_string(l.pids) : "max";
         return write_file(pids / "pids.max", max);
     }

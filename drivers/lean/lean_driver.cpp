@@ -90,6 +90,7 @@ Capabilities LeanDriver::capabilities() const {
     c.unconfined_seccomp = true;
     c.userns = true;
     c.own_network = true;
+    c.checkpoint = true;  // CRIU runs inside its containers (the checkpoint workloads)
     return c;
 }
 

@@ -158,6 +158,9 @@ HostSnapshot snapshot() {
     for (const auto& e : fs::directory_iterator("/sys/fs/cgroup", ec)) engine_cgroups(e.path(), 3, s.engine);
     for (const char* d : kStateDirs) entries_of(d, s.engine);
     containerd_containers(s.engine);
+    // the checkpoint workloads' images, on the host's tmpfs
+    for (const auto& e : fs::directory_iterator("/dev/shm", ec))
+        if (e.path().filename().string().starts_with("ctrbench-")) s.engine.insert("state " + e.path().string());
     return s;
 }
 

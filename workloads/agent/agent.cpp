@@ -10,7 +10,9 @@
 //   ctrbench-agent tar-extract ARCHIVE DIR   extract with libarchive: "extracted N files (B bytes)"
 //   ctrbench-agent probe KEY=VALUE...   the isolation workload's probes (probes.cpp), a line each
 //   ctrbench-agent guest-init [CMD...]   a microvm guest's first process, CMD the container's (guest_init.cpp)
-//   ctrbench-agent memtouch MB OUTDIR | memtouch-wake PID OUTDIR MS   the checkpoint workload's (memtouch.cpp)
+//   ctrbench-agent memtouch MB OUTDIR [external-unix] | memtouch-wake PID OUTDIR MS | criu-dump PID IMAGES WORK |
+//                  criu-restore IMAGES WORK eager|lazy | checkpoint-wake WORK MS
+//                                                                     the checkpoint workload's (memtouch.cpp)
 // The I/O commands are the thesis's workloads (section 4.2.2); they print what they did so the
 // harness can check the work really happened.
 #include <archive.h>
@@ -227,7 +229,8 @@ int usage() {
     std::fprintf(stderr,
                  "usage: ctrbench-agent memhog MB | forkbomb N | hang | ids | sqlite-read DB | sqlite-write SRC DEST |"
                  " files-read DIR | tar-extract ARCHIVE DIR | traceme-thread | probe KEY=VALUE... |"
-                 " memtouch MB OUTDIR | memtouch-wake PID OUTDIR MS\n");
+                 " memtouch MB OUTDIR [external-unix] | memtouch-wake PID OUTDIR MS | criu-dump PID IMAGES WORK |"
+                 " criu-restore IMAGES WORK eager|lazy | checkpoint-wake WORK MS\n");
     return 2;
 }
 
@@ -254,9 +257,12 @@ int traceme_thread() {
 
 int probe_all(int argc, char** argv);  // probes.cpp
 int probe_euid();
-int guest_init(int argc, char** argv);      // guest_init.cpp
-int memtouch(long mb, const char* outdir);  // memtouch.cpp
+int guest_init(int argc, char** argv);                          // guest_init.cpp
+int memtouch(long mb, const char* outdir, bool external_unix);  // memtouch.cpp
 int memtouch_wake(pid_t pid, const char* outdir, long timeout_ms);
+int criu_dump(pid_t pid, const char* images, const char* work);
+int criu_restore(const char* images, const char* work, const char* mode);
+int checkpoint_wake(const char* work, long timeout_ms);
 
 int main(int argc, char** argv) {
     if (argc < 2) return usage();
@@ -274,8 +280,14 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[1], "sqlite-write") && argc == 4) return sqlite_write(argv[2], argv[3]);
     if (!std::strcmp(argv[1], "files-read") && argc == 3) return files_read(argv[2]);
     if (!std::strcmp(argv[1], "tar-extract") && argc == 4) return tar_extract(argv[2], argv[3]);
-    if (!std::strcmp(argv[1], "memtouch") && argc == 4) return memtouch(std::atol(argv[2]), argv[3]);
+    if (!std::strcmp(argv[1], "memtouch") && argc == 4) return memtouch(std::atol(argv[2]), argv[3], false);
+    if (!std::strcmp(argv[1], "memtouch") && argc == 5 && !std::strcmp(argv[4], "external-unix"))
+        return memtouch(std::atol(argv[2]), argv[3], true);
     if (!std::strcmp(argv[1], "memtouch-wake") && argc == 5)
         return memtouch_wake(static_cast<pid_t>(std::atol(argv[2])), argv[3], std::atol(argv[4]));
+    if (!std::strcmp(argv[1], "criu-dump") && argc == 5)
+        return criu_dump(static_cast<pid_t>(std::atol(argv[2])), argv[3], argv[4]);
+    if (!std::strcmp(argv[1], "criu-restore") && argc == 5) return criu_restore(argv[2], argv[3], argv[4]);
+    if (!std::strcmp(argv[1], "checkpoint-wake") && argc == 4) return checkpoint_wake(argv[2], std::atol(argv[3]));
     return usage();
 }

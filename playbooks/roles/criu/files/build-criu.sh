@@ -1,6 +1,7 @@
 #!/bin/bash
-# build-criu.sh SUITE RUNDIR BINARY: criu from the source tarball of Debian release SUITE, built with
-# its kernel-probe cache in RUNDIR, installed as BINARY. The release's source index goes into a
+# build-criu.sh SUITE RUNDIR BINARY: criu from the source tarball of Debian release SUITE, built static
+# and without its optional libraries (GnuTLS, nftables, SELinux, BPF, DRM: pkg-config is told they are
+# absent), with its kernel-probe cache in RUNDIR, installed as BINARY. The release's source index goes into a
 # directory of this build's own, given to apt on its command line: the host's APT configuration never
 # names that release, so no binary package of it can come in.
 set -euo pipefail
@@ -23,5 +24,18 @@ apt-get "${apt[@]}" update
 apt-get "${apt[@]}" source --tar-only criu
 tar xf criu_*.orig.tar.*
 cd criu-*/
-make -j"$(nproc)" criu RUNDIR="$rundir" > build.log 2>&1 || { tail -30 build.log >&2; exit 1; }
-install -m 0755 criu/criu "$binary"
+cat > "$tmp/pkg-config" <<'PKGCONFIG'
+#!/bin/sh
+for a in "$@"; do case "$a" in libselinux|gnutls|libnftables|libbpf|libdrm) exit 1;; esac; done
+exec pkg-config "$@"
+PKGCONFIG
+chmod +x "$tmp/pkg-config"
+# Built as usual, then the binary linked again static (LDFLAGS=-static from the start would also reach
+# the parasite's and restorer's blobs, which must stay as they are).
+build() { make -j"$(nproc)" criu RUNDIR="$rundir" PKG_CONFIG="$tmp/pkg-config" "$@" >> build.log 2>&1 ||
+    { tail -30 build.log >&2; exit 1; }; }
+build
+rm criu/criu
+build LDFLAGS=-static
+install -D -m 0755 criu/criu "$binary.new"
+mv "$binary.new" "$binary"

@@ -1,0 +1,291 @@
+// The checkpoint workloads with the real CRIU on the real kernel, on every driver that can restore
+// (its Capabilities say so): every memory size, eager and lazy; what a restored process keeps (its
+// memory, its listening socket) and where it is (the container's namespaces and cgroup, not the
+// host's); the faults as one line each; nothing left on the host.
+#include "workloads/checkpoint.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "drivers/driver.h"
+#include "tests/integration/leftovers.h"
+
+using namespace ctrbench;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kRootfs = fs::path(CTRBENCH_IMAGES_DIR) / "minimal" / "rootfs";
+
+bool one_line(const std::string& s) {
+    return !s.empty() && s.find('\n') == std::string::npos;
+}
+
+// The drivers whose containers can run CRIU, by their capabilities.
+std::vector<std::string> restoring_drivers() {
+    std::vector<std::string> out;
+    auto reg = builtin_drivers();
+    for (const auto& name : reg.names())
+        if (auto d = reg.make(name); d && d->capabilities().checkpoint) out.push_back(name);
+    return out;
+}
+
+class CheckpointTest : public ::testing::Test {
+protected:
+    void set_up(const std::string& driver) {
+        driver_ = builtin_drivers().make(driver);
+        ASSERT_TRUE(driver_);
+        if (auto p = driver_->probe(); !p.available) GTEST_SKIP() << "skipped: " << p.reason;
+        if (auto c = criu_for_containers(); !c) GTEST_SKIP() << "skipped: " << c.error().message();
+        before_ = hostcheck::snapshot();
+        base_.name = "ctrbench-test-" + std::to_string(::getpid()) + "-ckpt";
+        base_.rootfs = kRootfs;
+        ASSERT_TRUE(driver_->prepare(base_));
+    }
+    void TearDown() override {
+        if (IsSkipped() || !driver_) return;
+        driver_.reset();
+        EXPECT_EQ(hostcheck::leftovers_after(before_, 5000), "");
+    }
+    // A fresh container for a run of `w` at `param`, with what its setup made.
+    Result<std::unique_ptr<Container>> container(const CheckpointWorkload& w, const std::string& param,
+                                                 const Workload::Setup& setup) {
+        ContainerSpec s = base_;
+        s.name = base_.name + "-" + std::to_string(++runs_);
+        if (auto st = w.prepare(s, param); !st) return fail(std::move(st.error()));
+        s.mounts.insert(s.mounts.end(), setup.mounts.begin(), setup.mounts.end());
+        auto c = driver_->create(s);
+        if (!c) return c;
+        if (auto st = (*c)->start(); !st) return fail(std::move(st.error()));
+        return c;
+    }
+    // One run: restore, check, wake. The outcome of the wake, or the one-line error of the step that failed.
+    static Result<Outcome> run(const CheckpointWorkload& w, const std::string& param, Container& c) {
+        auto r = c.exec(w.command(param), 120s);
+        if (!r) return fail(std::move(r.error()));
+        if (auto ok = w.check(*r, param); !ok) return ok;
+        return w.await_response(c, param, 120s);
+    }
+    std::unique_ptr<Driver> driver_;
+    ContainerSpec base_;
+    int runs_ = 0;
+    hostcheck::HostSnapshot before_;
+};
+
+// Every memory size, eager and lazy, on every driver that restores: dumped once, restored into a
+// fresh container, its memory as it was (the process checks its own checksum) and its socket listening.
+class CheckpointEverySize : public CheckpointTest,
+                            public ::testing::WithParamInterface<std::tuple<std::string, bool>> {};
+
+TEST_P(CheckpointEverySize, RestoresEveryParameter) {
+    const auto& [driver, lazy] = GetParam();
+    set_up(driver);
+    if (IsSkipped()) return;
+    const CheckpointWorkload w(lazy);
+    for (const auto& mem : w.param_values()) {
+        SCOPED_TRACE(w.name() + " mem=" + mem);
+        auto setup = w.setup(*driver_, base_, mem);
+        ASSERT_TRUE(setup) << setup.error().message();
+        ASSERT_GT(setup->figures.at("dump_ms"), 0);
+        auto c = container(w, mem, *setup);
+        ASSERT_TRUE(c) << c.error().message();
+        auto out = run(w, mem, **c);
+        ASSERT_TRUE(out) << out.error().message();
+        EXPECT_GT(out->figures.at("restore_ms"), 0);
+        EXPECT_GT(out->figures.at("execution_ms"), 0);
+        EXPECT_NE(out->detail.find(" ok "), std::string::npos) << out->detail;
+        EXPECT_NE(out->detail.find("listen ok"), std::string::npos) << out->detail;
+        std::cout << w.name() << " mem=" << mem << ": dump " << setup->figures.at("dump_ms") << " ms, restore "
+                  << out->figures.at("restore_ms") << " ms, execution " << out->figures.at("execution_ms") << " ms\n";
+        EXPECT_TRUE((*c)->stop());
+        EXPECT_TRUE((*c)->clean());
+        const fs::path images = setup->mounts.front().source;
+        EXPECT_TRUE(fs::exists(images / "inventory.img"));
+        setup->keep.reset();
+        EXPECT_FALSE(fs::exists(images)) << "the images outlive the parameter's runs";
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Drivers, CheckpointEverySize,
+                         ::testing::Combine(::testing::ValuesIn(restoring_drivers()), ::testing::Bool()),
+                         [](const auto& info) {
+                             return std::get<0>(info.param) + (std::get<1>(info.param) ? "_lazy" : "_eager");
+                         });
+
+// The restored process is the container's: in its pid, network and mount namespaces and its cgroup
+// (so under its limits), none of them the host's; and it answers on its listening socket.
+TEST_F(CheckpointTest, RestoredProcessIsInsideTheContainer) {
+    set_up("lean");
+    if (IsSkipped()) return;
+    const CheckpointWorkload w(false);
+    auto setup = w.setup(*driver_, base_, "1");
+    ASSERT_TRUE(setup) << setup.error().message();
+    auto c = container(w, "1", *setup);
+    ASSERT_TRUE(c) << c.error().message();
+    auto r = (*c)->exec(w.command("1"), 60s);
+    ASSERT_TRUE(r && r->ok()) << (r ? r->err : r.error().message());
+    auto ids = (*c)->exec({"/bin/sh", "-c",
+                           "p=$(cat /tmp/ctrbench-checkpoint/restored.pid); for n in pid net mnt; do "
+                           "echo $n $(readlink /proc/$p/ns/$n) $(readlink /proc/self/ns/$n); done; "
+                           "echo cgroup $(grep memory /proc/$p/cgroup) $(grep memory /proc/self/cgroup)"},
+                          30s);
+    ASSERT_TRUE(ids && ids->ok()) << (ids ? ids->err : ids.error().message());
+    std::istringstream in(ids->out);
+    std::string what, restored, container_own;
+    int lines = 0;
+    while (in >> what >> restored >> container_own) {
+        ++lines;
+        EXPECT_EQ(restored, container_own) << what << ": the restored process is not in the container's";
+        if (what != "cgroup") {
+            const auto host = fs::read_symlink("/proc/self/ns/" + what).string();
+            EXPECT_NE(restored, host) << what << ": the restored process is in the host's";
+        }
+    }
+    EXPECT_EQ(lines, 4) << ids->out;
+    auto woken = w.await_response(**c, "1", 30s);
+    ASSERT_TRUE(woken) << woken.error().message();
+    EXPECT_NE(woken->detail.find("listen ok"), std::string::npos) << woken->detail;
+    EXPECT_TRUE((*c)->stop());
+    EXPECT_TRUE((*c)->clean());
+}
+
+// A process CRIU cannot dump (a unix socket whose peer is outside its tree) is one line naming why.
+TEST_F(CheckpointTest, UndumpableProcessIsOneLine) {
+    set_up("lean");
+    if (IsSkipped()) return;
+    const CheckpointWorkload w(false);
+    const fs::path images = fs::path("/dev/shm") / (base_.name + "-undumpable");
+    fs::create_directories(images);
+    ContainerSpec s = base_;
+    ASSERT_TRUE(w.prepare(s, "1"));
+    s.mounts.push_back({images, CheckpointWorkload::kImages, false});
+    auto c = driver_->create(s);
+    ASSERT_TRUE(c) << c.error().message();
+    ASSERT_TRUE((*c)->start());
+    auto touched = (*c)->exec({"/usr/bin/ctrbench-agent", "memtouch", "1", "/tmp", "external-unix"}, 30s);
+    ASSERT_TRUE(touched && touched->ok());
+    const auto pid = touched->out.substr(touched->out.find("pid ") + 4);
+    auto dumped = (*c)->exec({"/usr/bin/ctrbench-agent", "criu-dump", pid.substr(0, pid.find(' ')),
+                              CheckpointWorkload::kImages, CheckpointWorkload::kWork},
+                             30s);
+    ASSERT_TRUE(dumped);
+    EXPECT_NE(dumped->exit_code, 0);
+    std::string err = dumped->err;
+    while (!err.empty() && err.back() == '\n') err.pop_back();
+    EXPECT_TRUE(one_line(err)) << err;
+    EXPECT_NE(err.find("criu dump failed"), std::string::npos) << err;
+    EXPECT_NE(err.find("xternal"), std::string::npos) << "names the external socket: " << err;
+    EXPECT_TRUE((*c)->stop());
+    EXPECT_TRUE((*c)->clean());
+    fs::remove_all(images);
+}
+
+// A corrupted checkpoint (its pages overwritten) and a restore that fails half-way (the process's pid
+// taken in the new container) are one line each; the next run, and the cleanup, go on.
+TEST_F(CheckpointTest, CorruptImageAndHalfWayFailureAreOneLineEach) {
+    set_up("lean");
+    if (IsSkipped()) return;
+    const CheckpointWorkload w(false);
+    auto setup = w.setup(*driver_, base_, "4");
+    ASSERT_TRUE(setup) << setup.error().message();
+    const fs::path images = setup->mounts.front().source;
+    {  // the pid the restore needs, taken in the new container before the restore
+        auto c = container(w, "4", *setup);
+        ASSERT_TRUE(c) << c.error().message();
+        auto taken = (*c)->exec({"/usr/bin/ctrbench-agent", "memtouch", "1", "/tmp"}, 30s);
+        ASSERT_TRUE(taken && taken->ok());
+        auto out = run(w, "4", **c);
+        ASSERT_FALSE(out) << "restored although its pid was taken";
+        EXPECT_TRUE(one_line(out.error().message())) << out.error().message();
+        EXPECT_NE(out.error().message().find("criu restore"), std::string::npos) << out.error().message();
+        std::cout << "pid taken: " << out.error().message() << "\n";
+        EXPECT_TRUE((*c)->stop());
+        EXPECT_TRUE((*c)->clean());
+    }
+    {  // every page of the checkpoint overwritten
+        bool garbled = false;
+        for (const auto& e : fs::directory_iterator(images))
+            if (e.path().filename().string().starts_with("pages-")) {
+                std::fstream f(e.path(), std::ios::in | std::ios::out | std::ios::binary);
+                const auto size = fs::file_size(e.path());
+                for (std::uintmax_t at = 0; at < size; at += 4096) {
+                    f.seekp(static_cast<std::streamoff>(at));
+                    f.write("garbage!", 8);
+                }
+                garbled = true;
+            }
+        ASSERT_TRUE(garbled);
+        auto c = container(w, "4", *setup);
+        ASSERT_TRUE(c) << c.error().message();
+        auto out = run(w, "4", **c);
+        ASSERT_FALSE(out) << "a garbled checkpoint was restored as if whole";
+        EXPECT_TRUE(one_line(out.error().message())) << out.error().message();
+        std::cout << "garbled pages: " << out.error().message() << "\n";
+        EXPECT_TRUE((*c)->stop());
+        EXPECT_TRUE((*c)->clean());
+    }
+    {  // a header of the checkpoint truncated: criu says so
+        std::ofstream(images / "inventory.img", std::ios::trunc) << "x";
+        auto c = container(w, "4", *setup);
+        ASSERT_TRUE(c) << c.error().message();
+        auto out = run(w, "4", **c);
+        ASSERT_FALSE(out);
+        EXPECT_TRUE(one_line(out.error().message())) << out.error().message();
+        std::cout << "truncated inventory: " << out.error().message() << "\n";
+        EXPECT_TRUE((*c)->stop());
+        EXPECT_TRUE((*c)->clean());
+    }
+}
+
+// Which criu: missing, not static, not a criu at all: one line each, and the workload says it cannot
+// run (the runner reports "skipped" with it), before any container.
+TEST(CheckpointFaults, CriuThatCannotServeIsOneLine) {
+    const auto rootfs = kRootfs;
+    Capabilities caps;
+    caps.checkpoint = false;
+    caps.unconfined_seccomp = true;
+    const CheckpointWorkload w(false);
+    EXPECT_NE(w.unsupported(caps, rootfs).find("no CRIU path"), std::string::npos);
+    caps.checkpoint = true;
+    const char* old = std::getenv("CTRBENCH_CRIU");
+    const std::string keep = old ? old : "";
+    for (const auto& [criu, says] :
+         std::vector<std::pair<std::string, std::string>>{{"/nonexistent/criu", "not installed"},
+                                                          {"/bin/true", "not a static criu"},
+                                                          {"/bin/busybox", "not a criu"}}) {
+        if (!fs::exists(criu) && criu != "/nonexistent/criu") continue;
+        ::setenv("CTRBENCH_CRIU", criu.c_str(), 1);
+        const auto why = w.unsupported(caps, rootfs);
+        EXPECT_NE(why.find(says), std::string::npos) << criu << ": " << why;
+        EXPECT_TRUE(one_line(why)) << why;
+        ContainerSpec s;
+        EXPECT_FALSE(w.prepare(s, "1")) << criu;
+    }
+    if (old)
+        ::setenv("CTRBENCH_CRIU", keep.c_str(), 1);
+    else
+        ::unsetenv("CTRBENCH_CRIU");
+}
+
+// What a killed run left on the host's tmpfs (its images) goes with the sweep; a live run's stays.
+TEST(CheckpointFaults, SweepRemovesOnlyDeadRunsImages) {
+    const fs::path dead = "/dev/shm/ctrbench-999999999-checkpoint-1",
+                   live = "/dev/shm/ctrbench-" + std::to_string(::getpid()) + "-checkpoint-1";
+    fs::create_directories(dead / "x");
+    fs::create_directories(live);
+    auto removed = CheckpointWorkload::sweep_dead();
+    EXPECT_FALSE(fs::exists(dead));
+    EXPECT_TRUE(fs::exists(live));
+    EXPECT_EQ(std::count_if(removed.begin(), removed.end(),
+                            [&](const std::string& r) { return r.find(dead.string()) != std::string::npos; }),
+              1);
+    fs::remove_all(live);
+}
+
+}  // namespace

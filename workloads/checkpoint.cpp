@@ -1,0 +1,248 @@
+#include "workloads/checkpoint.h"
+
+#include <elf.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+#include "core/process.h"
+
+namespace ctrbench {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kRoleCriu =
+    "/usr/local/lib/ctrbench/criu";  // the criu role's static build (CTRBENCH_CRIU: another)
+constexpr const char* kRoleEnv = "/usr/local/lib/ctrbench/criu.env";
+constexpr const char* kKdat = "/dev/shm/criu.kdat";  // the kernel-probe cache of a criu built with RUNDIR=/dev/shm
+constexpr const char* kScratch = "/dev/shm";         // the images: on tmpfs, as the seed's
+constexpr const char* kAgent = "/usr/bin/ctrbench-agent";
+
+// An ELF executable with no program interpreter: it runs in any image.
+bool static_elf(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    Elf64_Ehdr eh{};
+    if (!in.read(reinterpret_cast<char*>(&eh), sizeof eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64)
+        return false;
+    for (int i = 0; i < eh.e_phnum; ++i) {
+        Elf64_Phdr ph{};
+        in.seekg(static_cast<std::streamoff>(eh.e_phoff + static_cast<std::uint64_t>(i) * eh.e_phentsize));
+        if (!in.read(reinterpret_cast<char*>(&ph), sizeof ph)) return false;
+        if (ph.p_type == PT_INTERP) return false;
+    }
+    return true;
+}
+
+// "key V" in a line of the agent's output.
+std::optional<long long> field(const std::string& out, const std::string& key) {
+    std::istringstream in(out);
+    std::string word;
+    while (in >> word)
+        if (word == key) {
+            long long v = 0;
+            if (in >> v) return v;
+        }
+    return std::nullopt;
+}
+
+std::string one_line(std::string s) {
+    std::replace(s.begin(), s.end(), '\n', ' ');
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    return s.substr(0, 300);
+}
+
+// criu's last "Error ..." line of `out`, else its first line.
+std::string last_error(const std::string& out) {
+    std::istringstream in(out);
+    std::string line, first, last;
+    while (std::getline(in, line)) {
+        if (first.empty()) first = line;
+        if (line.find("Error") != std::string::npos) last = line;
+    }
+    return one_line(last.empty() ? first : last);
+}
+
+}  // namespace
+
+Result<CriuForContainers> criu_for_containers() {
+    // Asked by every run's unsupported() and prepare(): looked at once per binary, `criu check` included.
+    static std::mutex mu;
+    static std::map<std::string, Result<CriuForContainers>> seen;
+    const char* given = std::getenv("CTRBENCH_CRIU");
+    const std::string path = given && *given ? given : kRoleCriu;
+    std::lock_guard lock(mu);
+    if (auto it = seen.find(path); it != seen.end()) return it->second;
+    auto look = [&]() -> Result<CriuForContainers> {
+        const std::string setup = "ansible-playbook playbooks/criu.yml, or ./ctrbench.sh setup, builds one";
+        if (!fs::exists(path)) return fail_msg("criu is not installed for containers (no " + path + "; " + setup + ")");
+        if (!static_elf(path))
+            return fail_msg(path + " is not a static criu: a container's image has no libraries for it (" + setup +
+                            ")");
+        CriuForContainers c;
+        c.binary = path;
+        std::ifstream env(kRoleEnv);
+        for (std::string line; std::getline(env, line);)
+            if (line == "CRIU_FAULT=130") c.no_breakpoints = true;
+        auto v = run_process({path, "--version"}, std::chrono::seconds(10));
+        if (!v || v->exit_code != 0 || v->out.find("Version:") == std::string::npos)
+            return fail_msg(path + " --version fails: it is not a criu that runs here");
+        c.version = v->out.substr(v->out.find(':') + 2);
+        c.version = c.version.substr(0, c.version.find('\n'));
+        auto check = run_process({path, "check"}, std::chrono::seconds(30));
+        if (!check || check->exit_code != 0) {
+            return fail_msg("criu check fails with " + path + ": " +
+                            (check ? last_error(check->err + check->out) : check.error().message()));
+        }
+        return c;
+    };
+    return seen.emplace(path, look()).first->second;
+}
+
+std::uint64_t CheckpointWorkload::memory_limit(long mb) {
+    // The process, criu's own, and the images on tmpfs (charged to the container that dumps; restoring
+    // them, an eager restore needs about as much again: measured, 1024 MB OOMs at 1024 + 256).
+    const std::uint64_t need = (static_cast<std::uint64_t>(mb) * 2 + 256) << 20;
+    return std::max<std::uint64_t>(Limits{}.memory_bytes, need);
+}
+
+std::string CheckpointWorkload::unsupported(const Capabilities& caps, const fs::path& rootfs) const {
+    if (!caps.checkpoint) return "no CRIU path: its containers cannot run CRIU";
+    if (!caps.unconfined_seccomp) return "CRIU needs its containers without a seccomp filter, which it cannot give";
+    if (!fs::exists(rootfs / "usr/bin/ctrbench-agent")) return "the image has no /usr/bin/ctrbench-agent";
+    if (auto c = criu_for_containers(); !c) return c.error().message();
+    return "";
+}
+
+Status CheckpointWorkload::prepare(ContainerSpec& spec, const std::string& param) const {
+    if (!accepts(param)) return fail_msg(name() + " mem must be a number of MB from 1 to 8192, got '" + param + "'");
+    if (spec.userns) return fail_msg(name() + " runs CRIU as the container's root: not with a user namespace");
+    auto criu = criu_for_containers();
+    if (!criu) return fail(std::move(criu.error()));
+    // What CRIU does in the container: ptrace and parasite code (SYS_PTRACE), namespaces and mounts
+    // (SYS_ADMIN), pids (CHECKPOINT_RESTORE), the time namespace's offsets (SYS_TIME), netlink (NET_ADMIN).
+    for (const char* cap : {"SYS_ADMIN", "SYS_PTRACE", "CHECKPOINT_RESTORE", "SYS_TIME", "NET_ADMIN"})
+        if (!adds_capability(spec, cap)) spec.add_caps.emplace_back(cap);
+    spec.seccomp = false;
+    spec.limits.memory_bytes = memory_limit(std::stol(param));
+    if (criu->no_breakpoints) spec.env.emplace_back("CRIU_FAULT=130");
+    spec.mounts.push_back({criu->binary, kCriu, true});
+    if (fs::exists(kKdat)) spec.mounts.push_back({kKdat, kKdat, true});
+    return {};
+}
+
+std::vector<std::string> CheckpointWorkload::sweep_dead() {
+    std::vector<std::string> removed;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(kScratch, ec)) {
+        const auto name = e.path().filename().string();
+        if (name.find("-checkpoint-") == std::string::npos || !owner_gone(name)) continue;
+        if (fs::remove_all(e.path(), ec) > 0) removed.push_back("checkpoint images " + e.path().string());
+    }
+    return removed;
+}
+
+Result<Workload::Setup> CheckpointWorkload::setup(Driver& driver, const ContainerSpec& base,
+                                                  const std::string& param) const {
+    (void)sweep_dead();
+    auto criu = criu_for_containers();
+    if (!criu) return fail(std::move(criu.error()));
+    // criu_for_containers ran `criu check`: the kernel-probe cache is fresh, given to every container read-only.
+    const fs::path dir = fs::path(kScratch) / owned_name(name() + "-" + param);
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    if (!fs::create_directory(dir, ec)) return fail(Error::sys(ec.value(), "create " + dir.string()));
+    fs::permissions(dir, fs::perms::owner_all, ec);
+    std::shared_ptr<void> keep(nullptr, [dir](void*) {
+        std::error_code e;
+        fs::remove_all(dir, e);
+    });
+    ContainerSpec spec = base;
+    if (auto s = prepare(spec, param); !s) return fail(std::move(s.error()));
+    spec.mounts.push_back({dir, kImages, false});
+    auto c = driver.create(spec);
+    if (!c) return fail(std::move(c.error()).wrap("the dump's container"));
+    auto finish = [&](Status st) -> Status {
+        auto stopped = (*c)->stop();
+        auto cleaned = (*c)->clean();
+        if (!st) return st;
+        return !stopped ? stopped : cleaned;
+    };
+    if (auto s = (*c)->start(); !s) return fail(finish(std::move(s)).error().wrap("the dump's container"));
+    auto touched = (*c)->exec({kAgent, "memtouch", param, kWork}, spec.timeout);
+    if (!touched || !touched->ok()) {
+        auto why = !touched ? touched.error() : expect_success(*touched).error();
+        return fail(finish(fail(std::move(why))).error().wrap("start the process to dump"));
+    }
+    auto pid = field(touched->out, "pid");
+    if (!pid) return fail(finish(fail_msg("memtouch said no pid: " + one_line(touched->out))).error());
+    auto dumped = (*c)->exec({kAgent, "criu-dump", std::to_string(*pid), kImages, kWork}, spec.timeout);
+    Status st;
+    if (!dumped)
+        st = fail(std::move(dumped.error()));
+    else if (!dumped->ok())
+        st = fail_msg("criu dump of a " + param + " MB process: " + one_line(dumped->err));
+    if (auto s = finish(std::move(st)); !s) return fail(std::move(s.error()));
+    auto us = field(dumped->out, "dump_us");
+    if (!us) return fail_msg("criu-dump said no time: " + one_line(dumped->out));
+    Setup out;
+    out.mounts.push_back({dir, kImages, true});
+    out.figures["dump_ms"] = static_cast<double>(*us) / 1000.0;
+    out.keep = std::move(keep);
+    return out;
+}
+
+Workload::Reference CheckpointWorkload::reference() const {
+    // Seed 002's "Reference Performance" (images on tmpfs), in ms; "container_ms" is its lean container.
+    const std::vector<std::string> mb = {"1", "4", "16", "64", "256", "1024"};
+    auto row = [&](std::vector<double> v) {
+        std::map<std::string, double> m;
+        for (std::size_t i = 0; i < mb.size(); ++i) m[mb[i]] = v[i];
+        return m;
+    };
+    return {"seed 002",
+            {{"dump_ms", row({12.7, 14.4, 21.5, 46.5, 158.2, 514.9})},
+             {"container_ms", row({6, 6, 6, 6, 6, 6})},
+             {"restore_ms", row({5, 5, 5.2, 5.2, 5.2, 5.6})},
+             {"execution_ms", row({0.72, 3, 12.7, 55, 188, 744})}}};
+}
+
+std::vector<std::string> CheckpointWorkload::command(const std::string&) const {
+    return {kAgent, "criu-restore", kImages, kWork, lazy_ ? "lazy" : "eager"};
+}
+
+Result<Outcome> CheckpointWorkload::check(const ExecResult& r, const std::string& param) const {
+    if (!r.ok()) return fail_msg("criu restore of the " + param + " MB process: " + one_line(r.err));
+    auto us = field(r.out, "restore_us");
+    if (!us) return fail_msg("criu-restore said no time: " + one_line(r.out));
+    return Outcome{static_cast<double>(*us) / 1000.0, "ms restore", one_line(r.out)};
+}
+
+Result<Outcome> CheckpointWorkload::await_response(Container& c, const std::string& param,
+                                                   std::chrono::milliseconds deadline) const {
+    auto r = c.exec({kAgent, "checkpoint-wake", kWork, std::to_string(deadline.count())}, deadline);
+    if (!r) return fail(std::move(r.error()));
+    if (!r->ok()) return fail_msg("wake the restored " + param + " MB process: " + one_line(r->err));
+    if (r->out.find(" ok ") == std::string::npos)
+        return fail_msg("the restored " + param +
+                        " MB process did not find its memory as it was before the dump: " + one_line(r->out));
+    if (r->out.find("listen ok") == std::string::npos)
+        return fail_msg("the restored " + param + " MB process lost its listening socket: " + one_line(r->out));
+    auto restore = field(r->out, "restore_us");
+    auto exec = field(r->out, "exec_us");
+    if (!restore || !exec) return fail_msg("checkpoint-wake said no times: " + one_line(r->out));
+    Outcome o{static_cast<double>(*restore) / 1000.0, "ms restore", one_line(r->out)};
+    o.figures = {{"restore_ms", static_cast<double>(*restore) / 1000.0},
+                 {"execution_ms", static_cast<double>(*exec) / 1000.0}};
+    return o;
+}
+
+}  // namespace ctrbench
