@@ -119,6 +119,8 @@ int run_single(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
                        {"image", o.image},  {"tools", o.tools},    {"seccomp", o.seccomp},
                        {"userns", o.userns}};
     for (const auto& [key, value] : workload->metadata()) meta["options"][key] = value;
+    if (workload->unsupported(driver->capabilities(), *image_rootfs(o.images_dir, o.image)).empty())
+        for (const auto& [tool, version] : workload->versions()) meta["driver"]["versions"][tool] = version;
     if (auto s = ctx->save(); !s) return report_error(s.error().message());
 
     std::vector<std::string> params;

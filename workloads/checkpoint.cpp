@@ -200,6 +200,11 @@ Result<Workload::Setup> CheckpointWorkload::setup(Driver& driver, const Containe
     return out;
 }
 
+std::map<std::string, std::string> CheckpointWorkload::versions() const {
+    if (auto c = criu_for_containers(); c) return {{"criu", c->version}};
+    return {};
+}
+
 Workload::Reference CheckpointWorkload::reference() const {
     // Seed 002's "Reference Performance" (images on tmpfs), in ms; "container_ms" is its lean container.
     const std::vector<std::string> mb = {"1", "4", "16", "64", "256", "1024"};

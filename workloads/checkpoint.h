@@ -56,6 +56,7 @@ public:
     Result<Outcome> await_response(Container& c, const std::string& param,
                                    std::chrono::milliseconds deadline) const override;
     Reference reference() const override;
+    std::map<std::string, std::string> versions() const override;
     int default_runs() const override { return 10; }
     int default_warmup() const override { return 1; }
 

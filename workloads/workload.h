@@ -96,6 +96,8 @@ public:
     int warmup_or(int given) const {
         return given >= 0 ? given : default_warmup() >= 0 ? default_warmup() : kHarnessWarmup;
     }
+    // Versions of the tools it runs besides the engine's ("criu" -> "4.2.1"), for the metadata's versions.
+    virtual std::map<std::string, std::string> versions() const { return {}; }
     // Settings of its own that a run's metadata records with the options ("http_poll_interval_ms").
     virtual std::map<std::string, long long> metadata() const { return {}; }
     // Published figures to print beside this run's, by figure name then parameter ("restore_ms" ->
