@@ -306,6 +306,91 @@ BY_DESIGN = {
 OWN_KERNEL = ("runsc", "kata")
 
 
+# Seed 002's "Reference Performance" (images on tmpfs), ms by memory size in MB.
+SEED_002 = {"dump": {1: 12.7, 4: 14.4, 16: 21.5, 64: 46.5, 256: 158.2, 1024: 514.9},
+            "container": {m: 6 for m in (1, 4, 16, 64, 256, 1024)},
+            "restore": {1: 5, 4: 5, 16: 5.2, 64: 5.2, 256: 5.2, 1024: 5.6},
+            "execution": {1: 0.72, 4: 3, 16: 12.7, 64: 55, 256: 188, 1024: 744}}
+CHECKPOINT = {"checkpoint": "eager", "checkpoint-lazy": "lazy"}
+
+
+def checkpoint_figures(ok, metas):
+    """(host, candidate, mode) -> row -> {MB: median ms}: dump and the named figures from the runs' JSON
+    (medians of the unit), container (create + start) from the CSV rows."""
+    out = collections.defaultdict(lambda: collections.defaultdict(dict))
+    for (h, cand, w, p), runs in ok.items():
+        if w in CHECKPOINT and p.isdigit():
+            out[(h, cand, CHECKPOINT[w])]["container"][int(p)] = statistics.median(
+                num(r["create_ms"]) + num(r["start_ms"]) for r in runs)
+    for m in metas.values():
+        h = m.get("host", {}).get("hostname", "?")
+        for res in m.get("results", []):
+            w, p = res.get("workload"), str(res.get("param", ""))
+            figs = res.get("summary", {}).get("figures", {})
+            if w not in CHECKPOINT or not p.isdigit() or not figs:
+                continue
+            key = (h, res.get("candidate", "?"), CHECKPOINT[w])
+            for name in ("dump", "restore", "execution"):
+                if figs.get(name + "_ms", {}).get("n"):
+                    out[key][name][int(p)] = figs[name + "_ms"]["median"]
+    return out
+
+
+def plot_checkpoint(figs, hosts, out, made):
+    """Seed 002's table as a figure: time by memory size, dump, restore and execution, eager and lazy,
+    with the seed's own figures dashed."""
+    if not figs:
+        return
+    fig, axes = plt.subplots(1, len(hosts), figsize=(7.5 * len(hosts), 5), squeeze=False)
+    styles = {"dump": "s", "restore": "o", "execution": "^", "container": "x"}
+    for j, h in enumerate(hosts):
+        ax = axes[0][j]
+        keys = sorted(k for k in figs if k[0] == h)
+        if not keys:
+            ax.text(0.5, 0.5, "no runs", ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
+            continue
+        cmap = plt.get_cmap("tab10")
+        for i, key in enumerate(keys):
+            for row, by_mb in sorted(figs[key].items()):
+                if row == "dump" and key[2] == "lazy":
+                    continue  # the same dump as the eager one's: once
+                xs = sorted(by_mb)
+                ax.plot(xs, [by_mb[x] for x in xs], marker=styles.get(row, "."), color=cmap(i % 10),
+                        linestyle="-" if key[2] == "eager" else ":", label=f"{key[1]} {row} ({key[2]})")
+        for row in ("dump", "restore", "execution"):
+            xs = sorted(SEED_002[row])
+            ax.plot(xs, [SEED_002[row][x] for x in xs], marker=styles[row], color="#999999", linestyle="--",
+                    label=f"seed 002 {row}")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("memory touched by the process (MB)")
+        ax.set_ylabel("median (ms)")
+        ax.set_title(f"checkpoint / restore — {h}")
+        ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1))
+    save(fig, out, "checkpoint", made)
+
+
+def checkpoint_section(figs):
+    if not figs:
+        return []
+    sizes = sorted({mb for rows in figs.values() for by in rows.values() for mb in by})
+    md = ["", "## checkpoint and restore (seed 002)", "",
+          "Medians in ms by memory size (MB); restore is criu's run inside the container, execution the restored "
+          "process touching its memory again, container its create + start. Seed 002's own figures last.", "",
+          "| host | candidate | restore | figure | " + " | ".join(str(s) for s in sizes) + " |",
+          "|---|---|---|---|" + "---|" * len(sizes)]
+    for (h, cand, mode), rows in sorted(figs.items()):
+        for row in ("dump", "container", "restore", "execution"):
+            if row in rows:
+                md.append(f"| {h} | {cand} | {mode} | {row} | " +
+                          " | ".join(fmt(rows[row][s]) if s in rows[row] else "—" for s in sizes) + " |")
+    for row in ("dump", "container", "restore", "execution"):
+        md.append(f"| — | seed 002 | — | {row} | " +
+                  " | ".join(fmt(SEED_002[row][s]) if s in SEED_002[row] else "—" for s in sizes) + " |")
+    return md
+
+
 def isolation_section(probes, boot_ms):
     """The scorecard: candidates x probe families (blocked of tried) beside the boot time, then a
     cell per probe. `probes`: (host, candidate) -> {probe: (verdict, why)}."""
@@ -481,6 +566,8 @@ def main():
     plot_bars(ok, hosts, out, made, "http", "http", ready_ms, "create .. first HTTP response, median (ms)", "HTTP readiness")
     plot_bars(ok, hosts, out, made, "ping", "ping", lambda r: num(r["value"]), "average round-trip time, median (ms)", "ping")
     plot_throughput(ok, hosts, out, made)
+    ckpt = checkpoint_figures(ok, metas)
+    plot_checkpoint(ckpt, hosts, out, made)
 
     md = ["# ctrbench report", ""]
     md.append(f"From {len(files)} result file(s): " + ", ".join(f"`{f}`" for f in files) + ".")
@@ -499,11 +586,14 @@ def main():
     boot_ms = {(h, c): statistics.median([ready_ms(r) for r in runs])
                for (h, c, w, p), runs in ok.items() if w == "boot"}
     md += isolation_section(probes, boot_ms)
+    md += checkpoint_section(ckpt)
     figures_for = {"boot": "boot_phases", "sqlite-read": "io_sqlite", "sqlite-write": "io_sqlite", "files-read": "io_files",
-                   "tar-extract": "io_files", "http": "http", "ping": "ping", "throughput": "throughput"}
+                   "tar-extract": "io_files", "http": "http", "ping": "ping", "throughput": "throughput",
+                   "checkpoint": "checkpoint", "checkpoint-lazy": "checkpoint"}
     rank_inputs = collections.defaultdict(list)  # host -> [(workload, param, lower is better, {candidate: samples})]
     shown = set()
-    order = ["boot", "sqlite-read", "sqlite-write", "files-read", "tar-extract", "http", "ping", "throughput"]
+    order = ["boot", "sqlite-read", "sqlite-write", "files-read", "tar-extract", "http", "ping", "throughput",
+             "checkpoint", "checkpoint-lazy"]
     keys = sorted(by_workload, key=lambda k: (order.index(k[0]) if k[0] in order else 99, param_key(k[1])))
     for w, p in keys:
         fig = figures_for.get(w)
@@ -511,7 +601,8 @@ def main():
             md += ["", f"## {fig.replace('_', ' ')}", "", f"![{fig}]({fig}.png)"]
             shown.add(fig)
         lower = LOWER_IS_BETTER.get(w, True)
-        what = {"throughput": "containers/s", "ping": "RTT ms"}.get(w, "create..exec" + (" ..response" if w == "http" else "") + " ms")
+        what = {"throughput": "containers/s", "ping": "RTT ms"}.get(
+            w, "create..exec" + (" ..response" if w in ("http", *CHECKPOINT) else "") + " ms")
         md += ["", f"### {w}{' ' + p if p else ''} ({what}, {'lower' if lower else 'higher'} is better)", ""]
         md += ["| host | candidate | n | median | p95 | 95 % CI of median |", "|---|---|---|---|---|---|"]
         for h in hosts:
