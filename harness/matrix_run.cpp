@@ -276,7 +276,8 @@ Status MatrixRun::run_unit(const MatrixEntry& e, const MatrixUnit& u, Driver& dr
     if (ctx_.tty()) std::fprintf(stderr, "\r\033[K");
     if (!recs) return fail(std::move(recs.error()));
     if (!recs->empty() && recs->front().status != RunStatus::Skipped)
-        for (const auto& [tool, version] : w->versions()) ctx_.meta()["engines"][e.def->name]["versions"][tool] = version;
+        for (const auto& [tool, version] : w->versions())
+            ctx_.meta()["engines"][e.def->name]["versions"][tool] = version;
     est_done_ += unit_est;
     ++units_done_;
     ctx_.count(*recs);

@@ -34,4 +34,11 @@ bool apply_capabilities(std::uint64_t keep, int last_cap) {
     return ::syscall(SYS_capset, &hdr, data) == 0;
 }
 
+std::uint64_t held_capabilities() {
+    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2] = {};
+    if (::syscall(SYS_capget, &hdr, data) != 0) return 0;
+    return static_cast<std::uint64_t>(data[0].permitted) | (static_cast<std::uint64_t>(data[1].permitted) << 32);
+}
+
 }  // namespace ctrbench::lean

@@ -11,6 +11,9 @@ namespace ctrbench::lean {
 // and the ambient set. Async-signal-safe (raw syscalls), for the child before exec.
 bool apply_capabilities(std::uint64_t keep, int last_cap);
 
+// The capabilities this process holds (its permitted set): the most a container it starts can keep.
+std::uint64_t held_capabilities();
+
 // The highest capability number this kernel knows (/proc/sys/kernel/cap_last_cap).
 int last_capability();
 
