@@ -41,4 +41,15 @@ std::uint64_t held_capabilities() {
     return static_cast<std::uint64_t>(data[0].permitted) | (static_cast<std::uint64_t>(data[1].permitted) << 32);
 }
 
+Result<std::uint64_t> container_capabilities(const std::vector<std::string>& add) {
+    auto caps = capability_mask(add);
+    if (!caps) return caps;
+    // A container keeps at most what this process holds: capset would refuse the rest at exec, late
+    // and with only EPERM to say (this project's hosts run root without CAP_SYS_RESOURCE).
+    if (const std::uint64_t missing = *caps & ~held_capabilities(); missing != 0)
+        return fail_msg("lean: the container would keep " + describe_mask(missing) +
+                        ", which this process does not hold (its bounding set lacks it)");
+    return caps;
+}
+
 }  // namespace ctrbench::lean

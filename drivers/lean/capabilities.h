@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "drivers/common/capabilities.h"
 
@@ -13,6 +15,9 @@ bool apply_capabilities(std::uint64_t keep, int last_cap);
 
 // The capabilities this process holds (its permitted set): the most a container it starts can keep.
 std::uint64_t held_capabilities();
+
+// The common set plus `add` (capability_mask), refused in one line when it holds one this process lacks.
+Result<std::uint64_t> container_capabilities(const std::vector<std::string>& add);
 
 // The highest capability number this kernel knows (/proc/sys/kernel/cap_last_cap).
 int last_capability();

@@ -300,13 +300,8 @@ Result<std::unique_ptr<Sandbox>> Sandbox::create(const Config& config, Cgroup* c
             if (auto s = shift_owner(config.layer_dir); !s) return fail(std::move(s.error()));
     }
     c->cgroup_ = cgroup;
-    auto caps = capability_mask(config.add_caps);
+    auto caps = container_capabilities(config.add_caps);
     if (!caps) return fail(std::move(caps.error()));
-    // A container keeps at most what this process holds: capset would refuse the rest at exec, late
-    // and with only EPERM to say (this project's hosts run root without CAP_SYS_RESOURCE).
-    if (const std::uint64_t missing = *caps & ~held_capabilities(); missing != 0)
-        return fail_msg("lean: the container would keep " + describe_mask(missing) +
-                        ", which this process does not hold (its bounding set lacks it)");
     c->caps_ = *caps;
     if (config.seccomp) {
         auto filter = default_seccomp_filter(c->caps_);
