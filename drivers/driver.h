@@ -83,10 +83,13 @@ bool adds_capability(const ContainerSpec& spec, const std::string& name);
 
 // What an engine can do; the harness asks these, never the driver's name (fio's capability flags).
 struct Capabilities {
-    bool daemon = false;              // needs a running daemon (docker, lxd)
-    bool vm = false;                  // each sandbox is a virtual machine (kata, microvm)
-    bool rootless = false;            // can run without root
-    bool checkpoint = false;          // CRIU checkpoint/restore
+    bool daemon = false;      // needs a running daemon (docker, lxd)
+    bool vm = false;          // each sandbox is a virtual machine (kata, microvm)
+    bool rootless = false;    // can run without root
+    bool checkpoint = false;  // CRIU runs inside its containers (given the caps, binds, no seccomp)
+    // The engine checkpoints a whole container into a file and restores it as a new one
+    // (Container::checkpoint, Driver::restore): podman with runc.
+    bool engine_checkpoint = false;
     bool port_publishing = false;     // publishes a port on 127.0.0.1
     bool own_network = false;         // supports NetworkMode::Own
     std::string no_network_why;       // when !own_network: why, in words a user acts on
@@ -135,6 +138,11 @@ public:
     // link the driver made), and the address of the host end of the container's link.
     virtual Result<std::string> endpoint(int /*port*/) { return fail_msg("this driver gives no network endpoint"); }
     virtual Result<std::string> host_end() { return fail_msg("this driver gives no network link"); }
+    // Capabilities::engine_checkpoint: running -> stopped. The engine dumps every process of the
+    // container into `file` (CRIU) and stops it; clean() still removes it.
+    virtual Status checkpoint(const std::filesystem::path& /*file*/) {
+        return fail_msg("this driver's engine cannot checkpoint a container");
+    }
 };
 
 class Driver {
@@ -168,6 +176,12 @@ public:
     virtual std::vector<std::string> sweep_dead() { return {}; }
     // nothing -> created: rootfs, cgroup and config are ready, no process of the spec runs yet.
     virtual Result<std::unique_ptr<Container>> create(const ContainerSpec& spec) = 0;
+    // Capabilities::engine_checkpoint: nothing -> running. A new container named spec.name from a
+    // Container::checkpoint `file`, its processes restored (its config is the checkpoint's).
+    virtual Result<std::unique_ptr<Container>> restore(const ContainerSpec& /*spec*/,
+                                                       const std::filesystem::path& /*file*/) {
+        return fail_msg("this driver's engine cannot restore a container");
+    }
 };
 
 // The table of drivers the harness looks names up in (fio's engine registry).

@@ -262,13 +262,14 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
         auto t_begin = Clock::now();
         if (progress.on_run) progress.on_run(k + 1, total, warm);
         const ContainerSpec spec = run_spec(owned_name(std::to_string(k)), opts, *rootfs, *mounts, setup->mounts);
-        RunRecord once = workload.measures_itself() ? run_whole(driver, workload, param, spec)
-                                                    : run_once(driver, workload, param, spec, opts);
+        RunRecord once = workload.measures_itself_with(driver.capabilities())
+                             ? run_whole(driver, workload, param, spec)
+                             : run_once(driver, workload, param, spec, opts);
         RunRecord rec = stamp(once, warm ? k + 1 : k - opts.warmup + 1, warm);
         if (rec.status == RunStatus::Ok) rec.figures.insert(setup->figures.begin(), setup->figures.end());
         if (interrupted() && rec.status != RunStatus::Ok) rec.status = RunStatus::Interrupted;
         if (auto s = sink.write(rec); !s) return fail(std::move(s.error()));
-        if (!workload.measures_itself()) {
+        if (!workload.measures_itself_with(driver.capabilities())) {
             rec.wall_ms = ms(t_begin, Clock::now());
             double phases = 0;
             for (const auto& p : {rec.create_ms, rec.start_ms, rec.exec_ms, rec.response_ms, rec.stop_ms, rec.clean_ms})

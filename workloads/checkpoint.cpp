@@ -25,6 +25,7 @@ constexpr const char* kRoleEnv = "/usr/local/lib/ctrbench/criu.env";
 constexpr const char* kKdat = "/dev/shm/criu.kdat";  // the kernel-probe cache of a criu built with RUNDIR=/dev/shm
 constexpr const char* kScratch = "/dev/shm";         // the images: on tmpfs, as the seed's
 constexpr const char* kAgent = "/usr/bin/ctrbench-agent";
+constexpr const char* kEngineFile = "checkpoint.tar";  // an engine's checkpoint of the whole container
 
 // An ELF executable with no program interpreter: it runs in any image.
 bool static_elf(const fs::path& p) {
@@ -71,6 +72,20 @@ std::string last_error(const std::string& out) {
     return one_line(last.empty() ? first : last);
 }
 
+// What the woken process said: its memory as before the dump, its socket listening and reachable.
+Status check_woken(const std::string& out, const std::string& param) {
+    const std::string who = "the restored " + param + " MB process";
+    if (out.find(" ok ") == std::string::npos)
+        return fail_msg(who + " did not find its memory as it was before the dump: " + one_line(out));
+    if (out.find("listen unreachable") != std::string::npos)
+        return fail_msg(who +
+                        "'s socket listens, but 127.0.0.1 does not reach it (the restored network namespace's "
+                        "loopback is down)");
+    if (out.find("listen ok") == std::string::npos)
+        return fail_msg(who + " lost its listening socket: " + one_line(out));
+    return {};
+}
+
 }  // namespace
 
 Result<CriuForContainers> criu_for_containers() {
@@ -115,9 +130,11 @@ std::uint64_t CheckpointWorkload::memory_limit(long mb) {
 }
 
 std::string CheckpointWorkload::unsupported(const Capabilities& caps, const fs::path& rootfs) const {
-    if (!caps.checkpoint) return "no CRIU path: its containers cannot run CRIU";
-    if (!caps.unconfined_seccomp) return "CRIU needs its containers without a seccomp filter, which it cannot give";
+    if (!caps.checkpoint && !caps.engine_checkpoint)
+        return "no CRIU path: its containers cannot run CRIU, and its engine cannot checkpoint a container";
     if (!fs::exists(rootfs / "usr/bin/ctrbench-agent")) return "the image has no /usr/bin/ctrbench-agent";
+    if (!caps.checkpoint) return lazy_ ? "its engine restores whole containers, without criu lazy-pages" : "";
+    if (!caps.unconfined_seccomp) return "CRIU needs its containers without a seccomp filter, which it cannot give";
     if (auto c = criu_for_containers(); !c) return c.error().message();
     return "";
 }
@@ -153,8 +170,9 @@ std::vector<std::string> CheckpointWorkload::sweep_dead() {
 Result<Workload::Setup> CheckpointWorkload::setup(Driver& driver, const ContainerSpec& base,
                                                   const std::string& param) const {
     (void)sweep_dead();
-    auto criu = criu_for_containers();
-    if (!criu) return fail(std::move(criu.error()));
+    const bool engine = !driver.capabilities().checkpoint;
+    if (!engine)
+        if (auto criu = criu_for_containers(); !criu) return fail(std::move(criu.error()));
     // criu_for_containers ran `criu check`: the kernel-probe cache is fresh, given to every container read-only.
     const fs::path dir = fs::path(kScratch) / owned_name(name() + "-" + param);
     std::error_code ec;
@@ -166,8 +184,16 @@ Result<Workload::Setup> CheckpointWorkload::setup(Driver& driver, const Containe
         fs::remove_all(dir, e);
     });
     ContainerSpec spec = base;
-    if (auto s = prepare(spec, param); !s) return fail(std::move(s.error()));
-    spec.mounts.push_back({dir, kImages, false});
+    if (!accepts(param)) return fail_msg(name() + " mem must be a number of MB from 1 to 8192, got '" + param + "'");
+    if (engine) {
+        spec.limits.memory_bytes = memory_limit(std::stol(param));
+        // The engine's own network: restored with `--network none`, podman leaves the loopback down.
+        spec.network = NetworkMode::Own;
+    } else if (auto s = prepare(spec, param); !s) {
+        return fail(std::move(s.error()));
+    } else {
+        spec.mounts.push_back({dir, kImages, false});
+    }
     auto c = driver.create(spec);
     if (!c) return fail(std::move(c.error()).wrap("the dump's container"));
     auto finish = [&](Status st) -> Status {
@@ -184,6 +210,18 @@ Result<Workload::Setup> CheckpointWorkload::setup(Driver& driver, const Containe
     }
     auto pid = field(touched->out, "pid");
     if (!pid) return fail(finish(fail_msg("memtouch said no pid: " + one_line(touched->out))).error());
+    if (engine) {  // the engine dumps the whole container into a file, which every run restores
+        const auto t0 = std::chrono::steady_clock::now();
+        auto st = (*c)->checkpoint(dir / kEngineFile);
+        const auto t1 = std::chrono::steady_clock::now();
+        if (auto s = finish(std::move(st)); !s) return fail(std::move(s.error()));
+        if (std::ofstream out(dir / "pid"); !(out << *pid << "\n")) return fail_sys("write " + (dir / "pid").string());
+        Setup out;
+        out.mounts.push_back({dir, kImages, true});  // how measure() finds the checkpoint
+        out.figures["dump_ms"] = std::chrono::duration<double, std::milli>(t1 - t0).count();
+        out.keep = std::move(keep);
+        return out;
+    }
     auto dumped = (*c)->exec({kAgent, "criu-dump", std::to_string(*pid), kImages, kWork}, spec.timeout);
     Status st;
     if (!dumped)
@@ -220,6 +258,34 @@ Workload::Reference CheckpointWorkload::reference() const {
              {"execution_ms", row({0.72, 3, 12.7, 55, 188, 744})}}};
 }
 
+Result<Outcome> CheckpointWorkload::measure(Driver& driver, const ContainerSpec& base, const std::string& param) const {
+    const auto images =
+        std::find_if(base.mounts.begin(), base.mounts.end(), [](const BindMount& m) { return m.target == kImages; });
+    if (images == base.mounts.end()) return fail_msg("no checkpoint was made for this run (no setup)");
+    std::ifstream pid_in(images->source / "pid");
+    long pid = 0;
+    if (!(pid_in >> pid)) return fail_msg("the checkpoint has no pid file in " + images->source.string());
+    const auto t0 = std::chrono::steady_clock::now();
+    auto c = driver.restore(base, images->source / kEngineFile);
+    const auto t1 = std::chrono::steady_clock::now();
+    if (!c) return fail(std::move(c.error()));
+    auto r = (*c)->exec({kAgent, "memtouch-wake", std::to_string(pid), kWork, std::to_string(base.timeout.count())},
+                        base.timeout);
+    auto stopped = (*c)->stop();
+    auto cleaned = (*c)->clean();
+    if (!r) return fail(std::move(r.error()));
+    if (!r->ok()) return fail_msg("wake the restored " + param + " MB process: " + one_line(r->err));
+    if (auto s = check_woken(r->out, param); !s) return fail(std::move(s.error()));
+    if (!stopped) return fail(std::move(stopped.error()));
+    if (!cleaned) return fail(std::move(cleaned.error()));
+    auto exec = field(r->out, "exec_us");
+    if (!exec) return fail_msg("memtouch-wake said no time: " + one_line(r->out));
+    const double restore = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    Outcome o{restore, "ms restore", "engine restore (its container included); " + one_line(r->out)};
+    o.figures = {{"restore_ms", restore}, {"execution_ms", static_cast<double>(*exec) / 1000.0}};
+    return o;
+}
+
 std::vector<std::string> CheckpointWorkload::command(const std::string&) const {
     return {kAgent, "criu-restore", kImages, kWork, lazy_ ? "lazy" : "eager"};
 }
@@ -236,11 +302,7 @@ Result<Outcome> CheckpointWorkload::await_response(Container& c, const std::stri
     auto r = c.exec({kAgent, "checkpoint-wake", kWork, std::to_string(deadline.count())}, deadline);
     if (!r) return fail(std::move(r.error()));
     if (!r->ok()) return fail_msg("wake the restored " + param + " MB process: " + one_line(r->err));
-    if (r->out.find(" ok ") == std::string::npos)
-        return fail_msg("the restored " + param +
-                        " MB process did not find its memory as it was before the dump: " + one_line(r->out));
-    if (r->out.find("listen ok") == std::string::npos)
-        return fail_msg("the restored " + param + " MB process lost its listening socket: " + one_line(r->out));
+    if (auto s = check_woken(r->out, param); !s) return fail(std::move(s.error()));
     auto restore = field(r->out, "restore_us");
     auto exec = field(r->out, "exec_us");
     if (!restore || !exec) return fail_msg("checkpoint-wake said no times: " + one_line(r->out));

@@ -9,6 +9,10 @@
 // /ctrbench/criu, the images (on the host's tmpfs) bound read-only at /ctrbench/images, CRIU's
 // capabilities added and seccomp off; the restored process becomes the container's, in its namespaces
 // and cgroup. `checkpoint-lazy` restores with `criu lazy-pages`: pages come as the process faults.
+// A driver whose engine checkpoints whole containers (Capabilities::engine_checkpoint: podman with
+// runc) is measured by the workload itself: the setup's container is checkpointed into a file, and
+// each run restores it as a new container (figure "restore_ms": the engine's restore, its container
+// included) and wakes the process ("execution_ms"). The engine has no lazy restore.
 #pragma once
 
 #include <filesystem>
@@ -53,6 +57,10 @@ public:
     std::vector<std::string> command(const std::string& param) const override;
     Result<Outcome> check(const ExecResult& r, const std::string& param) const override;
     bool awaits_response() const override { return true; }
+    bool measures_itself_with(const Capabilities& caps) const override {
+        return !caps.checkpoint && caps.engine_checkpoint;
+    }
+    Result<Outcome> measure(Driver& driver, const ContainerSpec& base, const std::string& param) const override;
     Result<Outcome> await_response(Container& c, const std::string& param,
                                    std::chrono::milliseconds deadline) const override;
     Reference reference() const override;

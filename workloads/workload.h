@@ -82,6 +82,8 @@ public:
     // Workloads that are not one container's phases (throughput) measure a whole run themselves from
     // a template spec; the runner records their outcome with empty phase columns.
     virtual bool measures_itself() const { return false; }
+    // The same for a driver with `caps` (checkpoint: with an engine that restores whole containers).
+    virtual bool measures_itself_with(const Capabilities& /*caps*/) const { return measures_itself(); }
     virtual Result<Outcome> measure(Driver& /*driver*/, const ContainerSpec& /*base*/,
                                     const std::string& /*param*/) const {
         return fail_msg("this workload is measured through the phases");

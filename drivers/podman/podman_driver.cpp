@@ -23,6 +23,7 @@ constexpr const char* kBtrfsStorageMount = "/var/lib/ctrbench/btrfs";
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 constexpr auto kVerbTimeout = 60s;
+constexpr auto kCheckpointTimeout = 600s;  // a dump or restore of GBs of memory
 
 std::string trim(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
@@ -70,6 +71,17 @@ public:
         return e;
     }
 
+    Status checkpoint(const fs::path& file) override {
+        // Uncompressed: gzip of a large process's memory would be most of the dump's time.
+        if (auto r =
+                run_checked(cmd({"container", "checkpoint", "--export", file.string(), "--compress", "none", name_}),
+                            kCheckpointTimeout);
+            !r)
+            return fail(std::move(r.error()).wrap("checkpoint " + name_));
+        stopped_ = true;
+        return {};
+    }
+
     Status stop() override {
         if (stopped_) return {};
         auto k = run_process(cmd({"kill", "--signal", "KILL", name_}), kVerbTimeout);
@@ -95,6 +107,7 @@ private:
         all.insert(all.end(), args.begin(), args.end());
         return all;
     }
+    friend class ctrbench::podman::PodmanDriver;
     std::vector<std::string> base_;
     std::string name_;
     fs::path memory_cgroup_;
@@ -116,6 +129,7 @@ Capabilities PodmanDriver::capabilities() const {
     c.read_only_rootfs = true;
     c.own_network = true;  // podman's bridge (netavark), ports published on 127.0.0.1
     c.cgroup_parents = {"libpod_parent"};
+    c.engine_checkpoint = runtime_ == "runc";  // `podman container checkpoint/restore` through runc and CRIU
     return c;
 }
 
@@ -281,6 +295,22 @@ Result<std::unique_ptr<Container>> PodmanDriver::create(const ContainerSpec& spe
     auto c = std::make_unique<PodmanContainer>(b, spec.name);
     if (auto r = run_checked(args, kVerbTimeout); !r)
         return fail(std::move(r.error()));  // c's destructor removes leftovers
+    return std::unique_ptr<Container>(std::move(c));
+}
+
+Result<std::unique_ptr<Container>> PodmanDriver::restore(const ContainerSpec& spec, const fs::path& file) {
+    if (!capabilities().engine_checkpoint) return fail_msg("podman restores only with runc, not " + runtime_);
+    if (binary_.empty()) return fail_msg("podman is not installed");
+    auto b = base();
+    std::call_once(swept_, [&] { (void)sweep_dead(); });
+    auto args = b;
+    args.insert(args.end(), {"container", "restore", "--import", file.string(), "--name", spec.name});
+    auto c = std::make_unique<PodmanContainer>(b, spec.name);
+    if (auto r = run_checked(args, kCheckpointTimeout); !r)
+        return fail(std::move(r.error()).wrap("restore " + spec.name));  // c's destructor removes leftovers
+    auto info = run_process(c->cmd({"inspect", "--format", "{{.State.Pid}}", spec.name}), kVerbTimeout);
+    if (info && info->ok())
+        if (auto cg = memory_cgroup_of(std::atoi(info->out.c_str()))) c->memory_cgroup_ = *cg;
     return std::unique_ptr<Container>(std::move(c));
 }
 

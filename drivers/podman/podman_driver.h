@@ -5,6 +5,7 @@
 // Without systemd it runs with --cgroup-manager cgroupfs, and with explicit ulimits (its defaults
 // exceed the hard limits of these hosts, see HOST-NOTES). The OCI runtime is runc or crun.
 // Network (NetworkMode::Own): podman's bridge, each spec.publish port on a free port of 127.0.0.1.
+// Checkpoint (runc): `podman container checkpoint --export` and `podman container restore --import`.
 #pragma once
 
 #include <memory>
@@ -26,6 +27,9 @@ public:
     Probe probe() override;
     Status prepare(const ContainerSpec& spec) override;
     Result<std::unique_ptr<Container>> create(const ContainerSpec& spec) override;
+    // `podman container restore --import FILE --name NAME` of a `container checkpoint --export`
+    // (runc only: podman's crun path has no CRIU here).
+    Result<std::unique_ptr<Container>> restore(const ContainerSpec& spec, const std::filesystem::path& file) override;
     // overlay: podman's own store (/var/lib/containers); vfs: a store of its own under
     // /var/lib/ctrbench/podman-vfs; btrfs: under /var/lib/ctrbench/btrfs (the btrfs loop filesystem
     // the btrfs_loop role mounts). Every call then carries --storage-driver, --root and --runroot.

@@ -6,7 +6,8 @@
 //                                              network namespace (external-unix: with a unix socket
 //                                              whose peer is outside P's tree, which CRIU cannot dump)
 //   ctrbench-agent memtouch-wake P OUTDIR MS   wakes P (SIGUSR1), waits at most MS ms for its result,
-//                                              prints "memtouch sum S ok|bad exec_us U listen ok|none"
+//                                              prints "memtouch sum S ok|bad exec_us U listen
+//                                              ok|unreachable|none"
 //   ctrbench-agent criu-dump P IMAGES WORK   dumps P with the criu at /ctrbench/criu, prints "dump_us U"
 //   ctrbench-agent criu-restore IMAGES WORK eager|lazy   restores it detached (lazy: beside a
 //                                              `criu lazy-pages` daemon), prints "restore_us U pid P"
@@ -77,11 +78,13 @@ int listen_tcp() {
     return s;
 }
 
-// After a restore: is `s` still listening, and does a connection to it arrive?
-bool still_listens(int s) {
+// After a restore: "ok" when `s` still listens and a connection to it arrives; "unreachable" when it
+// listens but 127.0.0.1 does not reach it (a restored network namespace whose loopback is down);
+// "none" when it no longer listens.
+const char* still_listens(int s) {
     int on = 0;
     socklen_t len = sizeof on;
-    if (::getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) != 0 || !on) return false;
+    if (s < 0 || ::getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) != 0 || !on) return "none";
     const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -91,7 +94,7 @@ bool still_listens(int s) {
     const int got = connected ? ::accept4(s, nullptr, nullptr, SOCK_CLOEXEC) : -1;
     if (got >= 0) ::close(got);
     if (c >= 0) ::close(c);
-    return got >= 0;
+    return got >= 0 ? "ok" : "unreachable";
 }
 
 // The waiting process: touch, say ready on `ready`, wait for SIGUSR1, touch again, write the result.
@@ -112,15 +115,21 @@ bool still_listens(int s) {
         std::memcpy(mem + p * kPage, &v, sizeof v);
         sum += v;
     }
+    const int listening = listen_tcp();
     const std::string line = std::to_string(sum) + "\n";
     (void)!::write(ready, line.data(), line.size());
     ::close(ready);
     const int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull < 0) _exit(fail("open /dev/null"));
+    // stdio on /dev/null, `keep` as fd 3, the listening socket next, and nothing else: whatever the
+    // launcher left open goes (nothing CRIU would need help with). Both are moved out of the way first.
+    const int kept = keep >= 0 ? ::fcntl(keep, F_DUPFD_CLOEXEC, 100) : -1;
+    const int listened = listening >= 0 ? ::fcntl(listening, F_DUPFD_CLOEXEC, 100) : -1;
     for (int fd = 0; fd < 3; ++fd) ::dup2(devnull, fd);
-    if (keep >= 0) ::dup2(keep, 3);
-    ::close_range(keep >= 0 ? 4 : 3, ~0U, 0);  // whatever the launcher left open: nothing CRIU would need help with
-    const int listening = listen_tcp();
+    if (kept >= 0) ::dup2(kept, 3);
+    const int sock = listened >= 0 ? (kept >= 0 ? 4 : 3) : -1;
+    if (sock >= 0) ::dup2(listened, sock);
+    ::close_range(sock >= 0 ? sock + 1 : (kept >= 0 ? 4 : 3), ~0U, 0);
     int sig = 0;
     while (sigwait(&usr1, &sig) != 0) {
     }
@@ -135,9 +144,9 @@ bool still_listens(int s) {
         std::memcpy(mem + p * kPage, &v, sizeof v);
     }
     const long long us = now_us() - t0;
-    const bool listens = listening >= 0 && still_listens(listening);
+    const std::string listens = still_listens(sock);
     const std::string result = "memtouch sum " + std::to_string(seen) + (seen == sum ? " ok" : " bad") + " exec_us " +
-                               std::to_string(us) + " listen " + (listens ? "ok" : "none") + "\n";
+                               std::to_string(us) + " listen " + listens + "\n";
     const std::string tmp = outdir + "/result.tmp";
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) _exit(1);
@@ -150,6 +159,7 @@ bool still_listens(int s) {
 
 int memtouch(long mb, const char* outdir, bool external_unix) {
     if (mb <= 0) return std::fprintf(stderr, "ctrbench-agent: memtouch: MB must be positive\n"), 2;
+    ::mkdir(outdir, 0755);  // where the woken process writes its result
     if (::getpid() < kHighPid) {
         if (FILE* f = std::fopen("/proc/sys/kernel/ns_last_pid", "w")) {
             std::fprintf(f, "%d", kHighPid - 1);
