@@ -319,9 +319,11 @@ def checkpoint_figures(ok, metas):
     (medians of the unit), container (create + start) from the CSV rows."""
     out = collections.defaultdict(lambda: collections.defaultdict(dict))
     for (h, cand, w, p), runs in ok.items():
-        if w in CHECKPOINT and p.isdigit():
-            out[(h, cand, CHECKPOINT[w])]["container"][int(p)] = statistics.median(
-                num(r["create_ms"]) + num(r["start_ms"]) for r in runs)
+        # An engine that restores whole containers (podman) has no phase columns: no container figure.
+        both = [num(r["create_ms"]) + num(r["start_ms"]) for r in runs
+                if num(r["create_ms"]) is not None and num(r["start_ms"]) is not None]
+        if w in CHECKPOINT and p.isdigit() and both:
+            out[(h, cand, CHECKPOINT[w])]["container"][int(p)] = statistics.median(both)
     for m in metas.values():
         h = m.get("host", {}).get("hostname", "?")
         for res in m.get("results", []):

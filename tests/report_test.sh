@@ -44,6 +44,13 @@ for cand, base in (("A", 1.0), ("B", 2.0), ("C", 3.0)):
 for cand in ("A", "B"):
     for i in range(1, 6):
         run("tie", cand, "boot", "", i, [1.0, 1.1, 1.2, 1.3, 1.4][i - 1])
+# Checkpoint rows: a driver with the phases (lean), and an engine that restores whole containers
+# (podman): no phase columns, its figure only.
+for mem in ("1", "1024"):
+    for i in range(1, 4):
+        run("ckpt", "L", "checkpoint", mem, i, 30, value=16)
+        run("ckpt", "P", "checkpoint", mem, i, 0, value=800)
+        rows[-1].update(create_ms="", start_ms="", exec_ms="", stop_ms="", clean_ms="")
 w = csv.DictWriter(open(sys.argv[2], "w", newline=""), fieldnames=head)
 w.writeheader()
 w.writerows(rows)
@@ -55,6 +62,10 @@ grep -q 'over 2 workload/parameter pair(s); 1 more with fewer than 3 runs left o
     fail "the n=1 ping pair was not left out: $(grep 'On \*\*syn' "$tmp/syn-out/report.md")"
 grep -q 'On \*\*tie\*\*: no clear winner' "$tmp/syn-out/report.md" || fail "tie verdict: $(grep 'On \*\*tie' "$tmp/syn-out/report.md")"
 grep -q "Fastest on syn: \*\*A\*\*" "$tmp/syn-out/report.md" || fail "no fastest verdict for syn"
+# The checkpoint figure and table (seed 002's), also with rows without phases (podman's restore).
+grep -q "## checkpoint and restore (seed 002)" "$tmp/syn-out/report.md" || fail "no checkpoint section"
+grep -q "| ckpt | L | eager | container | 20 | 20 |" "$tmp/syn-out/report.md" || fail "no container row for L"
+[ "$(stat -c %s "$tmp/syn-out/checkpoint.png" 2>/dev/null || echo 0)" -gt 2000 ] || fail "checkpoint.png missing"
 # The boot bars are labelled with the table's statistic (the median of per-run create+start+exec),
 # not a sum of per-phase medians: each candidate's table median appears as its label.
 /usr/bin/python3 - "$md" "$tmp/out/boot_phases.svg" <<'PY' || fail "boot plot labels differ from the table"
