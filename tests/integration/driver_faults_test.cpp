@@ -255,7 +255,7 @@ TEST(DriverFaults, ContainerdImageExtractionOutlivesTheGarbageCollector) {
             for (const auto& key : containerd_snapshots()) {
                 if (!key.ends_with(own_extraction)) continue;  // another process's is not this prepare's
                 auto info = ctr({"info", key});
-                if (!info) continue;  // committed meanwhile
+                if (!info || !info->ok()) continue;  // committed meanwhile: ctr says "not found"
                 ++seen;
                 if (info->out.find("containerd.io/gc.root") == std::string::npos)
                     unrooted.push_back(key + " (ctr says: " + info->out + info->err + ")");

@@ -38,8 +38,6 @@
 #include <string>
 #include <vector>
 
-extern char** environ;
-
 namespace {
 
 constexpr long kPage = 4096;
