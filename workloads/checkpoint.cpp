@@ -210,30 +210,28 @@ Result<Workload::Setup> CheckpointWorkload::setup(Driver& driver, const Containe
     }
     auto pid = field(touched->out, "pid");
     if (!pid) return fail(finish(fail_msg("memtouch said no pid: " + one_line(touched->out))).error());
+    double dump_ms = 0;
     if (engine) {  // the engine dumps the whole container into a file, which every run restores
         const auto t0 = std::chrono::steady_clock::now();
         auto st = (*c)->checkpoint(dir / kEngineFile);
-        const auto t1 = std::chrono::steady_clock::now();
+        dump_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         if (auto s = finish(std::move(st)); !s) return fail(std::move(s.error()));
         if (std::ofstream out(dir / "pid"); !(out << *pid << "\n")) return fail_sys("write " + (dir / "pid").string());
-        Setup out;
-        out.mounts.push_back({dir, kImages, true});  // how measure() finds the checkpoint
-        out.figures["dump_ms"] = std::chrono::duration<double, std::milli>(t1 - t0).count();
-        out.keep = std::move(keep);
-        return out;
+    } else {  // criu inside the container
+        auto dumped = (*c)->exec({kAgent, "criu-dump", std::to_string(*pid), kImages, kWork}, spec.timeout);
+        Status st;
+        if (!dumped)
+            st = fail(std::move(dumped.error()));
+        else if (!dumped->ok())
+            st = fail_msg("criu dump of a " + param + " MB process: " + one_line(dumped->err));
+        if (auto s = finish(std::move(st)); !s) return fail(std::move(s.error()));
+        auto us = field(dumped->out, "dump_us");
+        if (!us) return fail_msg("criu-dump said no time: " + one_line(dumped->out));
+        dump_ms = static_cast<double>(*us) / 1000.0;
     }
-    auto dumped = (*c)->exec({kAgent, "criu-dump", std::to_string(*pid), kImages, kWork}, spec.timeout);
-    Status st;
-    if (!dumped)
-        st = fail(std::move(dumped.error()));
-    else if (!dumped->ok())
-        st = fail_msg("criu dump of a " + param + " MB process: " + one_line(dumped->err));
-    if (auto s = finish(std::move(st)); !s) return fail(std::move(s.error()));
-    auto us = field(dumped->out, "dump_us");
-    if (!us) return fail_msg("criu-dump said no time: " + one_line(dumped->out));
     Setup out;
-    out.mounts.push_back({dir, kImages, true});
-    out.figures["dump_ms"] = static_cast<double>(*us) / 1000.0;
+    out.mounts.push_back({dir, kImages, true});  // read-only for the runs; measure() finds an engine's file there
+    out.figures["dump_ms"] = dump_ms;
     out.keep = std::move(keep);
     return out;
 }
