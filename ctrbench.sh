@@ -15,7 +15,7 @@ PACKAGES=(g++ cmake make pkg-config debootstrap libcli11-dev nlohmann-json3-dev 
           libbenchmark-dev libcap-dev libseccomp-dev libcpp-httplib-dev libnl-route-3-dev libyaml-cpp-dev busybox-static util-linux tar coreutils
           ansible-core python3-apt hyperfine libsqlite3-dev libarchive-dev nettle-dev libacl1-dev liblzma-dev
           libzstd-dev liblz4-dev libbz2-dev zlib1g-dev libxml2-dev libicu-dev python3-matplotlib python3-scipy
-          python3-yaml btrfs-progs clang-format lxc-dev
+          python3-yaml btrfs-progs clang-format lxc-dev openjdk-17-jdk-headless
           libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc)
 
 # containerd's .proto files (the containerd driver's gRPC stubs are made from them at build time) and
@@ -55,9 +55,22 @@ build() {
     # shellcheck disable=SC2086
     cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo ${CTRBENCH_CMAKE_ARGS:-} >/dev/null
     cmake --build build -j"$(nproc)"
-    # The full image (debootstrap, a few minutes the first time, then cached). Without it, the
-    # full-image candidates are skipped with the reason; the rest runs.
-    cmake --build build --target image-full || echo "ctrbench.sh: the full image could not be built; full-image runs will be skipped" >&2
+    # The Debian images: full, and service (the service workloads'). Their debootstraps (a few minutes
+    # the first time, then cached) were started beside the compile; this adds the agent. Without one,
+    # its runs are skipped with the reason; the rest runs.
+    local img
+    for img in full service; do
+        cmake --build build --target image-$img || echo "ctrbench.sh: the $img image could not be built; its runs will be skipped" >&2
+    done
+}
+
+# The images' debootstraps, in the background (they wait on the network and dpkg, the compile on the CPU).
+debootstraps() {
+    mkdir -p build/images
+    local img
+    for img in full service; do
+        datasets/build-debian-image.sh $img build/images >build/debootstrap-$img.log 2>&1 &
+    done
 }
 
 # The engines (crun, runc, runsc, docker, containerd, podman, lxc, lxd, QEMU's microvm) and criu
@@ -71,12 +84,13 @@ setup() {
     [ "$(id -u)" -eq 0 ] || die "must run as root (it installs packages, and containers need root)"
     install_packages "$@"
     protos
-    # The engines' setup (apt, daemons, criu's build) beside ctrbench's build (the compiler, then
-    # debootstrap): much of either waits on the network or dpkg. A failed build waits for the engines.
+    # The engines' setup (apt, daemons, criu's build) and the images' debootstraps beside ctrbench's
+    # build: much of them waits on the network or dpkg. A failed build waits for them.
     mkdir -p build
+    debootstraps
     setup_engines &
     local engines=$!
-    trap 'wait '"$engines"' 2>/dev/null' EXIT
+    trap 'wait 2>/dev/null' EXIT
     build
     wait "$engines"
     trap - EXIT

@@ -73,10 +73,21 @@ def ready_ms(r):
     return sum(parts) + (num(r["response_ms"]) or 0)
 
 
+def service_ready(r):
+    """A service run's time to its first correct 200: the phases' sum, or, where the workload measured
+    the run itself (an engine's restore, the pool), its own figure."""
+    t = ready_ms(r)
+    if t is None and r.get("unit") == "ms to first 200":
+        return num(r["value"])
+    return t
+
+
 def metric(workload, r):
     """The figure compared between candidates for one run."""
     if workload in ("throughput", "ping"):
         return num(r["value"])
+    if workload in SERVICE:
+        return service_ready(r)
     return ready_ms(r)
 
 
@@ -393,6 +404,73 @@ def checkpoint_section(figs):
     return md
 
 
+SERVICE = {"service": "cold", "service-restored": "restored", "service-pool": "pool"}
+
+
+def service_figures(ok):
+    """(host, candidate) -> {(app, how): median ms to the first correct 200}; how: cold, restored,
+    pool=N (the JVM service)."""
+    out = collections.defaultdict(dict)
+    for (h, cand, w, p), runs in ok.items():
+        if w not in SERVICE:
+            continue
+        vals = [service_ready(r) for r in runs if service_ready(r) is not None]
+        if vals:
+            key = ("jvm", f"pool={p}") if w == "service-pool" else (p, SERVICE[w])
+            out[(h, cand)][key] = statistics.median(vals)
+    return out
+
+
+def plot_service(figs, hosts, out, made):
+    """Cold against restored, per service and candidate: the time to the first correct 200."""
+    if not figs:
+        return
+    n = max(sum(len(v) for (h, _), v in figs.items() if h == host) for host in hosts)
+    fig, axes = plt.subplots(1, len(hosts), figsize=(7.5 * len(hosts), max(2.5, 0.3 * n + 1.2)), squeeze=False)
+    colours = {"cold": "#C44E52", "restored": "#4C72B0"}
+    for ax, h in zip(axes[0], hosts):
+        labels, vals, cols = [], [], []
+        for (hh, cand), by in sorted(figs.items()):
+            if hh != h:
+                continue
+            for (app, how), v in sorted(by.items()):
+                labels.append(f"{cand} {app} {how}")
+                vals.append(v)
+                cols.append(colours.get(how, "#55A868"))
+        if not vals:
+            ax.text(0.5, 0.5, "no runs", ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
+            continue
+        ax.barh(labels, vals, color=cols)
+        ax.invert_yaxis()
+        ax.set_xscale("log")
+        for y, v in enumerate(vals):
+            ax.annotate(" " + fmt(v), (v, y), va="center", fontsize=7)
+        ax.set_xlabel("create (or request) .. first correct 200, median (ms)")
+        ax.set_title(f"services cold vs restored — {h}")
+        ax.tick_params(axis="y", labelsize=7)
+    save(fig, out, "service", made)
+
+
+def service_section(figs):
+    if not figs:
+        return []
+    md = ["", "## services cold vs restored (seeds 001 and 003)", "",
+          "Medians in ms from create (the pool: from the request) to the first correct answer of "
+          "`GET /?key=888888`; restored sooner by = cold / restored.", "",
+          "| host | candidate | service | cold | restored | restored sooner by | from a pool |", "|---|---|---|---|---|---|---|"]
+    for (h, cand), by in sorted(figs.items()):
+        for app in ("python", "jvm"):
+            cold, rest = by.get((app, "cold")), by.get((app, "restored"))
+            pools = ", ".join(f"{how}: {fmt(v)}" for (a, how), v in sorted(by.items()) if a == app and how.startswith("pool"))
+            if cold is None and rest is None and not pools:
+                continue
+            ratio = f"{cold / rest:.1f}×" if cold and rest else "—"
+            md.append(f"| {h} | {cand} | {app} | {fmt(cold) if cold else '—'} | {fmt(rest) if rest else '—'} | {ratio} | "
+                      f"{pools or '—'} |")
+    return md
+
+
 def isolation_section(probes, boot_ms):
     """The scorecard: candidates x probe families (blocked of tried) beside the boot time, then a
     cell per probe. `probes`: (host, candidate) -> {probe: (verdict, why)}."""
@@ -570,6 +648,8 @@ def main():
     plot_throughput(ok, hosts, out, made)
     ckpt = checkpoint_figures(ok, metas)
     plot_checkpoint(ckpt, hosts, out, made)
+    svc = service_figures(ok)
+    plot_service(svc, hosts, out, made)
 
     md = ["# ctrbench report", ""]
     md.append(f"From {len(files)} result file(s): " + ", ".join(f"`{f}`" for f in files) + ".")
@@ -589,13 +669,15 @@ def main():
                for (h, c, w, p), runs in ok.items() if w == "boot"}
     md += isolation_section(probes, boot_ms)
     md += checkpoint_section(ckpt)
+    md += service_section(svc)
     figures_for = {"boot": "boot_phases", "sqlite-read": "io_sqlite", "sqlite-write": "io_sqlite", "files-read": "io_files",
                    "tar-extract": "io_files", "http": "http", "ping": "ping", "throughput": "throughput",
-                   "checkpoint": "checkpoint", "checkpoint-lazy": "checkpoint"}
+                   "checkpoint": "checkpoint", "checkpoint-lazy": "checkpoint", "service": "service",
+                   "service-restored": "service", "service-pool": "service"}
     rank_inputs = collections.defaultdict(list)  # host -> [(workload, param, lower is better, {candidate: samples})]
     shown = set()
     order = ["boot", "sqlite-read", "sqlite-write", "files-read", "tar-extract", "http", "ping", "throughput",
-             "checkpoint", "checkpoint-lazy"]
+             "checkpoint", "checkpoint-lazy", "service", "service-restored", "service-pool"]
     keys = sorted(by_workload, key=lambda k: (order.index(k[0]) if k[0] in order else 99, param_key(k[1])))
     for w, p in keys:
         fig = figures_for.get(w)
@@ -604,7 +686,8 @@ def main():
             shown.add(fig)
         lower = LOWER_IS_BETTER.get(w, True)
         what = {"throughput": "containers/s", "ping": "RTT ms"}.get(
-            w, "create..exec" + (" ..response" if w in ("http", *CHECKPOINT) else "") + " ms")
+            w, "to the first correct 200, ms" if w in SERVICE else
+            "create..exec" + (" ..response" if w in ("http", *CHECKPOINT) else "") + " ms")
         md += ["", f"### {w}{' ' + p if p else ''} ({what}, {'lower' if lower else 'higher'} is better)", ""]
         md += ["| host | candidate | n | median | p95 | 95 % CI of median |", "|---|---|---|---|---|---|"]
         for h in hosts:

@@ -90,6 +90,8 @@ struct Capabilities {
     // The engine checkpoints a whole container into a file and restores it as a new one
     // (Container::checkpoint, Driver::restore): podman with runc.
     bool engine_checkpoint = false;
+    std::string
+        checkpoint_why;  // when neither: why, where the engine has a checkpoint of its own ctrbench does not use
     bool port_publishing = false;     // publishes a port on 127.0.0.1
     bool own_network = false;         // supports NetworkMode::Own
     std::string no_network_why;       // when !own_network: why, in words a user acts on
@@ -99,6 +101,10 @@ struct Capabilities {
     // The host's memory cgroup sees the container's OOM kills (ExecResult::oom_killed); false where
     // a kernel of the sandbox's own accounts memory (gVisor, a VM): its limit holds, unseen by the host.
     bool host_sees_oom = true;
+    // The largest image (its tar) it can run, when it holds the image in the sandbox's RAM (microvm's
+    // initramfs); 0: any; `max_image_why` says why.
+    std::uint64_t max_image_bytes = 0;
+    std::string max_image_why;
     // Where the engine puts its containers' cgroups, relative to a hierarchy's root ("docker"), so
     // that the host facts do not take its containers for someone else's processes.
     std::vector<std::string> cgroup_parents;

@@ -266,7 +266,8 @@ void add_matrix_options(CLI::App& app, Options& o) {
                  "and the plan's expected duration; run nothing");
     app.add_flag("--quick", o.quick,
                  "with --matrix: no warmup, 3 boot runs and 1 run of the smallest parameter of each other workload; "
-                 "a stack met again with another image only boots (CI)");
+                 "a stack met again with another image only boots; the service workloads run only on stacks that "
+                 "can restore a checkpoint (CI)");
     app.add_flag("!--no-setup", o.setup,
                  "with --matrix: never run a candidate's playbook; candidates that need an "
                  "engine reconfigured are skipped");

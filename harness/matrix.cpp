@@ -85,9 +85,13 @@ namespace {
 
 // The units of one runnable candidate: each selected workload, with each parameter asked for (or
 // every one; the smallest alone in a quick plan), runs as the settings or the workload say.
-void add_units(MatrixEntry& e, const CandidateFile& file, const WorkloadRegistry& workloads, const MatrixSettings& st) {
+void add_units(MatrixEntry& e, const CandidateFile& file, const WorkloadRegistry& workloads, const MatrixSettings& st,
+               const std::map<std::string, Capabilities>& caps) {
+    const auto cap = caps.find(e.def->columns.driver + "/" + e.def->columns.runtime);
+    const bool restores = cap != caps.end() && (cap->second.checkpoint || cap->second.engine_checkpoint);
     for (const auto& w : workloads.all()) {
         if (!st.tests.empty() && std::find(st.tests.begin(), st.tests.end(), w->name()) == st.tests.end()) continue;
+        if (!w->image().empty() && (e.def->columns.image != "minimal" || (st.quick && !restores))) continue;
         std::vector<std::string> params = st.params;
         if (params.empty()) params = w->param_values();
         if (params.empty()) params = {""};
@@ -159,7 +163,7 @@ void order_by_setting(MatrixPlan& plan, const CandidateFile& file, const std::ma
 MatrixPlan make_plan(const CandidateFile& file, const std::vector<const CandidateDef*>& selected, const HostFacts& host,
                      const std::map<std::string, std::string>& engine_settings,
                      const std::map<std::string, std::string>& current, const WorkloadRegistry& workloads,
-                     const MatrixSettings& st) {
+                     const MatrixSettings& st, const std::map<std::string, Capabilities>& caps) {
     MatrixPlan plan;
     for (const auto* def : selected) {
         MatrixEntry e;
@@ -183,7 +187,7 @@ MatrixPlan make_plan(const CandidateFile& file, const std::vector<const Candidat
                 continue;
             }
         }
-        add_units(e, file, workloads, st);
+        add_units(e, file, workloads, st, caps);
         plan.runnable.push_back(std::move(e));
     }
     if (st.quick && st.tests.empty()) boot_only_for_other_images_and_storage(plan, file, workloads);

@@ -56,10 +56,13 @@ struct MatrixPlan {
 // Pure: evaluates, orders (engine settings grouped; the current one first) and estimates.
 // `engine_settings` maps a candidate to the engine-wide setting it needs ("docker:btrfs"; absent:
 // none; engine_setup.h's candidate_settings), `current` an engine ("docker") to the one it has now.
+// `caps` maps a candidate's "driver/runtime" to its driver's capabilities (absent: unknown).
+// A workload with an image of its own (the service workloads) runs on a stack's minimal candidate only,
+// and in a quick plan only where the driver can restore a checkpoint (where cold and restored compare).
 MatrixPlan make_plan(const CandidateFile& file, const std::vector<const CandidateDef*>& selected, const HostFacts& host,
                      const std::map<std::string, std::string>& engine_settings,
                      const std::map<std::string, std::string>& current, const WorkloadRegistry& workloads,
-                     const MatrixSettings& settings);
+                     const MatrixSettings& settings, const std::map<std::string, Capabilities>& caps = {});
 // The plan's expected time for `runs` runs of workload `w` on candidate `c`.
 double per_run_estimate(const CandidateFile& f, const CandidateDef& c, const Workload& w);
 

@@ -332,7 +332,11 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
     HostFacts facts = gather_host_facts(drivers, *file, o.images_dir, managers);
     auto settings = candidate_settings(drivers, *file);
     auto current = current_settings(drivers, managers);
-    MatrixPlan plan = make_plan(*file, *selected, facts, settings, current, workloads, st);
+    std::map<std::string, Capabilities> caps;
+    for (const auto* def : *selected)
+        if (auto key = def->columns.driver + "/" + def->columns.runtime; !caps.count(key))
+            if (auto d = drivers.make(def->columns.driver, def->columns.runtime)) caps[key] = d->capabilities();
+    MatrixPlan plan = make_plan(*file, *selected, facts, settings, current, workloads, st, caps);
     if (!o.setup) plan.skip_reconfiguring("its playbook; --no-setup given");
     if (o.dry_run) return std::printf("%s", format_plan(plan, *selected, *file, st).c_str()), 0;
 

@@ -148,6 +148,8 @@ RunRecord run_once(Driver& driver, const Workload& workload, const std::string& 
             } else {
                 rec.response_ms = ms(te, tr);
                 set_outcome(rec, *resp);
+                if (workload.reports_ready())  // create..first answer, the phases' sum
+                    rec.figures["ready_ms"] = *rec.create_ms + *rec.start_ms + *rec.exec_ms + *rec.response_ms;
             }
         } else {
             set_outcome(rec, *out);
@@ -170,6 +172,15 @@ ContainerSpec run_spec(std::string name, const RunOptions& opts, const std::file
     spec.seccomp = opts.seccomp;
     spec.userns = opts.userns;
     return spec;
+}
+
+// Why an image is too large for a driver that holds it in RAM; empty when it fits.
+std::string too_large(const Capabilities& caps, const std::string& image, const std::filesystem::path& tar) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(tar, ec);
+    if (caps.max_image_bytes == 0 || ec || size <= caps.max_image_bytes) return "";
+    return "the " + image + " image (" + std::to_string(size >> 20) + " MB) is larger than it can hold (" +
+           std::to_string(caps.max_image_bytes >> 20) + " MB: " + caps.max_image_why + ")";
 }
 
 // The workload's own untimed step in a container of the driver (checkpoint: the dump), once per
@@ -200,13 +211,15 @@ Result<std::filesystem::path> image_rootfs(const std::filesystem::path& images_d
     if (!std::filesystem::is_directory(rootfs / "bin"))
         return fail_msg("image '" + image + "' is not built (no " + rootfs.string() +
                         "): build it with `cmake --build build --target " +
-                        (image == "full" ? "image-full" : "images") + "`");
+                        (image == "minimal" ? "images" : "image-" + image) + "`");
     return rootfs;
 }
 
 Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, const Workload& workload,
-                                            const std::string& param, const RunOptions& opts, CsvSink& sink,
+                                            const std::string& param, const RunOptions& given, CsvSink& sink,
                                             const Progress& progress) {
+    RunOptions opts = given;
+    if (!workload.image().empty()) opts.image = workload.image();  // the service workloads' own image
     auto rootfs = image_rootfs(opts.images_dir, opts.image);
     if (!rootfs) return fail(std::move(rootfs.error()));
     Candidate cand = opts.candidate ? *opts.candidate
@@ -236,7 +249,9 @@ Result<std::vector<RunRecord>> run_workload(Driver& driver, const Probe& probe, 
         return std::vector<RunRecord>{rec};
     };
     // A workload this driver or image cannot run is one skipped row with the reason, never a fake figure.
-    if (auto why = workload.unsupported(driver.capabilities(), *rootfs); !why.empty())
+    std::string why = too_large(driver.capabilities(), opts.image, rootfs->parent_path() / (opts.image + ".tar"));
+    if (why.empty()) why = workload.unsupported(driver.capabilities(), *rootfs);
+    if (!why.empty())
         return single(RunStatus::Skipped, driver.name() +
                                               (cand.runtime != driver.name() ? " with " + cand.runtime : "") +
                                               " cannot run " + workload.name() + ": " + why);

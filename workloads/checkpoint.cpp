@@ -131,17 +131,16 @@ std::uint64_t CheckpointWorkload::memory_limit(long mb) {
 
 std::string CheckpointWorkload::unsupported(const Capabilities& caps, const fs::path& rootfs) const {
     if (!caps.checkpoint && !caps.engine_checkpoint)
-        return "no CRIU path: its containers cannot run CRIU, and its engine cannot checkpoint a container";
+        return "no CRIU path: its containers cannot run CRIU, and " +
+               (caps.checkpoint_why.empty() ? std::string("its engine cannot checkpoint a container")
+                                            : caps.checkpoint_why);
     if (!fs::exists(rootfs / "usr/bin/ctrbench-agent")) return "the image has no /usr/bin/ctrbench-agent";
     if (!caps.checkpoint) return lazy_ ? "its engine restores whole containers, without criu lazy-pages" : "";
-    if (!caps.unconfined_seccomp) return "CRIU needs its containers without a seccomp filter, which it cannot give";
-    if (auto c = criu_for_containers(); !c) return c.error().message();
-    return "";
+    return criu_unsupported(caps);
 }
 
-Status CheckpointWorkload::prepare(ContainerSpec& spec, const std::string& param) const {
-    if (!accepts(param)) return fail_msg(name() + " mem must be a number of MB from 1 to 8192, got '" + param + "'");
-    if (spec.userns) return fail_msg(name() + " runs CRIU as the container's root: not with a user namespace");
+Status criu_in_container(ContainerSpec& spec, const std::string& who) {
+    if (spec.userns) return fail_msg(who + " runs CRIU as the container's root: not with a user namespace");
     auto criu = criu_for_containers();
     if (!criu) return fail(std::move(criu.error()));
     // What CRIU does in the container: ptrace and parasite code (SYS_PTRACE), namespaces and mounts
@@ -149,10 +148,31 @@ Status CheckpointWorkload::prepare(ContainerSpec& spec, const std::string& param
     for (const char* cap : {"SYS_ADMIN", "SYS_PTRACE", "CHECKPOINT_RESTORE", "SYS_TIME", "NET_ADMIN"})
         if (!adds_capability(spec, cap)) spec.add_caps.emplace_back(cap);
     spec.seccomp = false;
-    spec.limits.memory_bytes = memory_limit(std::stol(param));
     if (criu->no_breakpoints) spec.env.emplace_back("CRIU_FAULT=130");
-    spec.mounts.push_back({criu->binary, kCriu, true});
+    spec.mounts.push_back({criu->binary, CheckpointWorkload::kCriu, true});
     if (fs::exists(kKdat)) spec.mounts.push_back({kKdat, kKdat, true});
+    return {};
+}
+
+std::string criu_unsupported(const Capabilities& caps) {
+    if (!caps.unconfined_seccomp) return "CRIU needs its containers without a seccomp filter, which it cannot give";
+    if (auto c = criu_for_containers(); !c) return c.error().message();
+    return "";
+}
+
+Result<std::filesystem::path> images_directory(const std::string& what) {
+    fs::path dir = fs::path(kScratch) / owned_name(what);
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    if (!fs::create_directory(dir, ec)) return fail(Error::sys(ec.value(), "create " + dir.string()));
+    fs::permissions(dir, fs::perms::owner_all, ec);
+    return dir;
+}
+
+Status CheckpointWorkload::prepare(ContainerSpec& spec, const std::string& param) const {
+    if (!accepts(param)) return fail_msg(name() + " mem must be a number of MB from 1 to 8192, got '" + param + "'");
+    if (auto s = criu_in_container(spec, name()); !s) return s;
+    spec.limits.memory_bytes = memory_limit(std::stol(param));
     return {};
 }
 
@@ -161,7 +181,9 @@ std::vector<std::string> CheckpointWorkload::sweep_dead() {
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(kScratch, ec)) {
         const auto name = e.path().filename().string();
-        if (name.find("-checkpoint-") == std::string::npos || !owner_gone(name)) continue;
+        const bool images =
+            name.find("-checkpoint-") != std::string::npos || name.find("-service-") != std::string::npos;
+        if (!images || !owner_gone(name)) continue;
         if (fs::remove_all(e.path(), ec) > 0) removed.push_back("checkpoint images " + e.path().string());
     }
     return removed;
@@ -174,11 +196,9 @@ Result<Workload::Setup> CheckpointWorkload::setup(Driver& driver, const Containe
     if (!engine)
         if (auto criu = criu_for_containers(); !criu) return fail(std::move(criu.error()));
     // criu_for_containers ran `criu check`: the kernel-probe cache is fresh, given to every container read-only.
-    const fs::path dir = fs::path(kScratch) / owned_name(name() + "-" + param);
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-    if (!fs::create_directory(dir, ec)) return fail(Error::sys(ec.value(), "create " + dir.string()));
-    fs::permissions(dir, fs::perms::owner_all, ec);
+    auto made = images_directory(name() + "-" + param);
+    if (!made) return fail(std::move(made.error()));
+    const fs::path dir = *made;
     std::shared_ptr<void> keep(nullptr, [dir](void*) {
         std::error_code e;
         fs::remove_all(dir, e);

@@ -31,6 +31,14 @@ struct CriuForContainers {
 // The criu role's (/usr/local/lib/ctrbench/criu; the environment's CTRBENCH_CRIU names another), when
 // it is static and passes `criu check` (which also refreshes its kernel-probe cache); else why not.
 Result<CriuForContainers> criu_for_containers();
+// A spec whose container runs CRIU (`who` names the workload in errors): CRIU's capabilities, no seccomp,
+// the static criu and the host's kernel-probe cache bound in.
+Status criu_in_container(ContainerSpec& spec, const std::string& who);
+// Why a driver with CRIU in its containers (Capabilities::checkpoint) cannot run it here; empty when it can.
+std::string criu_unsupported(const Capabilities& caps);
+// A fresh directory for checkpoint images on the host's tmpfs, named for this run's process ("what":
+// "checkpoint-16"); sweep_dead() removes it after a kill -9.
+Result<std::filesystem::path> images_directory(const std::string& what);
 
 class CheckpointWorkload final : public Workload {
 public:

@@ -5,6 +5,7 @@
 #include "workloads/io.h"
 #include "workloads/isolation.h"
 #include "workloads/net.h"
+#include "workloads/service.h"
 #include "workloads/throughput.h"
 #include "workloads/workload.h"
 
@@ -55,6 +56,9 @@ WorkloadRegistry builtin_workloads() {
     r.add(std::make_unique<IsolationWorkload>());
     r.add(std::make_unique<CheckpointWorkload>(false));
     r.add(std::make_unique<CheckpointWorkload>(true));
+    r.add(std::make_unique<ServiceWorkload>(ServiceWorkload::Mode::Cold));
+    r.add(std::make_unique<ServiceWorkload>(ServiceWorkload::Mode::Restored));
+    r.add(std::make_unique<ServiceWorkload>(ServiceWorkload::Mode::Pool));
     return r;
 }
 

@@ -63,6 +63,8 @@ public:
     virtual std::string unsupported(const Capabilities& /*caps*/, const std::filesystem::path& /*rootfs*/) const {
         return "";
     }
+    // The image this workload runs on whatever the run's image is (service: "service"); empty = the run's.
+    virtual std::string image() const { return ""; }
     // Adjusts the spec for this parameter (capabilities, network) before create.
     virtual Status prepare(ContainerSpec& /*spec*/, const std::string& /*param*/) const { return {}; }
     // The command exec'd in the running container. An argument "{host}" is replaced by the address of
@@ -74,6 +76,8 @@ public:
     // Workloads with a response (http): after a successful exec, wait until the service inside
     // answers; the runner times this as t_response = tr - te. The outcome replaces check's.
     virtual bool awaits_response() const { return false; }
+    // Whether a run's figures include "ready_ms": create until the response (the service workloads).
+    virtual bool reports_ready() const { return false; }
     virtual Result<Outcome> await_response(Container& /*c*/, const std::string& /*param*/,
                                            std::chrono::milliseconds /*deadline*/) const {
         return fail_msg("this workload has no response to wait for");

@@ -65,7 +65,9 @@ Status extract_tar(const fs::path& tar, const fs::path& dir) {
         return done(fail_msg("open " + tar.string() + ": " + archive_error_string(in)));
     archive_entry* e = nullptr;
     int r = 0;
-    while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
+    // ARCHIVE_WARN: a name not in the C locale's charset (the CA certificates' "Főtanúsítvány"); its
+    // bytes are kept as they are, which is what the image holds.
+    while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
         archive_entry_set_pathname(e, (dir / archive_entry_pathname(e)).c_str());
         if (const char* link = archive_entry_hardlink(e)) archive_entry_set_hardlink(e, (dir / link).c_str());
         if (archive_write_header(out, e) != ARCHIVE_OK)

@@ -163,6 +163,9 @@ Capabilities DockerDriver::capabilities() const {
         c.no_network_why =
             "runsc is registered in Docker with --network=none (gVisor's sandbox network fails on this kind of host)";
     c.cgroup_parents = {"docker"};
+    c.checkpoint_why =
+        "docker's checkpoint (docker checkpoint create, docker start --checkpoint) is an experimental feature of "
+        "dockerd, off unless it runs with --experimental, and ctrbench does not drive it";
     return c;
 }
 

@@ -37,8 +37,13 @@ public:
 
     Status start() override {
         if (auto r = run_checked(cmd({"start", name_}), kVerbTimeout); !r) return fail(std::move(r.error()));
-        // The init's pid (for the memory cgroup, where OOM kills are counted) and the network settings
-        // (published ports, the bridge's gateway), in one inspect.
+        look();
+        return {};
+    }
+
+    // The init's pid (for the memory cgroup, where OOM kills are counted) and the network settings
+    // (published ports, the bridge's gateway), in one inspect: after a start or a restore.
+    void look() {
         auto info =
             run_process(cmd({"inspect", "--format", "{{.State.Pid}} {{json .NetworkSettings}}", name_}), kVerbTimeout);
         if (info && info->ok()) {
@@ -46,7 +51,6 @@ public:
             auto sp = info->out.find(' ');
             if (sp != std::string::npos) network_ = nlohmann::json::parse(info->out.substr(sp + 1), nullptr, false);
         }
-        return {};
     }
 
     Result<std::string> endpoint(int port) override { return published_endpoint(network_, port); }
@@ -308,9 +312,7 @@ Result<std::unique_ptr<Container>> PodmanDriver::restore(const ContainerSpec& sp
     auto c = std::make_unique<PodmanContainer>(b, spec.name);
     if (auto r = run_checked(args, kCheckpointTimeout); !r)
         return fail(std::move(r.error()).wrap("restore " + spec.name));  // c's destructor removes leftovers
-    auto info = run_process(c->cmd({"inspect", "--format", "{{.State.Pid}}", spec.name}), kVerbTimeout);
-    if (info && info->ok())
-        if (auto cg = memory_cgroup_of(std::atoi(info->out.c_str()))) c->memory_cgroup_ = *cg;
+    c->look();
     return std::unique_ptr<Container>(std::move(c));
 }
 

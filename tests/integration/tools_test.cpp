@@ -123,9 +123,10 @@ void expect_one_line_error(const Ran& r, int code, const std::string& needle) {
 TEST_F(ToolsTest, HarnessBadInputIsOneLineAndExit2) {
     expect_one_line_error(run({HARNESS_BIN, "--driver", "nope"}), 2,
                           "unknown driver 'nope' (valid: lean, crun, runc, runsc, docker, podman, ");
-    expect_one_line_error(run({HARNESS_BIN, "--driver", "lean", "--test", "nope"}), 2,
-                          "unknown test 'nope' (valid: boot, sqlite-read, sqlite-write, files-read, tar-extract, http, "
-                          "ping, throughput, isolation, checkpoint, checkpoint-lazy)");
+    expect_one_line_error(
+        run({HARNESS_BIN, "--driver", "lean", "--test", "nope"}), 2,
+        "unknown test 'nope' (valid: boot, sqlite-read, sqlite-write, files-read, tar-extract, http, "
+        "ping, throughput, isolation, checkpoint, checkpoint-lazy, service, service-restored, service-pool)");
     expect_one_line_error(run({HARNESS_BIN, "--frobnicate"}), 2, "--frobnicate");
     expect_one_line_error(run({HARNESS_BIN, "--driver", "lean", "--runs", "-3"}), 2, "--runs");
     expect_one_line_error(run({HARNESS_BIN}), 2, "no --driver given");

@@ -232,7 +232,14 @@ TEST(Plan, QuickRunsEveryWorkloadOncePerEngineAndBootOnEveryImageAndStorage) {
     auto workloads = builtin_workloads();
     MatrixSettings st;
     st.quick = true;
-    auto plan = make_plan(*f, *select_candidates(*f, "all"), fake_host(), {}, {}, workloads, st);
+    // lean restores a checkpoint (CRIU in its containers), docker with runc does not.
+    Capabilities restores;
+    restores.checkpoint = true;
+    const std::map<std::string, Capabilities> caps = {{"lean/lean", restores}, {"docker/runc", Capabilities{}}};
+    const auto own_image = static_cast<std::size_t>(std::count_if(workloads.all().begin(), workloads.all().end(),
+                                                                  [](const auto& w) { return !w->image().empty(); }));
+    ASSERT_EQ(own_image, 3u);  // service, service-restored, service-pool
+    auto plan = make_plan(*f, *select_candidates(*f, "all"), fake_host(), {}, {}, workloads, st, caps);
     ASSERT_EQ(plan.runnable.size(), 4u);
     EXPECT_EQ(plan.runnable[0].units.size(), workloads.all().size());  // the engine's first candidate: everything
     EXPECT_TRUE(plan.runnable[0].quick_note.empty());
@@ -240,8 +247,9 @@ TEST(Plan, QuickRunsEveryWorkloadOncePerEngineAndBootOnEveryImageAndStorage) {
     EXPECT_EQ(plan.runnable[1].units[0].workload, "boot");
     EXPECT_EQ(plan.runnable[1].units[0].runs, 3);
     EXPECT_NE(plan.runnable[1].quick_note.find("boot only"), std::string::npos);
-    EXPECT_EQ(plan.runnable[2].units.size(), workloads.all().size());  // another engine: everything
-    ASSERT_EQ(plan.runnable[3].units.size(), 1u);                      // the same engine on another storage: boot alone
+    // Another engine: everything but the service workloads (quick: only where a restore compares).
+    EXPECT_EQ(plan.runnable[2].units.size(), workloads.all().size() - own_image);
+    ASSERT_EQ(plan.runnable[3].units.size(), 1u);  // the same engine on another storage: boot alone
     EXPECT_EQ(plan.runnable[3].units[0].workload, "boot");
     EXPECT_NE(format_plan(plan, *select_candidates(*f, "all"), *f, st).find("boot only"), std::string::npos);
     // Asked for workloads by name, or not quick: every candidate runs them.
@@ -250,8 +258,16 @@ TEST(Plan, QuickRunsEveryWorkloadOncePerEngineAndBootOnEveryImageAndStorage) {
     for (const auto& e : plan.runnable) EXPECT_EQ(e.units.size(), 1u) << e.def->name;
     st.tests.clear();
     st.quick = false;
-    plan = make_plan(*f, *select_candidates(*f, "all"), fake_host(), {}, {}, workloads, st);
-    EXPECT_EQ(plan.runnable[1].units.size(), plan.runnable[0].units.size());
+    plan = make_plan(*f, *select_candidates(*f, "all"), fake_host(), {}, {}, workloads, st, caps);
+    // The full plan: everything everywhere, the service workloads (their own image) on minimal candidates
+    // only, every parameter: python and jvm twice, pools of 0 and 2.
+    auto service_units = [](const MatrixEntry& e) {
+        return std::count_if(e.units.begin(), e.units.end(),
+                             [](const auto& u) { return u.workload.starts_with("service"); });
+    };
+    EXPECT_EQ(service_units(plan.runnable[0]), 6);
+    EXPECT_EQ(service_units(plan.runnable[1]), 0) << "the full image's candidate";
+    EXPECT_EQ(plan.runnable[1].units.size(), plan.runnable[0].units.size() - 6);
 }
 
 TEST(Plan, FullRunsEveryParameterWithEachWorkloadsDefaults) {

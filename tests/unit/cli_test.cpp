@@ -45,7 +45,7 @@ TEST(Cli, UnknownTestListsValidNamesExit2) {
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_EQ(r.message,
               "unknown test 'bot' (valid: boot, sqlite-read, sqlite-write, files-read, tar-extract, http, ping, "
-              "throughput, isolation, checkpoint, checkpoint-lazy)");
+              "throughput, isolation, checkpoint, checkpoint-lazy, service, service-restored, service-pool)");
 }
 
 TEST(Cli, MissingDriverAndBadOptions) {

@@ -11,7 +11,7 @@
 //   ctrbench-agent probe KEY=VALUE...   the isolation workload's probes (probes.cpp), a line each
 //   ctrbench-agent guest-init [CMD...]   a microvm guest's first process, CMD the container's (guest_init.cpp)
 //   ctrbench-agent memtouch MB OUTDIR [external-unix] | memtouch-wake PID OUTDIR MS | criu-dump PID IMAGES WORK |
-//                  criu-restore IMAGES WORK eager|lazy | checkpoint-wake WORK MS
+//                  criu-restore IMAGES WORK eager|lazy [tcp-close] | checkpoint-wake WORK MS
 //                                                                     the checkpoint workload's (memtouch.cpp)
 // The I/O commands are the thesis's workloads (section 4.2.2); they print what they did so the
 // harness can check the work really happened.
@@ -226,11 +226,13 @@ int tar_extract(const char* tar, const char* dir) {
 }
 
 int usage() {
-    std::fprintf(stderr,
-                 "usage: ctrbench-agent memhog MB | forkbomb N | hang | ids | sqlite-read DB | sqlite-write SRC DEST |"
-                 " files-read DIR | tar-extract ARCHIVE DIR | traceme-thread | probe KEY=VALUE... |"
-                 " memtouch MB OUTDIR [external-unix] | memtouch-wake PID OUTDIR MS | criu-dump PID IMAGES WORK |"
-                 " criu-restore IMAGES WORK eager|lazy | checkpoint-wake WORK MS\n");
+    std::fprintf(
+        stderr,
+        "usage: ctrbench-agent memhog MB | forkbomb N | hang | ids | sqlite-read DB | sqlite-write SRC DEST |"
+        " files-read DIR | tar-extract ARCHIVE DIR | traceme-thread | probe KEY=VALUE... |"
+        " memtouch MB OUTDIR [external-unix] | memtouch-wake PID OUTDIR MS | criu-dump PID IMAGES WORK [tcp-close] |"
+        " criu-restore IMAGES WORK eager|lazy [tcp-close] | checkpoint-wake WORK MS | service-start [--high-pid] "
+        "PROGRAM ARGS...\n");
     return 2;
 }
 
@@ -260,8 +262,9 @@ int probe_euid();
 int guest_init(int argc, char** argv);                          // guest_init.cpp
 int memtouch(long mb, const char* outdir, bool external_unix);  // memtouch.cpp
 int memtouch_wake(pid_t pid, const char* outdir, long timeout_ms);
-int criu_dump(pid_t pid, const char* images, const char* work);
-int criu_restore(const char* images, const char* work, const char* mode);
+int criu_dump(pid_t pid, const char* images, const char* work, bool tcp_close);
+int service_start(char** argv, bool high_pid);
+int criu_restore(const char* images, const char* work, const char* mode, bool tcp_close);
 int checkpoint_wake(const char* work, long timeout_ms);
 
 int main(int argc, char** argv) {
@@ -285,9 +288,14 @@ int main(int argc, char** argv) {
         return memtouch(std::atol(argv[2]), argv[3], true);
     if (!std::strcmp(argv[1], "memtouch-wake") && argc == 5)
         return memtouch_wake(static_cast<pid_t>(std::atol(argv[2])), argv[3], std::atol(argv[4]));
-    if (!std::strcmp(argv[1], "criu-dump") && argc == 5)
-        return criu_dump(static_cast<pid_t>(std::atol(argv[2])), argv[3], argv[4]);
-    if (!std::strcmp(argv[1], "criu-restore") && argc == 5) return criu_restore(argv[2], argv[3], argv[4]);
+    if (!std::strcmp(argv[1], "criu-dump") && (argc == 5 || (argc == 6 && !std::strcmp(argv[5], "tcp-close"))))
+        return criu_dump(static_cast<pid_t>(std::atol(argv[2])), argv[3], argv[4], argc == 6);
+    if (!std::strcmp(argv[1], "service-start") && argc >= 3) {
+        const bool high = !std::strcmp(argv[2], "--high-pid");
+        if (argc > (high ? 3 : 2)) return service_start(argv + (high ? 3 : 2), high);
+    }
+    if (!std::strcmp(argv[1], "criu-restore") && (argc == 5 || (argc == 6 && !std::strcmp(argv[5], "tcp-close"))))
+        return criu_restore(argv[2], argv[3], argv[4], argc == 6);
     if (!std::strcmp(argv[1], "checkpoint-wake") && argc == 4) return checkpoint_wake(argv[2], std::atol(argv[3]));
     return usage();
 }

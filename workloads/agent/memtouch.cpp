@@ -8,9 +8,14 @@
 //   ctrbench-agent memtouch-wake P OUTDIR MS   wakes P (SIGUSR1), waits at most MS ms for its result,
 //                                              prints "memtouch sum S ok|bad exec_us U listen
 //                                              ok|unreachable|none"
-//   ctrbench-agent criu-dump P IMAGES WORK   dumps P with the criu at /ctrbench/criu, prints "dump_us U"
-//   ctrbench-agent criu-restore IMAGES WORK eager|lazy   restores it detached (lazy: beside a
-//                                              `criu lazy-pages` daemon), prints "restore_us U pid P"
+//   ctrbench-agent service-start [--high-pid] PROGRAM ARGS...   starts PROGRAM as such a process (the
+//                                              service workloads'), prints "service pid P" once it is
+//                                              exec'd (--high-pid: with a pid of 1000 or more, to be dumped)
+//   ctrbench-agent criu-dump P IMAGES WORK [tcp-close]   dumps P with the criu at /ctrbench/criu, prints
+//                                              "dump_us U" (tcp-close: connections are dumped closed)
+//   ctrbench-agent criu-restore IMAGES WORK eager|lazy [tcp-close]   restores it detached (lazy:
+//                                              beside a `criu lazy-pages` daemon), prints "restore_us U
+//                                              pid P" (tcp-close: of a dump made with it)
 //   ctrbench-agent checkpoint-wake WORK MS    memtouch-wake of the restored P, with the restore's time
 // P is a child of the command, in a session of its own, with /dev/null as its stdio and nothing else
 // open: what CRIU dumps and restores without help. It takes a pid of 1000 or more (ns_last_pid where
@@ -153,23 +158,27 @@ const char* still_listens(int s) {
     _exit(::rename(tmp.c_str(), (outdir + "/result").c_str()) == 0 ? 0 : 1);
 }
 
+// The next child gets a pid of kHighPid or more (see the top of the file).
+void take_high_pids() {
+    if (::getpid() >= kHighPid) return;
+    if (FILE* f = std::fopen("/proc/sys/kernel/ns_last_pid", "w")) {
+        std::fprintf(f, "%d", kHighPid - 1);
+        std::fclose(f);
+    }
+    // Where /proc/sys is read-only: children that exit at once use the pids up to kHighPid.
+    for (pid_t last = ::getpid(); last > 0 && last < kHighPid - 1;) {
+        last = ::fork();
+        if (last == 0) _exit(0);
+        if (last > 0) ::waitpid(last, nullptr, 0);
+    }
+}
+
 }  // namespace
 
 int memtouch(long mb, const char* outdir, bool external_unix) {
     if (mb <= 0) return std::fprintf(stderr, "ctrbench-agent: memtouch: MB must be positive\n"), 2;
     ::mkdir(outdir, 0755);  // where the woken process writes its result
-    if (::getpid() < kHighPid) {
-        if (FILE* f = std::fopen("/proc/sys/kernel/ns_last_pid", "w")) {
-            std::fprintf(f, "%d", kHighPid - 1);
-            std::fclose(f);
-        }
-        // Where /proc/sys is read-only: children that exit at once use the pids up to kHighPid.
-        for (pid_t last = ::getpid(); last > 0 && last < kHighPid - 1;) {
-            last = ::fork();
-            if (last == 0) _exit(0);
-            if (last > 0) ::waitpid(last, nullptr, 0);
-        }
-    }
+    take_high_pids();
     // external-unix: the process keeps a unix socket whose peer a sibling holds, outside the tree a dump
     // takes (what CRIU refuses without --ext-unix-sk).
     int pair[2] = {-1, -1};
@@ -206,6 +215,37 @@ int memtouch(long mb, const char* outdir, bool external_unix) {
     buf[n] = 0;
     if (char* nl = std::strchr(buf, '\n')) *nl = 0;
     std::printf("memtouch pid %d sum %s\n", static_cast<int>(child), buf);
+    return 0;
+}
+
+int service_start(char** argv, bool high_pid) {
+    if (high_pid) take_high_pids();
+    int pipefd[2];
+    if (::pipe2(pipefd, O_CLOEXEC) != 0) return fail("pipe");
+    const pid_t child = ::fork();
+    if (child < 0) return fail("fork");
+    if (child == 0) {
+        ::close(pipefd[0]);
+        ::setsid();
+        const int null = ::open("/dev/null", O_RDWR);
+        if (null < 0) _exit(126);
+        for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+        ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);  // the pipe's end closes at the exec, or says why it failed
+        if (::chdir("/") != 0) _exit(1);
+        ::execv(argv[0], argv);
+        const int err = errno;
+        (void)!::write(pipefd[1], &err, sizeof err);
+        _exit(127);
+    }
+    ::close(pipefd[1]);
+    int err = 0;
+    const ssize_t n = ::read(pipefd[0], &err, sizeof err);
+    ::close(pipefd[0]);
+    if (n == sizeof err) {
+        ::waitpid(child, nullptr, 0);
+        return std::fprintf(stderr, "ctrbench-agent: service-start: %s: %s\n", argv[0], std::strerror(err)), 1;
+    }
+    std::printf("service pid %d\n", static_cast<int>(child));
     return 0;
 }
 
@@ -280,15 +320,17 @@ std::string read_first_line(const std::string& path) {
 
 }  // namespace
 
-int criu_dump(pid_t pid, const char* images, const char* work) {
+int criu_dump(pid_t pid, const char* images, const char* work, bool tcp_close) {
     ::mkdir(work, 0755);
     long long us = 0;
-    if (int rc = run_criu({"dump", "-t", std::to_string(pid), "-D", images}, work, "dump.log", &us); rc != 0) return rc;
+    std::vector<std::string> args = {"dump", "-t", std::to_string(pid), "-D", images};
+    if (tcp_close) args.emplace_back("--tcp-close");
+    if (int rc = run_criu(args, work, "dump.log", &us); rc != 0) return rc;
     std::printf("dump_us %lld\n", us);
     return 0;
 }
 
-int criu_restore(const char* images, const char* work, const char* mode) {
+int criu_restore(const char* images, const char* work, const char* mode, bool tcp_close) {
     const bool lazy = std::strcmp(mode, "lazy") == 0;
     if (!lazy && std::strcmp(mode, "eager") != 0)
         return std::fprintf(stderr, "ctrbench-agent: criu-restore: mode must be eager or lazy, not %s\n", mode), 2;
@@ -302,6 +344,7 @@ int criu_restore(const char* images, const char* work, const char* mode) {
     }
     std::vector<std::string> args = {"restore", "-D", images, "--restore-detached", "--pidfile", w + "/restored.pid"};
     if (lazy) args.emplace_back("--lazy-pages");
+    if (tcp_close) args.emplace_back("--tcp-close");
     if (int rc = run_criu(args, w, "restore.log", &us); rc != 0) return rc;
     const std::string pid = read_first_line(w + "/restored.pid");
     if (std::ofstream out(w + "/restore_us"); !(out << us << "\n"))
