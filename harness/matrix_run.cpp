@@ -335,7 +335,7 @@ int run_matrix(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
     std::map<std::string, Capabilities> caps;
     for (const auto* def : *selected)
         if (auto key = def->columns.driver + "/" + def->columns.runtime; !caps.count(key))
-            if (auto d = drivers.make(def->columns.driver, def->columns.runtime)) caps[key] = d->capabilities();
+            if (auto d = make_driver(drivers, def->columns)) caps[key] = d->capabilities();
     MatrixPlan plan = make_plan(*file, *selected, facts, settings, current, workloads, st, caps);
     if (!o.setup) plan.skip_reconfiguring("its playbook; --no-setup given");
     if (o.dry_run) return std::printf("%s", format_plan(plan, *selected, *file, st).c_str()), 0;
