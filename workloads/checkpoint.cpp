@@ -43,24 +43,6 @@ bool static_elf(const fs::path& p) {
     return true;
 }
 
-// "key V" in a line of the agent's output.
-std::optional<long long> field(const std::string& out, const std::string& key) {
-    std::istringstream in(out);
-    std::string word;
-    while (in >> word)
-        if (word == key) {
-            long long v = 0;
-            if (in >> v) return v;
-        }
-    return std::nullopt;
-}
-
-std::string one_line(std::string s) {
-    std::replace(s.begin(), s.end(), '\n', ' ');
-    while (!s.empty() && s.back() == ' ') s.pop_back();
-    return s.substr(0, 300);
-}
-
 // criu's last "Error ..." line of `out`, else its first line.
 std::string last_error(const std::string& out) {
     std::istringstream in(out);
@@ -87,6 +69,23 @@ Status check_woken(const std::string& out, const std::string& param) {
 }
 
 }  // namespace
+
+std::optional<long long> agent_field(const std::string& out, const std::string& key) {
+    std::istringstream in(out);
+    std::string word;
+    while (in >> word)
+        if (word == key) {
+            long long v = 0;
+            if (in >> v) return v;
+        }
+    return std::nullopt;
+}
+
+std::string one_line(std::string s) {
+    std::replace(s.begin(), s.end(), '\n', ' ');
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    return s.substr(0, 300);
+}
 
 Result<CriuForContainers> criu_for_containers() {
     // Asked by every run's unsupported() and prepare(): looked at once per binary, `criu check` included.
@@ -228,7 +227,7 @@ Result<Workload::Setup> CheckpointWorkload::setup(Driver& driver, const Containe
         auto why = !touched ? touched.error() : expect_success(*touched).error();
         return fail(finish(fail(std::move(why))).error().wrap("start the process to dump"));
     }
-    auto pid = field(touched->out, "pid");
+    auto pid = agent_field(touched->out, "pid");
     if (!pid) return fail(finish(fail_msg("memtouch said no pid: " + one_line(touched->out))).error());
     double dump_ms = 0;
     if (engine) {  // the engine dumps the whole container into a file, which every run restores
@@ -245,7 +244,7 @@ Result<Workload::Setup> CheckpointWorkload::setup(Driver& driver, const Containe
         else if (!dumped->ok())
             st = fail_msg("criu dump of a " + param + " MB process: " + one_line(dumped->err));
         if (auto s = finish(std::move(st)); !s) return fail(std::move(s.error()));
-        auto us = field(dumped->out, "dump_us");
+        auto us = agent_field(dumped->out, "dump_us");
         if (!us) return fail_msg("criu-dump said no time: " + one_line(dumped->out));
         dump_ms = static_cast<double>(*us) / 1000.0;
     }
@@ -296,7 +295,7 @@ Result<Outcome> CheckpointWorkload::measure(Driver& driver, const ContainerSpec&
     if (auto s = check_woken(r->out, param); !s) return fail(std::move(s.error()));
     if (!stopped) return fail(std::move(stopped.error()));
     if (!cleaned) return fail(std::move(cleaned.error()));
-    auto exec = field(r->out, "exec_us");
+    auto exec = agent_field(r->out, "exec_us");
     if (!exec) return fail_msg("memtouch-wake said no time: " + one_line(r->out));
     const double restore = std::chrono::duration<double, std::milli>(t1 - t0).count();
     Outcome o{restore, "ms restore", "engine restore (its container included); " + one_line(r->out)};
@@ -310,7 +309,7 @@ std::vector<std::string> CheckpointWorkload::command(const std::string&) const {
 
 Result<Outcome> CheckpointWorkload::check(const ExecResult& r, const std::string& param) const {
     if (!r.ok()) return fail_msg("criu restore of the " + param + " MB process: " + one_line(r.err));
-    auto us = field(r.out, "restore_us");
+    auto us = agent_field(r.out, "restore_us");
     if (!us) return fail_msg("criu-restore said no time: " + one_line(r.out));
     return Outcome{static_cast<double>(*us) / 1000.0, "ms restore", one_line(r.out)};
 }
@@ -321,8 +320,8 @@ Result<Outcome> CheckpointWorkload::await_response(Container& c, const std::stri
     if (!r) return fail(std::move(r.error()));
     if (!r->ok()) return fail_msg("wake the restored " + param + " MB process: " + one_line(r->err));
     if (auto s = check_woken(r->out, param); !s) return fail(std::move(s.error()));
-    auto restore = field(r->out, "restore_us");
-    auto exec = field(r->out, "exec_us");
+    auto restore = agent_field(r->out, "restore_us");
+    auto exec = agent_field(r->out, "exec_us");
     if (!restore || !exec) return fail_msg("checkpoint-wake said no times: " + one_line(r->out));
     Outcome o{static_cast<double>(*restore) / 1000.0, "ms restore", one_line(r->out)};
     o.figures = {{"restore_ms", static_cast<double>(*restore) / 1000.0},

@@ -31,6 +31,9 @@ struct CriuForContainers {
 // The criu role's (/usr/local/lib/ctrbench/criu; the environment's CTRBENCH_CRIU names another), when
 // it is static and passes `criu check` (which also refreshes its kernel-probe cache); else why not.
 Result<CriuForContainers> criu_for_containers();
+// "key V" in the agent's output ("dump_us 1234"), and a message made one line of at most 300 characters.
+std::optional<long long> agent_field(const std::string& out, const std::string& key);
+std::string one_line(std::string s);
 // A spec whose container runs CRIU (`who` names the workload in errors): CRIU's capabilities, no seccomp,
 // the static criu and the host's kernel-probe cache bound in.
 Status criu_in_container(ContainerSpec& spec, const std::string& who);

@@ -34,24 +34,6 @@ double ms_since(Clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-std::string one_line(std::string s) {
-    std::replace(s.begin(), s.end(), '\n', ' ');
-    while (!s.empty() && s.back() == ' ') s.pop_back();
-    return s.substr(0, 300);
-}
-
-// "key V" in the agent's output.
-std::optional<long long> field(const std::string& out, const std::string& key) {
-    std::istringstream in(out);
-    std::string word;
-    while (in >> word)
-        if (word == key) {
-            long long v = 0;
-            if (in >> v) return v;
-        }
-    return std::nullopt;
-}
-
 Status finish(Container& c, Status st) {
     auto stopped = c.stop();
     auto cleaned = c.clean();
@@ -185,7 +167,7 @@ Result<Outcome> ServiceWorkload::check(const ExecResult& r, const std::string& p
         return Outcome{};
     }
     if (!r.ok()) return fail_msg("criu restore of the " + app(param) + " service: " + one_line(r.err));
-    auto us = field(r.out, "restore_us");
+    auto us = agent_field(r.out, "restore_us");
     if (!us) return fail_msg("criu-restore said no time: " + one_line(r.out));
     Outcome o;
     o.figures["restore_ms"] = static_cast<double>(*us) / 1000.0;
@@ -243,7 +225,7 @@ Result<long long> boot_until_ready(Container& c, const std::vector<std::string>&
     auto started = c.exec(argv, deadline);
     if (!started) return fail(std::move(started.error()).wrap("start the " + what));
     if (auto s = expect_success(*started); !s) return fail(std::move(s.error()).wrap("start the " + what));
-    auto pid = field(started->out, "pid");
+    auto pid = agent_field(started->out, "pid");
     if (!pid) return fail_msg("service-start said no pid: " + one_line(started->out));
     auto ep = c.endpoint(ServiceWorkload::kPort);
     if (!ep) return fail(std::move(ep.error()));
@@ -266,7 +248,7 @@ Result<double> dump_service(Container& c, long long pid, bool engine, const fs::
         deadline);
     if (!dumped) return fail(std::move(dumped.error()));
     if (!dumped->ok()) return fail_msg("criu dump of the " + what + ": " + one_line(dumped->err));
-    auto us = field(dumped->out, "dump_us");
+    auto us = agent_field(dumped->out, "dump_us");
     if (!us) return fail_msg("criu-dump said no time: " + one_line(dumped->out));
     return static_cast<double>(*us) / 1000.0;
 }
