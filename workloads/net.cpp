@@ -6,15 +6,11 @@
 #include <thread>
 
 namespace ctrbench {
-namespace {
-
 std::string no_network_reason(const Capabilities& caps) {
     if (caps.own_network) return "";
     return caps.no_network_why.empty() ? "the driver gives its containers no network link of their own"
                                        : caps.no_network_why;
 }
-
-}  // namespace
 
 std::string HttpWorkload::unsupported(const Capabilities& caps, const std::filesystem::path& rootfs) const {
     if (auto r = no_network_reason(caps); !r.empty()) return r;

@@ -50,6 +50,9 @@ public:
     Result<Outcome> check(const ExecResult& r, const std::string& param) const override;
 };
 
+// Why a driver with `caps` gives no network link of a container's own; empty when it does.
+std::string no_network_reason(const Capabilities& caps);
+
 struct PingSummary {
     int sent = 0, received = 0;
     double min = 0, avg = 0, max = 0;

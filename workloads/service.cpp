@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "workloads/checkpoint.h"
+#include "workloads/net.h"
 
 namespace ctrbench {
 
@@ -120,9 +121,7 @@ std::vector<std::string> ServiceWorkload::service_command(const std::string& app
 }
 
 std::string ServiceWorkload::unsupported(const Capabilities& caps, const fs::path& rootfs) const {
-    if (!caps.own_network)
-        return caps.no_network_why.empty() ? "the driver gives its containers no network link of their own"
-                                           : caps.no_network_why;
+    if (auto why = no_network_reason(caps); !why.empty()) return why;
     for (const char* f : {"usr/bin/ctrbench-agent", "opt/ctrbench/service/app.py", "opt/ctrbench/service/Server.class"})
         if (!fs::exists(rootfs / f))
             return std::string("the image has no /") + f +
