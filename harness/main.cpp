@@ -150,9 +150,7 @@ int run_single(const Options& o, const DriverRegistry& drivers, WorkloadRegistry
     return ctx->finish();
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int harness_main(int argc, char** argv) {
     auto drivers = builtin_drivers();
     auto workloads = builtin_workloads();
     const std::vector<std::string> args(argv, argv + argc);
@@ -166,4 +164,16 @@ int main(int argc, char** argv) {
     if (o.cleanup) return cleanup(drivers);
     if (o.matrix_mode()) return run_matrix(o, drivers, workloads, args);
     return run_single(o, drivers, workloads, args);
+}
+
+}  // namespace
+
+// An exception no layer turned into an Error is still one line and a non-zero exit, after the stack
+// unwound: the destructors stopped and cleaned what was running; the rows written stay.
+int main(int argc, char** argv) {
+    try {
+        return harness_main(argc, argv);
+    } catch (const std::exception& e) {
+        return report_error(std::string("internal error: ") + e.what());
+    }
 }

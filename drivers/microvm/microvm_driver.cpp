@@ -51,8 +51,9 @@ fs::path modules_dir() {
 }
 
 bool have_net_modules() {
+    std::error_code ec;  // unreadable (not root): as missing
     for (const char* m : kNetModules)
-        if (!fs::exists(modules_dir() / (std::string(m) + ".ko"))) return false;
+        if (!fs::exists(modules_dir() / (std::string(m) + ".ko"), ec)) return false;
     return true;
 }
 
@@ -471,8 +472,9 @@ Probe MicrovmDriver::probe() {
         p.reason = "qemu-system-x86_64 is not installed (ansible-playbook playbooks/microvm.yml)";
         return p;
     }
-    if (!fs::exists(kernel_path())) {
-        p.reason = "no guest kernel at " + kernel_path().string() + " (ansible-playbook playbooks/microvm.yml)";
+    if (std::error_code ec; !fs::exists(kernel_path(), ec)) {
+        p.reason = ec ? "cannot look at the guest kernel " + kernel_path().string() + ": " + ec.message()
+                      : "no guest kernel at " + kernel_path().string() + " (ansible-playbook playbooks/microvm.yml)";
         return p;
     }
     if (auto v = run_process({qemu_, "--version"}, 10s); v && v->ok())
