@@ -3,6 +3,7 @@
 #include <elf.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/utsname.h>
 
 #include <algorithm>
 #include <cstring>
@@ -51,7 +52,9 @@ std::string last_error(const std::string& out) {
         if (first.empty()) first = line;
         if (line.find("Error") != std::string::npos) last = line;
     }
-    return one_line(last.empty() ? first : last);
+    auto said = one_line(last.empty() ? first : last);
+    if (said.ends_with(':')) said.pop_back();  // "... capability: " + the fix on the next line
+    return said;
 }
 
 // What the woken process said: its memory as before the dump, its socket listening and reachable.
@@ -159,6 +162,39 @@ std::string criu_unsupported(const Capabilities& caps) {
     return "";
 }
 
+namespace {
+
+constexpr const char* kKernelStamp = "kernel";  // beside the images: the release of the kernel that made them
+
+std::string this_kernel() {
+    struct utsname u {};
+    return ::uname(&u) == 0 ? u.release : "";
+}
+
+}  // namespace
+
+Status stamp_kernel(const fs::path& images) {
+    const auto path = images / kKernelStamp;
+    if (std::ofstream out(path); !(out << this_kernel() << "\n")) return fail_sys("write " + path.string());
+    return {};
+}
+
+Status made_on_this_kernel(const ContainerSpec& spec) {
+    const auto images = std::find_if(spec.mounts.begin(), spec.mounts.end(), [](const BindMount& m) {
+        return m.target == CheckpointWorkload::kImages && m.read_only;
+    });
+    if (images == spec.mounts.end()) return {};  // the dump's own container: nothing to restore yet
+    std::ifstream in(images->source / kKernelStamp);
+    std::string made;
+    if (!std::getline(in, made) || made.empty())
+        return fail_msg("the checkpoint in " + images->source.string() + " does not say which kernel made it (no " +
+                        kKernelStamp + " file): not a checkpoint ctrbench made");
+    if (const auto here = this_kernel(); made != here)
+        return fail_msg("the checkpoint in " + images->source.string() + " was made on kernel " + one_line(made) +
+                        ", this host runs " + here + ": a CRIU checkpoint is restored only on the kernel that made it");
+    return {};
+}
+
 Result<std::filesystem::path> images_directory(const std::string& what) {
     fs::path dir = fs::path(kScratch) / owned_name(what);
     std::error_code ec;
@@ -171,6 +207,7 @@ Result<std::filesystem::path> images_directory(const std::string& what) {
 Status CheckpointWorkload::prepare(ContainerSpec& spec, const std::string& param) const {
     if (!accepts(param)) return fail_msg(name() + " mem must be a number of MB from 1 to 8192, got '" + param + "'");
     if (auto s = criu_in_container(spec, name()); !s) return s;
+    if (auto s = made_on_this_kernel(spec); !s) return s;
     spec.limits.memory_bytes = memory_limit(std::stol(param));
     return {};
 }
@@ -248,6 +285,7 @@ Result<Workload::Setup> CheckpointWorkload::setup(Driver& driver, const Containe
         if (!us) return fail_msg("criu-dump said no time: " + one_line(dumped->out));
         dump_ms = static_cast<double>(*us) / 1000.0;
     }
+    if (auto s = stamp_kernel(dir); !s) return fail(std::move(s.error()));
     Setup out;
     out.mounts.push_back({dir, kImages, true});  // read-only for the runs; measure() finds an engine's file there
     out.figures["dump_ms"] = dump_ms;
@@ -279,6 +317,7 @@ Result<Outcome> CheckpointWorkload::measure(Driver& driver, const ContainerSpec&
     const auto images =
         std::find_if(base.mounts.begin(), base.mounts.end(), [](const BindMount& m) { return m.target == kImages; });
     if (images == base.mounts.end()) return fail_msg("no checkpoint was made for this run (no setup)");
+    if (auto s = made_on_this_kernel(base); !s) return fail(std::move(s.error()));
     std::ifstream pid_in(images->source / "pid");
     long pid = 0;
     if (!(pid_in >> pid)) return fail_msg("the checkpoint has no pid file in " + images->source.string());

@@ -39,6 +39,12 @@ std::string one_line(std::string s);
 Status criu_in_container(ContainerSpec& spec, const std::string& who);
 // Why a driver with CRIU in its containers (Capabilities::checkpoint) cannot run it here; empty when it can.
 std::string criu_unsupported(const Capabilities& caps);
+// The kernel a checkpoint was made on: stamp_kernel() writes this host's release beside the images
+// once the dump succeeded; made_on_this_kernel() refuses, in one line, a spec whose images (the
+// read-only /ctrbench/images of a run) carry another kernel's stamp, or none. CRIU itself does not
+// check: a restore on another kernel may fail half-way or run without features the dump relied on.
+Status stamp_kernel(const std::filesystem::path& images);
+Status made_on_this_kernel(const ContainerSpec& spec);
 // A fresh directory for checkpoint images on the host's tmpfs, named for this run's process ("what":
 // "checkpoint-16"); sweep_dead() removes it after a kill -9.
 Result<std::filesystem::path> images_directory(const std::string& what);

@@ -148,7 +148,8 @@ Status ServiceWorkload::prepare(ContainerSpec& spec, const std::string& param) c
     spec.network = NetworkMode::Own;
     spec.publish = {kPort};
     if (mode_ == Mode::Cold) return {};
-    return criu_in_container(spec, name());
+    if (auto s = criu_in_container(spec, name()); !s) return s;
+    return made_on_this_kernel(spec);
 }
 
 std::vector<std::string> ServiceWorkload::command(const std::string& param) const {
@@ -285,6 +286,7 @@ Result<Workload::Setup> ServiceWorkload::setup(Driver& driver, const ContainerSp
     auto dump_ms = dump_service(**c, *pid, engine, kept->dir, what, spec.timeout);
     if (auto s = finish(**c, dump_ms ? Status{} : fail(std::move(dump_ms.error()))); !s)
         return fail(std::move(s.error()));
+    if (auto s = stamp_kernel(kept->dir); !s) return fail(std::move(s.error()));
     Setup out;
     out.figures["dump_ms"] = *dump_ms;
     out.mounts.push_back({kept->dir, CheckpointWorkload::kImages, true});
@@ -319,6 +321,7 @@ Result<Outcome> ServiceWorkload::measure(Driver& driver, const ContainerSpec& ba
     const auto images = std::find_if(base.mounts.begin(), base.mounts.end(),
                                      [](const BindMount& m) { return m.target == CheckpointWorkload::kImages; });
     if (images == base.mounts.end()) return fail_msg("no checkpoint was made for this run (no setup)");
+    if (auto s = made_on_this_kernel(base); !s) return fail(std::move(s.error()));
     const std::string what = app(param) + " service";
     Outcome o;
     if (!driver.capabilities().checkpoint) {  // the engine restores a new container from its checkpoint

@@ -5,6 +5,10 @@
 #include "workloads/checkpoint.h"
 
 #include <gtest/gtest.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +27,11 @@ namespace fs = std::filesystem;
 namespace {
 
 const fs::path kRootfs = fs::path(CTRBENCH_IMAGES_DIR) / "minimal" / "rootfs";
+
+std::string uname_release() {
+    struct utsname u {};
+    return ::uname(&u) == 0 ? u.release : "";
+}
 
 bool one_line(const std::string& s) {
     return !s.empty() && s.find('\n') == std::string::npos;
@@ -69,8 +78,8 @@ protected:
                                                  const Workload::Setup& setup) {
         ContainerSpec s = base_;
         s.name = base_.name + "-" + std::to_string(++runs_);
+        s.mounts.insert(s.mounts.end(), setup.mounts.begin(), setup.mounts.end());  // as the runner: then prepare
         if (auto st = w.prepare(s, param); !st) return fail(std::move(st.error()));
-        s.mounts.insert(s.mounts.end(), setup.mounts.begin(), setup.mounts.end());
         auto c = driver_->create(s);
         if (!c) return c;
         if (auto st = (*c)->start(); !st) return fail(std::move(st.error()));
@@ -262,6 +271,23 @@ TEST_F(CheckpointTest, CorruptImageAndHalfWayFailureAreOneLineEach) {
         EXPECT_TRUE((*c)->stop());
         EXPECT_TRUE((*c)->clean());
     }
+    {  // a checkpoint from another kernel (its stamp says so): refused before any container is made
+        const auto stamp = images / "kernel";
+        std::string here;
+        ASSERT_TRUE(std::getline(std::ifstream(stamp), here)) << "the setup stamped no kernel";
+        EXPECT_EQ(here, uname_release());
+        for (const auto& [content, says] : std::vector<std::pair<std::string, std::string>>{
+                 {"2.6.32-elsewhere\n", "made on kernel 2.6.32-elsewhere, this host runs " + here},
+                 {"", "does not say which kernel made it"}}) {
+            std::ofstream(stamp, std::ios::trunc) << content;
+            auto c = container(w, "4", *setup);
+            ASSERT_FALSE(c) << "a checkpoint stamped '" << content << "' was taken for a restore";
+            EXPECT_TRUE(one_line(c.error().message())) << c.error().message();
+            EXPECT_NE(c.error().message().find(says), std::string::npos) << c.error().message();
+            std::cout << "stamped '" << content.substr(0, content.find('\n')) << "': " << c.error().message() << "\n";
+        }
+        std::ofstream(stamp, std::ios::trunc) << here << "\n";
+    }
     {  // a header of the checkpoint truncated: criu says so
         std::ofstream(images / "inventory.img", std::ios::trunc) << "x";
         auto c = container(w, "4", *setup);
@@ -303,6 +329,45 @@ TEST(CheckpointFaults, CriuThatCannotServeIsOneLine) {
         ::setenv("CTRBENCH_CRIU", keep.c_str(), 1);
     else
         ::unsetenv("CTRBENCH_CRIU");
+}
+
+// `criu check` failing for real: the role's criu in a child whose bounding set lacks CAP_SYS_ADMIN and
+// CAP_CHECKPOINT_RESTORE refuses to run. One line naming the cause, and the workload cannot run there.
+TEST(CheckpointFaults, CriuCheckFailureIsOneLine) {
+    auto criu = criu_for_containers();
+    if (!criu) GTEST_SKIP() << "skipped: " << criu.error().message();
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        ::close(fds[0]);
+        for (int cap : {CAP_SYS_ADMIN, CAP_CHECKPOINT_RESTORE})
+            if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) ::_exit(2);
+        // Another spelling of the same binary: criu_for_containers() looks at it afresh.
+        ::setenv("CTRBENCH_CRIU", (criu->binary.parent_path().string() + "//criu").c_str(), 1);
+        Capabilities caps;
+        caps.checkpoint = true;
+        caps.unconfined_seccomp = true;
+        const auto why = CheckpointWorkload(false).unsupported(caps, kRootfs);
+        ContainerSpec s;
+        const bool refused = !CheckpointWorkload(false).prepare(s, "1");
+        const auto said = why + (refused ? "" : " [prepare accepted]");
+        ::_exit(::write(fds[1], said.data(), said.size()) == static_cast<ssize_t>(said.size()) ? 0 : 3);
+    }
+    ::close(fds[1]);
+    std::string said;
+    char buf[512];
+    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) said.append(buf, static_cast<std::size_t>(n));
+    ::close(fds[0]);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the child failed: " << status;
+    std::cout << "criu check without its capabilities: " << said << "\n";
+    EXPECT_TRUE(one_line(said)) << said;
+    EXPECT_NE(said.find("criu check fails"), std::string::npos) << said;
+    EXPECT_NE(said.find("CAP_SYS_ADMIN"), std::string::npos) << "names criu's reason: " << said;
+    EXPECT_EQ(said.find("[prepare accepted]"), std::string::npos) << said;
 }
 
 // What a killed run left on the host's tmpfs (its images) goes with the sweep; a live run's stays.
