@@ -321,10 +321,10 @@ Result<Outcome> ServiceWorkload::measure(Driver& driver, const ContainerSpec& ba
     const auto images = std::find_if(base.mounts.begin(), base.mounts.end(),
                                      [](const BindMount& m) { return m.target == CheckpointWorkload::kImages; });
     if (images == base.mounts.end()) return fail_msg("no checkpoint was made for this run (no setup)");
-    if (auto s = made_on_this_kernel(base); !s) return fail(std::move(s.error()));
     const std::string what = app(param) + " service";
     Outcome o;
     if (!driver.capabilities().checkpoint) {  // the engine restores a new container from its checkpoint
+        if (auto s = made_on_this_kernel(base); !s) return fail(std::move(s.error()));  // CRIU's path: prepare()
         const auto t0 = Clock::now();
         auto c = driver.restore(base, images->source / kEngineFile);
         o.figures["restore_ms"] = ms_since(t0);
