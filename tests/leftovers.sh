@@ -40,8 +40,8 @@ leftovers_settled() {
     echo "$left"
 }
 
-# await_drivers DIR DRIVER...: the kill -9 tests' drivers run side by side, each writing
-# DIR/<driver>.log; waits for them all, shows each log, and fails (the caller's fail) unless every one
+# await_drivers DIR NAME...: the kill -9 tests' drivers (or a driver's sweeps) run side by side, each
+# writing DIR/<name>.log; waits for them all, shows each log, and fails (the caller's fail) unless every one
 # ended with the line "ok".
 await_drivers() {
     local dir=$1 d failed=0

@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <optional>
@@ -494,9 +496,15 @@ Status MicrovmDriver::prepare(const ContainerSpec& spec) {
     record_build("microvm", cpio->stem().string(), spec);
     std::error_code ec;  // the initramfs of the image's earlier builds, but not one another checkout still uses
     for (const auto& e : fs::directory_iterator(cpio->parent_path(), ec)) {
+        const auto ext = e.path().extension().string();
+        if (ext.starts_with(".tmp-")) {  // one being written (write_cpio): only a dead writer's goes
+            const int writer = std::atoi(ext.c_str() + 5);
+            if (writer > 0 && ::kill(writer, 0) != 0 && errno == ESRCH) fs::remove(e.path(), ec);
+            continue;
+        }
         const auto build = e.path().stem().string();
-        if (e.path() != *cpio && build.starts_with(spec.image + "-") && !build_in_use("microvm", build) &&
-            fs::remove(e.path(), ec))
+        if (ext == ".cpio" && e.path() != *cpio && build.starts_with(spec.image + "-") &&
+            !build_in_use("microvm", build) && fs::remove(e.path(), ec))
             forget_build("microvm", build);
     }
     return {};

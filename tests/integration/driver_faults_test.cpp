@@ -1,6 +1,7 @@
 // What a user sees when an engine is missing, its daemon down, a runtime unregistered or an image
 // absent: one clear line, from the probe or from the failing call, never a crash or a fake pass.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "core/process.h"
+#include "drivers/common/managed_engine.h"
 #include "drivers/containerd/containerd_driver.h"
 #include "drivers/docker/docker_driver.h"
 #include "drivers/kata/kata_driver.h"
@@ -333,6 +335,39 @@ TEST(DriverFaults, MicrovmGuestThatNeverBecomesReady) {
     c->reset();
     EXPECT_FALSE(fs::exists(fs::path(microvm::kRunDir) / s.name));
     EXPECT_EQ(hostcheck::leftovers_after(before), "");
+}
+
+// Two harnesses preparing the same image at once (kill9_phases.sh's microvm sweeps found it): the one
+// that finishes first drops the image's earlier initramfs builds, never another's half-written one;
+// the half-written one of a writer that died goes with them.
+TEST(DriverFaults, MicrovmPrepareLeavesAnotherWritersInitramfs) {
+    microvm::MicrovmDriver d;
+    if (auto p = d.probe(); !p.available) GTEST_SKIP() << "skipped: microvm: " << p.reason;
+    auto dir = fs::temp_directory_path() / ("ctrbench-sweep-vm-" + std::to_string(::getpid()));
+    fs::create_directories(dir / "rootfs/usr/bin");
+    std::ofstream(dir / "rootfs/usr/bin/ctrbench-agent") << "not run\n";
+    auto s = spec(dir / "rootfs");
+    s.image = "ctrbench-test-sweep";
+    std::ofstream(dir / (s.image + ".sha256")) << "1111111111111111111111111111111111111111  x.tar\n";
+    const fs::path images = fs::path(microvm::kMicrovmDir) / "images";
+    fs::create_directories(images);
+    pid_t dead = ::fork();  // a writer that is gone: a child reaped at once
+    if (dead == 0) ::_exit(0);
+    ::waitpid(dead, nullptr, 0);
+    const fs::path live_tmp = images / (s.image + "-2222222222222222.cpio.tmp-" + std::to_string(::getpid()));
+    const fs::path dead_tmp = images / (s.image + "-3333333333333333.cpio.tmp-" + std::to_string(dead));
+    const fs::path earlier = images / (s.image + "-4444444444444444.cpio");
+    for (const auto& f : {live_tmp, dead_tmp, earlier}) std::ofstream(f) << "x";
+    auto prepared = d.prepare(s);
+    const bool live_kept = fs::exists(live_tmp), dead_gone = !fs::exists(dead_tmp), earlier_gone = !fs::exists(earlier);
+    for (const auto& e : fs::directory_iterator(images))
+        if (e.path().filename().string().starts_with(s.image + "-")) fs::remove(e.path());
+    forget_build("microvm", s.image + "-1111111111111111");
+    fs::remove_all(dir);
+    ASSERT_TRUE(prepared) << prepared.error().message();
+    EXPECT_TRUE(live_kept) << "a live writer's half-written initramfs was removed";
+    EXPECT_TRUE(dead_gone) << "a dead writer's half-written initramfs was left";
+    EXPECT_TRUE(earlier_gone) << "the image's earlier build was left";
 }
 
 TEST(DriverFaults, MicrovmImageNotPrepared) {
