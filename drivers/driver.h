@@ -88,7 +88,7 @@ struct Capabilities {
     bool rootless = false;    // can run without root
     bool checkpoint = false;  // CRIU runs inside its containers (given the caps, binds, no seccomp)
     // The engine checkpoints a whole container into a file and restores it as a new one
-    // (Container::checkpoint, Driver::restore): podman with runc.
+    // (Container::checkpoint, Driver::restore): podman and docker with runc.
     bool engine_checkpoint = false;
     std::string
         checkpoint_why;  // when neither: why, where the engine has a checkpoint of its own ctrbench does not use
@@ -183,7 +183,8 @@ public:
     // nothing -> created: rootfs, cgroup and config are ready, no process of the spec runs yet.
     virtual Result<std::unique_ptr<Container>> create(const ContainerSpec& spec) = 0;
     // Capabilities::engine_checkpoint: nothing -> running. A new container named spec.name from a
-    // Container::checkpoint `file`, its processes restored (its config is the checkpoint's).
+    // Container::checkpoint `file`, its processes restored (its config: the checkpoint's for podman,
+    // the spec's for docker, which makes the container first: give it the dumped one's).
     virtual Result<std::unique_ptr<Container>> restore(const ContainerSpec& /*spec*/,
                                                        const std::filesystem::path& /*file*/) {
         return fail_msg("this driver's engine cannot restore a container");

@@ -321,8 +321,13 @@ Result<Outcome> CheckpointWorkload::measure(Driver& driver, const ContainerSpec&
     std::ifstream pid_in(images->source / "pid");
     long pid = 0;
     if (!(pid_in >> pid)) return fail_msg("the checkpoint has no pid file in " + images->source.string());
+    // The restored container as the dumped one was (an engine that makes it from the spec, docker,
+    // needs its memory and network; one that takes the checkpoint's config, podman, ignores them).
+    ContainerSpec spec = base;
+    spec.limits.memory_bytes = memory_limit(std::stol(param));
+    spec.network = NetworkMode::Own;
     const auto t0 = std::chrono::steady_clock::now();
-    auto c = driver.restore(base, images->source / kEngineFile);
+    auto c = driver.restore(spec, images->source / kEngineFile);
     const auto t1 = std::chrono::steady_clock::now();
     if (!c) return fail(std::move(c.error()));
     auto r = (*c)->exec({kAgent, "memtouch-wake", std::to_string(pid), kWork, std::to_string(base.timeout.count())},

@@ -325,8 +325,11 @@ Result<Outcome> ServiceWorkload::measure(Driver& driver, const ContainerSpec& ba
     Outcome o;
     if (!driver.capabilities().checkpoint) {  // the engine restores a new container from its checkpoint
         if (auto s = made_on_this_kernel(base); !s) return fail(std::move(s.error()));  // CRIU's path: prepare()
+        ContainerSpec spec = base;  // as the dumped container was (docker makes it from the spec)
+        spec.network = NetworkMode::Own;
+        spec.publish = {kPort};
         const auto t0 = Clock::now();
-        auto c = driver.restore(base, images->source / kEngineFile);
+        auto c = driver.restore(spec, images->source / kEngineFile);
         o.figures["restore_ms"] = ms_since(t0);
         if (!c) return fail(std::move(c.error()));
         auto ep = (*c)->endpoint(kPort);

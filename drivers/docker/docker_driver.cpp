@@ -3,9 +3,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -52,13 +54,121 @@ void remove_orphaned_task(const std::string& id) {
     fs::remove(fs::path("/run/docker/containerd") / id, ec);  // empty once the task is gone
 }
 
+constexpr auto kCheckpointTimeout = std::chrono::milliseconds(600s);  // a dump or restore of GBs of memory
+constexpr const char* kCheckpointName = "ctrbench";
+
+// Where dockerd keeps a container's checkpoints: <DockerRootDir>/containers/<id>/checkpoints.
+Result<fs::path> checkpoints_dir(DockerApi& api, const std::string& id) {
+    auto info = api.get_json("/info");
+    if (!info) return fail(std::move(info.error()));
+    const std::string root = info->value("DockerRootDir", "");
+    if (root.empty()) return fail_msg("dockerd's /info names no DockerRootDir");
+    return fs::path(root) / "containers" / id / "checkpoints";
+}
+
+std::string url_encode(const std::string& s);
+
+// dockerd's checkpoint is experimental: off unless the daemon runs with it.
+Status experimental_on(DockerApi& api) {
+    auto v = api.get_json("/version");
+    if (!v) return fail(std::move(v.error()));
+    if (!v->value("Experimental", false))
+        return fail_msg(
+            "dockerd runs without --experimental, which its checkpoint needs (\"experimental\": true in "
+            "/etc/docker/daemon.json; playbooks/docker.yml sets it)");
+    return {};
+}
+
 class DockerContainer final : public Container {
 public:
     DockerContainer(DockerApi api, std::string id) : api_(std::move(api)), id_(std::move(id)) {}
     ~DockerContainer() override { (void)clean(); }
 
-    Status start() override {
-        auto r = api_.call("POST", "/containers/" + id_ + "/start");
+    Status start() override { return start_with(""); }
+
+    // Capabilities::engine_checkpoint: dockerd's experimental checkpoint, CRIU through runc. It dumps
+    // the container's processes into dockerd's own directory for it (<data root>/containers/<id>/
+    // checkpoints/<name>) and stops it. `file` is a directory: that dump (checkpoint/), and what the
+    // processes changed in the container's filesystem, which docker's dump leaves out (podman's export
+    // holds it): each topmost changed path as a tar (rootfs-N.tar, its parent directory in rootfs-N.path).
+    Status checkpoint(const fs::path& file) override {
+        if (auto s = experimental_on(api_); !s) return s;
+        auto r = api_.call("POST", "/containers/" + id_ + "/checkpoints",
+                           json{{"CheckpointID", kCheckpointName}, {"Exit", true}}.dump(), "application/json",
+                           kCheckpointTimeout, {201});
+        if (!r) return fail(std::move(r.error()).wrap("checkpoint container " + id_.substr(0, 12)));
+        stopped_ = true;
+        auto dir = checkpoints_dir(api_, id_);
+        if (!dir) return fail(std::move(dir.error()));
+        std::error_code ec;
+        fs::create_directories(file, ec);
+        fs::copy(*dir / kCheckpointName, file / "checkpoint", fs::copy_options::recursive, ec);
+        if (ec)
+            return fail_msg("copy docker's checkpoint " + (*dir / kCheckpointName).string() + " to " + file.string() +
+                            ": " + ec.message());
+        auto changes = api_.get_json("/containers/" + id_ + "/changes");
+        if (!changes) return fail(std::move(changes.error()));
+        std::vector<std::pair<std::string, bool>> paths;  // path, added (else modified; deletions stay)
+        for (const auto& c : *changes)
+            if (const int kind = c.value("Kind", 2); kind != 2) paths.emplace_back(c.value("Path", ""), kind == 1);
+        auto under = [](const std::string& p, const std::string& q) { return p.starts_with(q == "/" ? q : q + "/"); };
+        // What to copy: the topmost added paths (their tars hold what is under them; their parents
+        // exist in a new container), and for the modified files (a modified directory holding changes
+        // is changed only by them) their directories, whole: one copy for a directory of many (a
+        // Python service rewrites hundreds of .pyc files; a copy each took 13 s).
+        std::vector<std::string> copies;
+        for (const auto& [p, added] : paths) {
+            const bool in_added =
+                std::any_of(paths.begin(), paths.end(), [&](const auto& q) { return q.second && under(p, q.first); });
+            const bool holds_changes =
+                std::any_of(paths.begin(), paths.end(), [&](const auto& q) { return under(q.first, p); });
+            if (p.empty() || p == "/" || in_added || (!added && holds_changes)) continue;
+            const std::string parent = fs::path(p).parent_path().string();
+            const std::string copy = added || parent == "/" ? p : parent;
+            if (std::find(copies.begin(), copies.end(), copy) == copies.end()) copies.push_back(copy);
+        }
+        int n = 0;
+        for (const auto& p : copies) {
+            auto tar = api_.call("GET", "/containers/" + id_ + "/archive?path=" + url_encode(p), "", "application/json",
+                                 kCheckpointTimeout);
+            if (!tar) return fail(std::move(tar.error()).wrap("copy " + p + " out of the checkpointed container"));
+            const auto base = file / ("rootfs-" + std::to_string(n++));
+            std::ofstream(base.string() + ".path") << fs::path(p).parent_path().string();
+            if (std::ofstream out(base.string() + ".tar", std::ios::binary); !(out << tar->body))
+                return fail_sys("write " + base.string() + ".tar");
+        }
+        return {};
+    }
+
+    // A new container from a checkpoint() `file`: its filesystem's changes put back, then dockerd 20.10,
+    // which restores only from its own directory ("custom checkpointdir is not supported"), is given
+    // the dump there, and the container starts from it. All of it is the restore's time.
+    Status start_from(const fs::path& file) {
+        for (int n = 0;; ++n) {
+            const auto base = file / ("rootfs-" + std::to_string(n));
+            std::ifstream in(base.string() + ".tar", std::ios::binary);
+            if (!in) break;
+            std::string tar((std::istreambuf_iterator<char>(in)), {}), parent;
+            std::ifstream path_in(base.string() + ".path");
+            std::getline(path_in, parent);
+            auto r = api_.call("PUT", "/containers/" + id_ + "/archive?path=" + url_encode(parent), tar,
+                               "application/x-tar", kCheckpointTimeout);
+            if (!r) return fail(std::move(r.error()).wrap("put the checkpoint's files back into " + parent));
+        }
+        auto dir = checkpoints_dir(api_, id_);
+        if (!dir) return fail(std::move(dir.error()));
+        std::error_code ec;
+        fs::create_directories(*dir, ec);
+        fs::copy(file / "checkpoint", *dir / kCheckpointName, fs::copy_options::recursive, ec);
+        if (ec)
+            return fail_msg("copy the checkpoint " + (file / "checkpoint").string() + " into " + dir->string() + ": " +
+                            ec.message());
+        return start_with(std::string("?checkpoint=") + kCheckpointName);
+    }
+
+    Status start_with(const std::string& query) {
+        auto r = api_.call("POST", "/containers/" + id_ + "/start" + query, "", "application/json",
+                           query.empty() ? std::chrono::milliseconds(60s) : kCheckpointTimeout);
         if (!r) {
             start_failed_ = true;
             return fail(std::move(r.error()));
@@ -163,11 +273,14 @@ Capabilities DockerDriver::capabilities() const {
         c.no_network_why =
             "runsc is registered in Docker with --network=none (gVisor's sandbox network fails on this kind of host)";
     c.cgroup_parents = {"docker"};
-    c.checkpoint_why =
-        "docker's checkpoint (docker checkpoint create, docker start --checkpoint) is an experimental feature of "
-        "dockerd, off unless it runs with --experimental; it works on this kind of host (tried by hand with runc, "
-        "restoring into a new container through a copy into its checkpoints directory), but ctrbench does not "
-        "drive it yet";
+    // dockerd's checkpoint (experimental: playbooks/docker.yml runs dockerd with it) goes through runc
+    // and CRIU; crun 1.8.1 has none, and gVisor's own checkpoint is not CRIU's.
+    c.engine_checkpoint = runtime_ == "runc";
+    if (!c.engine_checkpoint)
+        c.checkpoint_why =
+            "docker checkpoints containers only with runc (crun 1.8.1 has no CRIU support; gVisor "
+            "has a checkpoint of its own), not " +
+            runtime_;
     return c;
 }
 
@@ -299,15 +412,37 @@ std::vector<std::string> DockerDriver::sweep_dead() {
     return removed;
 }
 
-Result<std::unique_ptr<Container>> DockerDriver::create(const ContainerSpec& spec) {
+namespace {
+Result<std::unique_ptr<DockerContainer>> create_container(DockerApi& api, std::once_flag& swept,
+                                                          const std::function<void()>& sweep, const ContainerSpec& spec,
+                                                          const std::string& runtime) {
     if (auto s = validate(spec); !s) return fail(std::move(s.error()));
     auto ref = image_tag(spec);
     if (!ref) return fail(std::move(ref.error()));
-    std::call_once(swept_, [&] { (void)sweep_dead(); });
-    auto created =
-        api_.post_json("/containers/create?name=" + url_encode(spec.name), create_body(spec, *ref, runtime_));
+    std::call_once(swept, sweep);
+    auto created = api.post_json("/containers/create?name=" + url_encode(spec.name),
+                                 DockerDriver::create_body(spec, *ref, runtime));
     if (!created) return fail(std::move(created.error()));
-    return std::unique_ptr<Container>(new DockerContainer(api_, (*created)["Id"].get<std::string>()));
+    return std::make_unique<DockerContainer>(api, (*created)["Id"].get<std::string>());
+}
+}  // namespace
+
+Result<std::unique_ptr<Container>> DockerDriver::create(const ContainerSpec& spec) {
+    auto c = create_container(
+        api_, swept_, [this] { (void)sweep_dead(); }, spec, runtime_);
+    if (!c) return fail(std::move(c.error()));
+    return std::unique_ptr<Container>(std::move(*c));
+}
+
+Result<std::unique_ptr<Container>> DockerDriver::restore(const ContainerSpec& spec, const fs::path& file) {
+    if (!capabilities().engine_checkpoint) return fail_msg(capabilities().checkpoint_why);
+    if (auto s = experimental_on(api_); !s) return fail(std::move(s.error()));
+    auto c = create_container(
+        api_, swept_, [this] { (void)sweep_dead(); }, spec, runtime_);
+    if (!c) return fail(std::move(c.error()));
+    if (auto s = (*c)->start_from(file); !s)
+        return fail(std::move(s.error()).wrap("restore " + spec.name));  // c's destructor removes it
+    return std::unique_ptr<Container>(std::move(*c));
 }
 
 }  // namespace ctrbench::docker

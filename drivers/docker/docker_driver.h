@@ -4,6 +4,9 @@
 //         exec   = POST /containers/{id}/exec, POST /exec/{id}/start (attached), GET /exec/{id}/json;
 //         stop   = POST /containers/{id}/kill?signal=KILL, POST /containers/{id}/wait?condition=not-running;
 //         clean  = DELETE /containers/{id}?force=true&v=true.
+// Checkpoint (with runc; dockerd --experimental): POST /containers/{id}/checkpoints dumps the container
+// into dockerd's checkpoints directory, copied out to a directory of ctrbench's; restore = create,
+// the copy put back into the new container's checkpoints directory, POST /containers/{id}/start?checkpoint=.
 // The OCI runtime under Docker (runc, crun, runsc) is the driver's runtime parameter.
 // Network (NetworkMode::Own): Docker's bridge, each spec.publish port bound to a port Docker picks on
 // 127.0.0.1; start's inspect (GET /containers/{id}/json) says which, and the bridge's gateway is the
@@ -31,6 +34,7 @@ public:
     Probe probe() override;
     Status prepare(const ContainerSpec& spec) override;
     Result<std::unique_ptr<Container>> create(const ContainerSpec& spec) override;
+    Result<std::unique_ptr<Container>> restore(const ContainerSpec& spec, const std::filesystem::path& file) override;
 
     // The body of POST /containers/create for a spec.
     static nlohmann::json create_body(const ContainerSpec& spec, const std::string& image, const std::string& runtime);
