@@ -9,7 +9,7 @@
 //   service-restored   the service is started once per parameter (untimed), and dumped once it
 //                      answered; each run: create, start, exec (`criu restore` in the container, as the
 //                      checkpoint workload), response (first correct 200). "ready_ms" as above. A driver
-//                      whose engine checkpoints whole containers (podman with runc) restores a new
+//                      whose engine checkpoints whole containers (podman and docker with runc) restores a new
 //                      container with it: "ready_ms" = the engine's restore + the first 200.
 //   service-pool       seed 001's pre-start: `--param pool=N` containers (namespaces, cgroup, network)
 //                      are created and started before the runs; a request takes one, restores the JVM

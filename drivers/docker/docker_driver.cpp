@@ -90,7 +90,8 @@ public:
     // the container's processes into dockerd's own directory for it (<data root>/containers/<id>/
     // checkpoints/<name>) and stops it. `file` is a directory: that dump (checkpoint/), and what the
     // processes changed in the container's filesystem, which docker's dump leaves out (podman's export
-    // holds it): each topmost changed path as a tar (rootfs-N.tar, its parent directory in rootfs-N.path).
+    // holds it): tars of the changed paths (rootfs-N.tar, the directory it unpacks into in rootfs-N.path;
+    // deletions are not carried over).
     Status checkpoint(const fs::path& file) override {
         if (auto s = experimental_on(api_); !s) return s;
         auto r = api_.call("POST", "/containers/" + id_ + "/checkpoints",

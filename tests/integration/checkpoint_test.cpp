@@ -38,7 +38,7 @@ bool one_line(const std::string& s) {
 }
 
 // The drivers that can restore, by their capabilities: CRIU inside their containers (lean), or an
-// engine that checkpoints whole containers (podman with runc). "driver" or "driver:runtime".
+// engine that checkpoints whole containers (podman and docker with runc). "driver" or "driver:runtime".
 std::vector<std::string> restoring_drivers() {
     std::vector<std::string> out;
     auto reg = builtin_drivers();
