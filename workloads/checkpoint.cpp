@@ -171,6 +171,15 @@ std::string this_kernel() {
     return ::uname(&u) == 0 ? u.release : "";
 }
 
+// The container an engine dumps, and the one it restores into: docker makes the restored one from
+// the spec, so it needs the same memory and network (podman takes the checkpoint's config).
+ContainerSpec engine_container(ContainerSpec spec, const std::string& param) {
+    spec.limits.memory_bytes = CheckpointWorkload::memory_limit(std::stol(param));
+    // The engine's own network: restored with `--network none`, podman leaves the loopback down.
+    spec.network = NetworkMode::Own;
+    return spec;
+}
+
 }  // namespace
 
 Status stamp_kernel(const fs::path& images) {
@@ -242,9 +251,7 @@ Result<Workload::Setup> CheckpointWorkload::setup(Driver& driver, const Containe
     ContainerSpec spec = base;
     if (!accepts(param)) return fail_msg(name() + " mem must be a number of MB from 1 to 8192, got '" + param + "'");
     if (engine) {
-        spec.limits.memory_bytes = memory_limit(std::stol(param));
-        // The engine's own network: restored with `--network none`, podman leaves the loopback down.
-        spec.network = NetworkMode::Own;
+        spec = engine_container(spec, param);
     } else if (auto s = prepare(spec, param); !s) {
         return fail(std::move(s.error()));
     } else {
@@ -321,13 +328,8 @@ Result<Outcome> CheckpointWorkload::measure(Driver& driver, const ContainerSpec&
     std::ifstream pid_in(images->source / "pid");
     long pid = 0;
     if (!(pid_in >> pid)) return fail_msg("the checkpoint has no pid file in " + images->source.string());
-    // The restored container as the dumped one was (an engine that makes it from the spec, docker,
-    // needs its memory and network; one that takes the checkpoint's config, podman, ignores them).
-    ContainerSpec spec = base;
-    spec.limits.memory_bytes = memory_limit(std::stol(param));
-    spec.network = NetworkMode::Own;
     const auto t0 = std::chrono::steady_clock::now();
-    auto c = driver.restore(spec, images->source / kEngineFile);
+    auto c = driver.restore(engine_container(base, param), images->source / kEngineFile);
     const auto t1 = std::chrono::steady_clock::now();
     if (!c) return fail(std::move(c.error()));
     auto r = (*c)->exec({kAgent, "memtouch-wake", std::to_string(pid), kWork, std::to_string(base.timeout.count())},

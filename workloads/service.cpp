@@ -217,6 +217,14 @@ Result<Outcome> ServiceWorkload::await_response(Container& c, const std::string&
 
 namespace {
 
+// The container an engine dumps the service in, and the one it restores into: docker makes the
+// restored one from the spec, so it needs the same network and published port.
+ContainerSpec engine_container(ContainerSpec spec) {
+    spec.network = NetworkMode::Own;
+    spec.publish = {ServiceWorkload::kPort};
+    return spec;
+}
+
 // The service booted cold in container `c` (started) until its first correct answer: its pid.
 Result<long long> boot_until_ready(Container& c, const std::vector<std::string>& command, const std::string& what,
                                    std::chrono::milliseconds deadline) {
@@ -270,8 +278,7 @@ Result<Workload::Setup> ServiceWorkload::setup(Driver& driver, const ContainerSp
     // The service, booted cold once, dumped once it answered.
     ContainerSpec spec = base;
     if (engine) {  // the engine's own checkpoint: no CRIU of ours in the container
-        spec.network = NetworkMode::Own;
-        spec.publish = {kPort};
+        spec = engine_container(spec);
     } else if (auto s = prepare(spec, param); !s) {
         return fail(std::move(s.error()));
     } else {
@@ -325,11 +332,8 @@ Result<Outcome> ServiceWorkload::measure(Driver& driver, const ContainerSpec& ba
     Outcome o;
     if (!driver.capabilities().checkpoint) {  // the engine restores a new container from its checkpoint
         if (auto s = made_on_this_kernel(base); !s) return fail(std::move(s.error()));  // CRIU's path: prepare()
-        ContainerSpec spec = base;  // as the dumped container was (docker makes it from the spec)
-        spec.network = NetworkMode::Own;
-        spec.publish = {kPort};
         const auto t0 = Clock::now();
-        auto c = driver.restore(spec, images->source / kEngineFile);
+        auto c = driver.restore(engine_container(base), images->source / kEngineFile);
         o.figures["restore_ms"] = ms_since(t0);
         if (!c) return fail(std::move(c.error()));
         auto ep = (*c)->endpoint(kPort);

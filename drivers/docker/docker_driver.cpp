@@ -7,7 +7,6 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -57,27 +56,21 @@ void remove_orphaned_task(const std::string& id) {
 constexpr auto kCheckpointTimeout = std::chrono::milliseconds(600s);  // a dump or restore of GBs of memory
 constexpr const char* kCheckpointName = "ctrbench";
 
-// Where dockerd keeps a container's checkpoints: <DockerRootDir>/containers/<id>/checkpoints.
+// Where dockerd keeps a container's checkpoints (<DockerRootDir>/containers/<id>/checkpoints), from one
+// /info, which also says whether the daemon runs experimental: its checkpoint is off otherwise.
 Result<fs::path> checkpoints_dir(DockerApi& api, const std::string& id) {
     auto info = api.get_json("/info");
     if (!info) return fail(std::move(info.error()));
+    if (!info->value("ExperimentalBuild", false))
+        return fail_msg(
+            "dockerd runs without --experimental, which its checkpoint needs (\"experimental\": true in "
+            "/etc/docker/daemon.json; playbooks/docker.yml sets it)");
     const std::string root = info->value("DockerRootDir", "");
     if (root.empty()) return fail_msg("dockerd's /info names no DockerRootDir");
     return fs::path(root) / "containers" / id / "checkpoints";
 }
 
 std::string url_encode(const std::string& s);
-
-// dockerd's checkpoint is experimental: off unless the daemon runs with it.
-Status experimental_on(DockerApi& api) {
-    auto v = api.get_json("/version");
-    if (!v) return fail(std::move(v.error()));
-    if (!v->value("Experimental", false))
-        return fail_msg(
-            "dockerd runs without --experimental, which its checkpoint needs (\"experimental\": true in "
-            "/etc/docker/daemon.json; playbooks/docker.yml sets it)");
-    return {};
-}
 
 class DockerContainer final : public Container {
 public:
@@ -93,14 +86,13 @@ public:
     // holds it): tars of the changed paths (rootfs-N.tar, the directory it unpacks into in rootfs-N.path;
     // deletions are not carried over).
     Status checkpoint(const fs::path& file) override {
-        if (auto s = experimental_on(api_); !s) return s;
+        auto dir = checkpoints_dir(api_, id_);
+        if (!dir) return fail(std::move(dir.error()));
         auto r = api_.call("POST", "/containers/" + id_ + "/checkpoints",
                            json{{"CheckpointID", kCheckpointName}, {"Exit", true}}.dump(), "application/json",
                            kCheckpointTimeout, {201});
         if (!r) return fail(std::move(r.error()).wrap("checkpoint container " + id_.substr(0, 12)));
         stopped_ = true;
-        auto dir = checkpoints_dir(api_, id_);
-        if (!dir) return fail(std::move(dir.error()));
         std::error_code ec;
         fs::create_directories(file, ec);
         fs::copy(*dir / kCheckpointName, file / "checkpoint", fs::copy_options::recursive, ec);
@@ -145,6 +137,8 @@ public:
     // which restores only from its own directory ("custom checkpointdir is not supported"), is given
     // the dump there, and the container starts from it. All of it is the restore's time.
     Status start_from(const fs::path& file) {
+        auto dir = checkpoints_dir(api_, id_);
+        if (!dir) return fail(std::move(dir.error()));
         for (int n = 0;; ++n) {
             const auto base = file / ("rootfs-" + std::to_string(n));
             std::ifstream in(base.string() + ".tar", std::ios::binary);
@@ -156,8 +150,6 @@ public:
                                "application/x-tar", kCheckpointTimeout);
             if (!r) return fail(std::move(r.error()).wrap("put the checkpoint's files back into " + parent));
         }
-        auto dir = checkpoints_dir(api_, id_);
-        if (!dir) return fail(std::move(dir.error()));
         std::error_code ec;
         fs::create_directories(*dir, ec);
         fs::copy(file / "checkpoint", *dir / kCheckpointName, fs::copy_options::recursive, ec);
@@ -413,37 +405,24 @@ std::vector<std::string> DockerDriver::sweep_dead() {
     return removed;
 }
 
-namespace {
-Result<std::unique_ptr<DockerContainer>> create_container(DockerApi& api, std::once_flag& swept,
-                                                          const std::function<void()>& sweep, const ContainerSpec& spec,
-                                                          const std::string& runtime) {
+Result<std::unique_ptr<Container>> DockerDriver::create(const ContainerSpec& spec) {
     if (auto s = validate(spec); !s) return fail(std::move(s.error()));
     auto ref = image_tag(spec);
     if (!ref) return fail(std::move(ref.error()));
-    std::call_once(swept, sweep);
-    auto created = api.post_json("/containers/create?name=" + url_encode(spec.name),
-                                 DockerDriver::create_body(spec, *ref, runtime));
+    std::call_once(swept_, [&] { (void)sweep_dead(); });
+    auto created =
+        api_.post_json("/containers/create?name=" + url_encode(spec.name), create_body(spec, *ref, runtime_));
     if (!created) return fail(std::move(created.error()));
-    return std::make_unique<DockerContainer>(api, (*created)["Id"].get<std::string>());
-}
-}  // namespace
-
-Result<std::unique_ptr<Container>> DockerDriver::create(const ContainerSpec& spec) {
-    auto c = create_container(
-        api_, swept_, [this] { (void)sweep_dead(); }, spec, runtime_);
-    if (!c) return fail(std::move(c.error()));
-    return std::unique_ptr<Container>(std::move(*c));
+    return std::unique_ptr<Container>(new DockerContainer(api_, (*created)["Id"].get<std::string>()));
 }
 
 Result<std::unique_ptr<Container>> DockerDriver::restore(const ContainerSpec& spec, const fs::path& file) {
     if (!capabilities().engine_checkpoint) return fail_msg(capabilities().checkpoint_why);
-    if (auto s = experimental_on(api_); !s) return fail(std::move(s.error()));
-    auto c = create_container(
-        api_, swept_, [this] { (void)sweep_dead(); }, spec, runtime_);
+    auto c = create(spec);
     if (!c) return fail(std::move(c.error()));
-    if (auto s = (*c)->start_from(file); !s)
+    if (auto s = static_cast<DockerContainer&>(**c).start_from(file); !s)
         return fail(std::move(s.error()).wrap("restore " + spec.name));  // c's destructor removes it
-    return std::unique_ptr<Container>(std::move(*c));
+    return std::move(*c);
 }
 
 }  // namespace ctrbench::docker
