@@ -55,16 +55,16 @@ void remove_orphaned_task(const std::string& id) {
 
 constexpr auto kCheckpointTimeout = std::chrono::milliseconds(600s);  // a dump or restore of GBs of memory
 constexpr const char* kCheckpointName = "ctrbench";
+constexpr const char* kNotExperimental =
+    "dockerd runs without --experimental, which its checkpoint needs (\"experimental\": true in "
+    "/etc/docker/daemon.json; playbooks/docker.yml sets it)";
 
 // Where dockerd keeps a container's checkpoints (<DockerRootDir>/containers/<id>/checkpoints), from one
 // /info, which also says whether the daemon runs experimental: its checkpoint is off otherwise.
 Result<fs::path> checkpoints_dir(DockerApi& api, const std::string& id) {
     auto info = api.get_json("/info");
     if (!info) return fail(std::move(info.error()));
-    if (!info->value("ExperimentalBuild", false))
-        return fail_msg(
-            "dockerd runs without --experimental, which its checkpoint needs (\"experimental\": true in "
-            "/etc/docker/daemon.json; playbooks/docker.yml sets it)");
+    if (!info->value("ExperimentalBuild", false)) return fail_msg(kNotExperimental);
     const std::string root = info->value("DockerRootDir", "");
     if (root.empty()) return fail_msg("dockerd's /info names no DockerRootDir");
     return fs::path(root) / "containers" / id / "checkpoints";
@@ -83,8 +83,8 @@ public:
     // the container's processes into dockerd's own directory for it (<data root>/containers/<id>/
     // checkpoints/<name>) and stops it. `file` is a directory: that dump (checkpoint/), and what the
     // processes changed in the container's filesystem, which docker's dump leaves out (podman's export
-    // holds it): tars of the changed paths (rootfs-N.tar, the directory it unpacks into in rootfs-N.path;
-    // deletions are not carried over).
+    // holds it): tars of the changed paths (rootfs-N.tar, the directory it unpacks into in rootfs-N.path)
+    // and the paths it deleted from its image (deleted.json).
     Status checkpoint(const fs::path& file) override {
         auto dir = checkpoints_dir(api_, id_);
         if (!dir) return fail(std::move(dir.error()));
@@ -101,9 +101,17 @@ public:
                             ": " + ec.message());
         auto changes = api_.get_json("/containers/" + id_ + "/changes");
         if (!changes) return fail(std::move(changes.error()));
-        std::vector<std::pair<std::string, bool>> paths;  // path, added (else modified; deletions stay)
-        for (const auto& c : *changes)
-            if (const int kind = c.value("Kind", 2); kind != 2) paths.emplace_back(c.value("Path", ""), kind == 1);
+        std::vector<std::pair<std::string, bool>> paths;  // path, added (else modified)
+        json deleted = json::array();
+        for (const auto& c : *changes) {
+            if (const int kind = c.value("Kind", 2); kind != 2)
+                paths.emplace_back(c.value("Path", ""), kind == 1);
+            else
+                deleted.push_back(c.value("Path", ""));
+        }
+        if (!deleted.empty())
+            if (std::ofstream out(file / "deleted.json"); !(out << deleted.dump()))
+                return fail_sys("write " + (file / "deleted.json").string());
         auto under = [](const std::string& p, const std::string& q) { return p.starts_with(q == "/" ? q : q + "/"); };
         // What to copy: the topmost added paths (their tars hold what is under them; their parents
         // exist in a new container), and for the modified files (a modified directory holding changes
@@ -139,6 +147,7 @@ public:
     Status start_from(const fs::path& file) {
         auto dir = checkpoints_dir(api_, id_);
         if (!dir) return fail(std::move(dir.error()));
+        if (auto s = delete_paths(file / "deleted.json"); !s) return s;
         for (int n = 0;; ++n) {
             const auto base = file / ("rootfs-" + std::to_string(n));
             std::ifstream in(base.string() + ".tar", std::ios::binary);
@@ -157,6 +166,50 @@ public:
             return fail_msg("copy the checkpoint " + (file / "checkpoint").string() + " into " + dir->string() + ": " +
                             ec.message());
         return start_with(std::string("?checkpoint=") + kCheckpointName);
+    }
+
+    // What the checkpointed container deleted from its image (a JSON array of paths), deleted from
+    // this one before it starts. Docker's API has no delete; on overlay2 a child of ctrbench's mounts
+    // the container's layers in a mount namespace of its own (the mount dies with it) and removes the
+    // paths there: overlayfs writes the whiteouts into the container's upper layer, which dockerd
+    // mounts at start. Other storage drivers: one line, when there is something to delete.
+    Status delete_paths(const fs::path& list) {
+        std::ifstream in(list);
+        if (!in) return {};
+        const json paths = json::parse(in, nullptr, false);
+        if (!paths.is_array() || paths.empty() || !paths[0].is_string())
+            return fail_msg("the checkpoint's " + list.string() + " is not a list of paths");
+        auto j = api_.get_json("/containers/" + id_ + "/json");
+        if (!j) return fail(std::move(j.error()));
+        const json& graph = (*j)["GraphDriver"];
+        const std::string storage = graph.value("Name", "");
+        const std::string lower = graph["Data"].value("LowerDir", ""), upper = graph["Data"].value("UpperDir", ""),
+                          work = graph["Data"].value("WorkDir", "");
+        if (storage != "overlay2" || upper.empty() || work.empty())
+            return fail_msg("the checkpointed container deleted " + paths[0].get<std::string>() +
+                            (paths.size() > 1 ? " and " + std::to_string(paths.size() - 1) + " more paths" : "") +
+                            " from its image; ctrbench deletes them in the restored container only on docker's "
+                            "overlay2 storage, not " +
+                            storage);
+        const fs::path mnt = list.parent_path() / "rootfs-mnt";
+        std::error_code ec;
+        fs::create_directory(mnt, ec);
+        std::vector<std::string> argv = {
+            "unshare",
+            "-m",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            R"(mount -t overlay overlay -o "$1" "$2" && m=$2 && shift 2 && for p; do rm -rf -- "$m$p"; done)",
+            "sh",
+            (lower.empty() ? "" : "lowerdir=" + lower + ",") + "upperdir=" + upper + ",workdir=" + work,
+            mnt.string()};
+        for (const auto& p : paths) argv.push_back(p.get<std::string>());
+        auto r = run_checked(argv, 60s);
+        fs::remove(mnt, ec);
+        if (!r) return fail(std::move(r.error()).wrap("delete what the checkpointed container deleted"));
+        return {};
     }
 
     Status start_with(const std::string& query) {
@@ -268,12 +321,14 @@ Capabilities DockerDriver::capabilities() const {
     c.cgroup_parents = {"docker"};
     // dockerd's checkpoint (experimental: playbooks/docker.yml runs dockerd with it) goes through runc
     // and CRIU; crun 1.8.1 has none, and gVisor's own checkpoint is not CRIU's.
-    c.engine_checkpoint = runtime_ == "runc";
-    if (!c.engine_checkpoint)
+    c.engine_checkpoint = runtime_ == "runc" && experimental_.value_or(true);
+    if (runtime_ != "runc")
         c.checkpoint_why =
             "docker checkpoints containers only with runc (crun 1.8.1 has no CRIU support; gVisor "
             "has a checkpoint of its own), not " +
             runtime_;
+    else if (!c.engine_checkpoint)
+        c.checkpoint_why = kNotExperimental;
     return c;
 }
 
@@ -310,6 +365,7 @@ Probe DockerDriver::probe() {
         p.reason = info.error().message();
         return p;
     }
+    experimental_ = info->value("ExperimentalBuild", false);
     p.storage = info->value("Driver", "");
     p.versions["storage"] = p.storage;
     p.versions["cgroup_driver"] = info->value("CgroupDriver", "");

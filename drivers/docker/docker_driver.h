@@ -7,6 +7,7 @@
 // Checkpoint (with runc; dockerd --experimental): POST /containers/{id}/checkpoints dumps the container
 // into dockerd's checkpoints directory, copied out to a directory of ctrbench's; restore = create,
 // the copy put back into the new container's checkpoints directory, POST /containers/{id}/start?checkpoint=.
+// A dockerd without --experimental has no checkpoint: probe() reads it, capabilities() says so.
 // The OCI runtime under Docker (runc, crun, runsc) is the driver's runtime parameter.
 // Network (NetworkMode::Own): Docker's bridge, each spec.publish port bound to a port Docker picks on
 // 127.0.0.1; start's inspect (GET /containers/{id}/json) says which, and the bridge's gateway is the
@@ -15,6 +16,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "drivers/docker/docker_api.h"
@@ -42,6 +44,9 @@ public:
 private:
     std::string runtime_;
     DockerApi api_;
+    // Whether dockerd runs experimental (its checkpoint needs it), as the last probe() read it;
+    // unknown before: capabilities() then assumes it does, and the probe corrects it.
+    std::optional<bool> experimental_;
     std::once_flag swept_;  // stale containers of dead ctrbench processes, removed once
 };
 

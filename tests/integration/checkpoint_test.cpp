@@ -39,14 +39,16 @@ bool one_line(const std::string& s) {
 
 // The drivers that can restore, by their capabilities: CRIU inside their containers (lean), or an
 // engine that checkpoints whole containers (podman and docker with runc). "driver" or "driver:runtime".
-std::vector<std::string> restoring_drivers() {
+// `engine_only`: those whose engine restores whole containers.
+std::vector<std::string> restoring_drivers(bool engine_only = false) {
     std::vector<std::string> out;
     auto reg = builtin_drivers();
     for (const auto& name : reg.names()) {
         auto runtimes = reg.runtimes(name);
         if (runtimes.empty()) runtimes = {""};
         for (const auto& rt : runtimes)
-            if (auto d = reg.make(name, rt); d && (d->capabilities().checkpoint || d->capabilities().engine_checkpoint))
+            if (auto d = reg.make(name, rt);
+                d && ((d->capabilities().checkpoint && !engine_only) || d->capabilities().engine_checkpoint))
                 out.push_back(rt.empty() ? name : name + ":" + rt);
     }
     return out;
@@ -195,6 +197,52 @@ TEST_F(CheckpointTest, RestoredProcessIsInsideTheContainer) {
     EXPECT_TRUE((*c)->stop());
     EXPECT_TRUE((*c)->clean());
 }
+
+// An engine's restore gives the new container the dumped one's filesystem: what its processes added,
+// changed and deleted in the image (docker's dump leaves the filesystem out: the driver carries it).
+class EngineRestore : public CheckpointTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(EngineRestore, CarriesTheFilesystemChanges) {
+    set_up(GetParam());
+    if (IsSkipped()) return;
+    const fs::path dir = fs::path("/dev/shm") / (base_.name + "-fs");
+    fs::create_directories(dir);
+    ContainerSpec s = base_;
+    s.name = base_.name + "-dumped";
+    s.init = {"/bin/sh", "-c",
+              "rm /etc/group /bin/cpio && mkdir /tmp/made && echo added > /tmp/made/file && "
+              "echo changed >> /etc/passwd && touch /tmp/ready && exec sleep 1000"};
+    auto c = driver_->create(s);
+    ASSERT_TRUE(c) << c.error().message();
+    ASSERT_TRUE((*c)->start());
+    auto ready = (*c)->exec(
+        {"/bin/sh", "-c", "for i in $(seq 100); do [ -e /tmp/ready ] && exit 0; sleep 0.05; done; exit 1"}, 30s);
+    ASSERT_TRUE(ready && ready->ok());
+    auto dumped = (*c)->checkpoint(dir / "checkpoint");
+    ASSERT_TRUE(dumped) << dumped.error().message();
+    EXPECT_TRUE((*c)->clean());
+    c->reset();
+    ContainerSpec r = base_;
+    r.name = base_.name + "-restored";
+    auto restored = driver_->restore(r, dir / "checkpoint");
+    ASSERT_TRUE(restored) << restored.error().message();
+    auto seen = (*restored)->exec({"/bin/sh", "-c",
+                                   "for p in /etc/group /bin/cpio; do [ -e $p ] && echo still $p; done; "
+                                   "cat /tmp/made/file; tail -n 1 /etc/passwd; [ -e /bin/cat ] && echo kept"},
+                                  30s);
+    ASSERT_TRUE(seen && seen->ok()) << (seen ? seen->err : seen.error().message());
+    EXPECT_EQ(seen->out, "added\nchanged\nkept\n") << "deleted paths must stay deleted, added and changed ones carried";
+    EXPECT_TRUE((*restored)->stop());
+    EXPECT_TRUE((*restored)->clean());
+    restored->reset();
+    fs::remove_all(dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(Drivers, EngineRestore, ::testing::ValuesIn(restoring_drivers(true)), [](const auto& info) {
+    auto name = info.param;
+    std::replace(name.begin(), name.end(), ':', '_');
+    return name;
+});
 
 // A process CRIU cannot dump (a unix socket whose peer is outside its tree) is one line naming why.
 TEST_F(CheckpointTest, UndumpableProcessIsOneLine) {
