@@ -72,6 +72,23 @@ void forget_build(const std::string& engine, const std::string& name, const std:
     std::filesystem::remove(dir / engine / name, ec);
 }
 
+std::vector<UnusedBuild> unused_builds(const std::string& engine, const ContainerSpec& spec,
+                                       const std::vector<std::string>& tags, const std::filesystem::path& dir) {
+    std::vector<UnusedBuild> out;
+    auto current = image_tag(spec);
+    if (!current) return out;
+    const std::string repo = "ctrbench/" + spec.image + ":";
+    for (const auto& tag : tags) {
+        const auto at = tag.find(repo);
+        if (at == std::string::npos || (at > 0 && tag[at - 1] != '/') || tag.substr(at) == *current) continue;
+        const std::string hash = tag.substr(at + repo.size());
+        if (hash.empty() || hash.find_first_of("/:") != std::string::npos) continue;
+        const std::string record = "ctrbench-" + spec.image + "-" + hash;
+        if (!build_in_use(engine, record, dir)) out.push_back({tag, record});
+    }
+    return out;
+}
+
 void decode_signal_exit(ExecResult& r) {
     if (r.exit_code > 128 && r.exit_code < 128 + 65) r.signal = r.exit_code - 128;
 }

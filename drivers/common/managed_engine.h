@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "drivers/driver.h"
 
@@ -28,6 +29,17 @@ void record_build(const std::string& engine, const std::string& name, const Cont
 bool build_in_use(const std::string& engine, const std::string& name, const std::filesystem::path& dir = kBuildRecords);
 // Forgets a dropped build's record.
 void forget_build(const std::string& engine, const std::string& name, const std::filesystem::path& dir = kBuildRecords);
+
+// For the engines that keep images by tag (docker, podman): of an engine's `tags` ("ctrbench/<image>:
+// <hash>", perhaps behind a registry, "localhost/…"), those of the spec's image's earlier builds that
+// no checkout uses, to drop once the current one is imported; each with its record's name
+// ("ctrbench-<image>-<hash>", the name record_build keeps the build under, image_name's form).
+struct UnusedBuild {
+    std::string tag, record;
+};
+std::vector<UnusedBuild> unused_builds(const std::string& engine, const ContainerSpec& spec,
+                                       const std::vector<std::string>& tags,
+                                       const std::filesystem::path& dir = kBuildRecords);
 
 // "127.0.0.1:PORT" where container port `port`/tcp is published, from an inspect's NetworkSettings.
 Result<std::string> published_endpoint(const nlohmann::json& network_settings, int port);

@@ -431,6 +431,9 @@ json DockerDriver::create_body(const ContainerSpec& spec, const std::string& ima
 Status DockerDriver::prepare(const ContainerSpec& spec) {
     auto ref = image_tag(spec);
     if (!ref) return fail(std::move(ref.error()));
+    auto name = image_name(spec);
+    if (!name) return fail(std::move(name.error()));
+    record_build("docker", *name, spec);  // this checkout uses it: another's import keeps it
     if (api_.call("GET", "/images/" + *ref + "/json")) return {};
     auto tar_path = spec.rootfs.parent_path() / (spec.image + ".tar");
     std::ifstream in(tar_path, std::ios::binary);
@@ -441,6 +444,18 @@ Status DockerDriver::prepare(const ContainerSpec& spec) {
         "POST", "/images/create?fromSrc=-&repo=" + url_encode(ref->substr(0, colon)) + "&tag=" + ref->substr(colon + 1),
         tar, "application/x-tar", 300s);
     if (!r) return fail(std::move(r.error()).wrap("import image " + *ref));
+    // The image's earlier builds go (a 342 MB service image per rebuild otherwise), but not one
+    // another checkout of ctrbench still uses, nor one a container still runs from (no force).
+    auto list =
+        api_.get_json("/images/json?filters=" + url_encode(json{{"reference", {"ctrbench/" + spec.image}}}.dump()));
+    std::vector<std::string> tags;
+    if (list && list->is_array())
+        for (const auto& image : *list)
+            if (image["RepoTags"].is_array())
+                for (const auto& t : image["RepoTags"])
+                    if (t.is_string()) tags.push_back(t.get<std::string>());
+    for (const auto& old : unused_builds("docker", spec, tags))
+        if (api_.call("DELETE", "/images/" + old.tag, "", "application/json", 120s)) forget_build("docker", old.record);
     return {};
 }
 

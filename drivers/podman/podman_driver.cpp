@@ -257,6 +257,9 @@ Probe PodmanDriver::probe() {
 Status PodmanDriver::prepare(const ContainerSpec& spec) {
     auto ref = image_tag(spec);  // the same tag scheme as docker
     if (!ref) return fail(std::move(ref.error()));
+    auto name = image_name(spec);
+    if (!name) return fail(std::move(name.error()));
+    record_build("podman", *name, spec);  // this checkout uses it: another's import keeps it
     auto b = base();
     auto exists = b;
     exists.insert(exists.end(), {"image", "exists", *ref});
@@ -264,6 +267,21 @@ Status PodmanDriver::prepare(const ContainerSpec& spec) {
     auto imp = b;
     imp.insert(imp.end(), {"import", (spec.rootfs.parent_path() / (spec.image + ".tar")).string(), *ref});
     if (auto r = run_checked(imp, 300s); !r) return fail(std::move(r.error()).wrap("import image " + *ref));
+    // The image's earlier builds go, but not one another checkout still uses, nor one a container
+    // still runs from (rmi without --force refuses it).
+    auto list = b;
+    list.insert(list.end(),
+                {"images", "--filter", "reference=ctrbench/" + spec.image, "--format", "{{.Repository}}:{{.Tag}}"});
+    std::vector<std::string> tags;
+    if (auto r = run_process(list, 60s); r && r->ok()) {
+        std::istringstream in(r->out);
+        for (std::string t; std::getline(in, t);) tags.push_back(t);
+    }
+    for (const auto& old : unused_builds("podman", spec, tags)) {
+        auto rmi = b;
+        rmi.insert(rmi.end(), {"rmi", old.tag});
+        if (auto r = run_process(rmi, 120s); r && r->ok()) forget_build("podman", old.record);
+    }
     return {};
 }
 

@@ -111,6 +111,54 @@ TEST(DriverFaults, DockerImageNotImported) {
 }
 
 // liblxc is given only images that exist: a missing one is one line from create, nothing made.
+// Docker and podman keep images by tag: an import drops the image's earlier builds nobody uses, and
+// keeps one another checkout still uses (its record names it) and the current one.
+void prepare_drops_earlier_builds(Driver& d, const std::string& engine, const std::string& cli) {
+    if (auto p = d.probe(); !p.available) GTEST_SKIP() << "skipped: " << engine << ": " << p.reason;
+    auto dir = fs::temp_directory_path() / ("ctrbench-builds-" + engine + "-" + std::to_string(::getpid()));
+    fs::create_directories(dir / "rootfs");
+    fs::create_directories(dir / "other");
+    std::ofstream(dir / "rootfs/file") << "x\n";
+    auto s = spec(dir / "rootfs");
+    s.image = "ctrbench-test-builds";
+    const std::string repo = "ctrbench/" + s.image + ":";
+    ASSERT_TRUE(run_checked({"tar", "-cf", (dir / (s.image + ".tar")).string(), "-C", (dir / "rootfs").string(), "."},
+                            std::chrono::seconds(30)));
+    std::ofstream(dir / (s.image + ".sha256")) << std::string(64, '1') << "  x.tar\n";
+    // Another checkout, whose current build is 5555…; 4444… is nobody's.
+    std::ofstream(dir / "other" / (s.image + ".sha256")) << std::string(64, '5') << "  x.tar\n";
+    auto other = spec(dir / "other" / "rootfs");
+    other.image = s.image;
+    record_build(engine, "ctrbench-" + s.image + "-" + std::string(16, '5'), other);
+    for (char h : {'4', '5'})
+        ASSERT_TRUE(run_checked({cli, "import", (dir / (s.image + ".tar")).string(), repo + std::string(16, h)},
+                                std::chrono::seconds(60)));
+    auto prepared = d.prepare(s);
+    auto tags =
+        run_process({cli, "images", "--filter", "reference=" + repo.substr(0, repo.size() - 1), "--format", "{{.Tag}}"},
+                    std::chrono::seconds(60));
+    for (char h : {'1', '4', '5'}) {
+        (void)run_process({cli, "rmi", repo + std::string(16, h)}, std::chrono::seconds(60));
+        forget_build(engine, "ctrbench-" + s.image + "-" + std::string(16, h));
+    }
+    fs::remove_all(dir);
+    ASSERT_TRUE(prepared) << prepared.error().message();
+    ASSERT_TRUE(tags && tags->ok());
+    EXPECT_NE(tags->out.find(std::string(16, '1')), std::string::npos) << "the current build: " << tags->out;
+    EXPECT_NE(tags->out.find(std::string(16, '5')), std::string::npos) << "another checkout's build: " << tags->out;
+    EXPECT_EQ(tags->out.find(std::string(16, '4')), std::string::npos) << "an earlier build nobody uses: " << tags->out;
+}
+
+TEST(DriverFaults, DockerPrepareDropsEarlierBuildsNobodyUses) {
+    docker::DockerDriver d("runc");
+    prepare_drops_earlier_builds(d, "docker", "docker");
+}
+
+TEST(DriverFaults, PodmanPrepareDropsEarlierBuildsNobodyUses) {
+    podman::PodmanDriver d("runc");
+    prepare_drops_earlier_builds(d, "podman", "podman");
+}
+
 TEST(DriverFaults, ImageMissingLxc) {
     lxc::LxcDriver d;
     if (auto p = d.probe(); !p.available) GTEST_SKIP() << "skipped: lxc: " << p.reason;

@@ -115,3 +115,40 @@ TEST(Naming, AnEarlierBuildAnotherCheckoutStillUsesIsKept) {
     EXPECT_FALSE(fs::exists(records / "containerd" / "ctrbench-image-full-bbbbbbbbbbbbbbbb"));
     fs::remove_all(tmp);
 }
+
+// Docker and podman keep images by tag: after an import, the image's other tags that no checkout uses
+// are dropped; the current one, another checkout's, and other images' tags are not.
+TEST(Naming, UnusedBuildsAreTheImagesOtherTagsNobodyUses) {
+    const fs::path tmp = fs::temp_directory_path() / ("ctrbench-tags-" + std::to_string(::getpid()));
+    fs::remove_all(tmp);
+    auto checkout = [&](const std::string& dir, const std::string& sha) {
+        fs::create_directories(tmp / dir / "images" / "service" / "rootfs");
+        std::ofstream(tmp / dir / "images" / "service" / "service.sha256") << sha << "  service.tar\n";
+        ContainerSpec s;
+        s.image = "service";
+        s.rootfs = tmp / dir / "images" / "service" / "rootfs";
+        return s;
+    };
+    const fs::path records = tmp / "records";
+    const auto mine = checkout("a", "aaaaaaaaaaaaaaaa0123");
+    const auto other = checkout("b", "bbbbbbbbbbbbbbbb0123");
+    record_build("podman", "ctrbench-service-aaaaaaaaaaaaaaaa", mine, records);
+    record_build("podman", "ctrbench-service-bbbbbbbbbbbbbbbb", other, records);
+    const std::vector<std::string> tags = {
+        "localhost/ctrbench/service:aaaaaaaaaaaaaaaa",  // the current build
+        "localhost/ctrbench/service:bbbbbbbbbbbbbbbb",  // checkout b's
+        "localhost/ctrbench/service:cccccccccccccccc",  // an earlier build: nobody's
+        "localhost/ctrbench/minimal:dddddddddddddddd",  // another image
+        "localhost/notctrbench/service:eeeeeeeeeeeeeeee",
+    };
+    const auto drop = unused_builds("podman", mine, tags, records);
+    ASSERT_EQ(drop.size(), 1U);
+    EXPECT_EQ(drop[0].tag, "localhost/ctrbench/service:cccccccccccccccc");
+    EXPECT_EQ(drop[0].record, "ctrbench-service-cccccccccccccccc");
+    // Docker's tags have no registry; once b is gone, its build is dropped too.
+    fs::remove_all(tmp / "b");
+    const auto docker = unused_builds("podman", mine, {"ctrbench/service:bbbbbbbbbbbbbbbb"}, records);
+    ASSERT_EQ(docker.size(), 1U);
+    EXPECT_EQ(docker[0].tag, "ctrbench/service:bbbbbbbbbbbbbbbb");
+    fs::remove_all(tmp);
+}
