@@ -82,18 +82,25 @@ TEST(Naming, OwnedNamesCarryTheirOwnersPid) {
     EXPECT_TRUE(owner_gone("ctrbench-" + std::to_string(1 << 22 | 12345) + "-0")) << "beyond pid_max: gone";
 }
 
+namespace {
+// A checkout's images directory under `root` with `image` built, its checksum `sha`: the spec of it.
+ContainerSpec checkout_image(const fs::path& root, const std::string& image, const std::string& sha) {
+    fs::create_directories(root / "images" / image / "rootfs");
+    std::ofstream(root / "images" / image / (image + ".sha256")) << sha << "  " << image << ".tar\n";
+    ContainerSpec s;
+    s.image = image;
+    s.rootfs = root / "images" / image / "rootfs";
+    return s;
+}
+}  // namespace
+
 // An image's earlier build is dropped only when no checkout of ctrbench still has it as its image:
 // two clones on one host, each with its own images directory, share the engines.
 TEST(Naming, AnEarlierBuildAnotherCheckoutStillUsesIsKept) {
     const fs::path tmp = fs::temp_directory_path() / ("ctrbench-builds-" + std::to_string(::getpid()));
     fs::remove_all(tmp);
     auto checkout = [&](const std::string& dir, const std::string& sha) {
-        fs::create_directories(tmp / dir / "images" / "full" / "rootfs");
-        std::ofstream(tmp / dir / "images" / "full" / "full.sha256") << sha << "  full.tar\n";
-        ContainerSpec s;
-        s.image = "full";
-        s.rootfs = tmp / dir / "images" / "full" / "rootfs";
-        return s;
+        return checkout_image(tmp / dir, "full", sha);
     };
     const fs::path records = tmp / "records";
     const auto a = checkout("a", "aaaaaaaaaaaaaaaa0123");
@@ -122,12 +129,7 @@ TEST(Naming, UnusedBuildsAreTheImagesOtherTagsNobodyUses) {
     const fs::path tmp = fs::temp_directory_path() / ("ctrbench-tags-" + std::to_string(::getpid()));
     fs::remove_all(tmp);
     auto checkout = [&](const std::string& dir, const std::string& sha) {
-        fs::create_directories(tmp / dir / "images" / "service" / "rootfs");
-        std::ofstream(tmp / dir / "images" / "service" / "service.sha256") << sha << "  service.tar\n";
-        ContainerSpec s;
-        s.image = "service";
-        s.rootfs = tmp / dir / "images" / "service" / "rootfs";
-        return s;
+        return checkout_image(tmp / dir, "service", sha);
     };
     const fs::path records = tmp / "records";
     const auto mine = checkout("a", "aaaaaaaaaaaaaaaa0123");
