@@ -177,7 +177,8 @@ public:
         std::ifstream in(list);
         if (!in) return {};
         const json paths = json::parse(in, nullptr, false);
-        if (!paths.is_array() || paths.empty() || !paths[0].is_string())
+        if (!paths.is_array() || paths.empty() ||
+            !std::all_of(paths.begin(), paths.end(), [](const json& p) { return p.is_string(); }))
             return fail_msg("the checkpoint's " + list.string() + " is not a list of paths");
         auto j = api_.get_json("/containers/" + id_ + "/json");
         if (!j) return fail(std::move(j.error()));
