@@ -207,6 +207,13 @@ TEST_P(EngineRestore, CarriesTheFilesystemChanges) {
     if (IsSkipped()) return;
     const fs::path dir = fs::path("/dev/shm") / (base_.name + "-fs");
     fs::create_directories(dir);
+    struct RemoveAll {
+        fs::path p;
+        ~RemoveAll() {
+            std::error_code ec;
+            fs::remove_all(p, ec);
+        }
+    } remove_dir{dir};  // on a failed assertion too
     ContainerSpec s = base_;
     s.name = base_.name + "-dumped";
     s.init = {"/bin/sh", "-c",
@@ -235,7 +242,6 @@ TEST_P(EngineRestore, CarriesTheFilesystemChanges) {
     EXPECT_TRUE((*restored)->stop());
     EXPECT_TRUE((*restored)->clean());
     restored->reset();
-    fs::remove_all(dir);
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, EngineRestore, ::testing::ValuesIn(restoring_drivers(true)), [](const auto& info) {
