@@ -59,22 +59,24 @@ constexpr const char* kNotExperimental =
     "dockerd runs without --experimental, which its checkpoint needs (\"experimental\": true in "
     "/etc/docker/daemon.json; playbooks/docker.yml sets it)";
 
-// Where dockerd keeps a container's checkpoints (<DockerRootDir>/containers/<id>/checkpoints), from one
-// /info, which also says whether the daemon runs experimental: its checkpoint is off otherwise.
-Result<fs::path> checkpoints_dir(DockerApi& api, const std::string& id) {
+// dockerd's data root, from /info, which also says whether the daemon runs experimental: its
+// checkpoint is off otherwise. For a container of a driver that was not probed (probe() reads both).
+Result<std::string> checkpointing_data_root(DockerApi& api) {
     auto info = api.get_json("/info");
     if (!info) return fail(std::move(info.error()));
     if (!info->value("ExperimentalBuild", false)) return fail_msg(kNotExperimental);
-    const std::string root = info->value("DockerRootDir", "");
+    std::string root = info->value("DockerRootDir", "");
     if (root.empty()) return fail_msg("dockerd's /info names no DockerRootDir");
-    return fs::path(root) / "containers" / id / "checkpoints";
+    return root;
 }
 
 std::string url_encode(const std::string& s);
 
 class DockerContainer final : public Container {
 public:
-    DockerContainer(DockerApi api, std::string id) : api_(std::move(api)), id_(std::move(id)) {}
+    // `data_root`: dockerd's, when its probe found it experimental (else found when a checkpoint needs it).
+    DockerContainer(DockerApi api, std::string id, std::string data_root)
+        : api_(std::move(api)), id_(std::move(id)), data_root_(std::move(data_root)) {}
     ~DockerContainer() override { (void)clean(); }
 
     Status start() override { return start_with(""); }
@@ -86,7 +88,7 @@ public:
     // holds it): tars of the changed paths (rootfs-N.tar, the directory it unpacks into in rootfs-N.path)
     // and the paths it deleted from its image (deleted.json).
     Status checkpoint(const fs::path& file) override {
-        auto dir = checkpoints_dir(api_, id_);
+        auto dir = checkpoints_dir();
         if (!dir) return fail(std::move(dir.error()));
         auto r = api_.call("POST", "/containers/" + id_ + "/checkpoints",
                            json{{"CheckpointID", kCheckpointName}, {"Exit", true}}.dump(), "application/json",
@@ -145,7 +147,7 @@ public:
     // which restores only from its own directory ("custom checkpointdir is not supported"), is given
     // the dump there, and the container starts from it. All of it is the restore's time.
     Status start_from(const fs::path& file) {
-        auto dir = checkpoints_dir(api_, id_);
+        auto dir = checkpoints_dir();
         if (!dir) return fail(std::move(dir.error()));
         if (auto s = delete_paths(file / "deleted.json"); !s) return s;
         for (int n = 0;; ++n) {
@@ -182,10 +184,11 @@ public:
             return fail_msg("the checkpoint's " + list.string() + " is not a list of paths");
         auto j = api_.get_json("/containers/" + id_ + "/json");
         if (!j) return fail(std::move(j.error()));
-        const json& graph = (*j)["GraphDriver"];
+        const json graph = (*j)["GraphDriver"].is_object() ? (*j)["GraphDriver"] : json::object();
+        const json data = graph.contains("Data") && graph["Data"].is_object() ? graph["Data"] : json::object();
         const std::string storage = graph.value("Name", "");
-        const std::string lower = graph["Data"].value("LowerDir", ""), upper = graph["Data"].value("UpperDir", ""),
-                          work = graph["Data"].value("WorkDir", "");
+        const std::string lower = data.value("LowerDir", ""), upper = data.value("UpperDir", ""),
+                          work = data.value("WorkDir", "");
         if (storage != "overlay2" || upper.empty() || work.empty())
             return fail_msg("the checkpointed container deleted " + paths[0].get<std::string>() +
                             (paths.size() > 1 ? " and " + std::to_string(paths.size() - 1) + " more paths" : "") +
@@ -211,6 +214,16 @@ public:
         fs::remove(mnt, ec);
         if (!r) return fail(std::move(r.error()).wrap("delete what the checkpointed container deleted"));
         return {};
+    }
+
+    // Where dockerd keeps this container's checkpoints: <data root>/containers/<id>/checkpoints.
+    Result<fs::path> checkpoints_dir() {
+        if (data_root_.empty()) {
+            auto root = checkpointing_data_root(api_);
+            if (!root) return fail(std::move(root.error()));
+            data_root_ = *root;
+        }
+        return fs::path(data_root_) / "containers" / id_ / "checkpoints";
     }
 
     Status start_with(const std::string& query) {
@@ -283,6 +296,7 @@ public:
 private:
     DockerApi api_;
     std::string id_;
+    std::string data_root_;
     json network_;  // NetworkSettings, read at start
     fs::path memory_cgroup_;
     bool stopped_ = false, removed_ = false, start_failed_ = false;
@@ -367,6 +381,7 @@ Probe DockerDriver::probe() {
         return p;
     }
     experimental_ = info->value("ExperimentalBuild", false);
+    data_root_ = info->value("DockerRootDir", "");
     p.storage = info->value("Driver", "");
     p.versions["storage"] = p.storage;
     p.versions["cgroup_driver"] = info->value("CgroupDriver", "");
@@ -485,7 +500,8 @@ Result<std::unique_ptr<Container>> DockerDriver::create(const ContainerSpec& spe
     auto created =
         api_.post_json("/containers/create?name=" + url_encode(spec.name), create_body(spec, *ref, runtime_));
     if (!created) return fail(std::move(created.error()));
-    return std::unique_ptr<Container>(new DockerContainer(api_, (*created)["Id"].get<std::string>()));
+    return std::unique_ptr<Container>(new DockerContainer(api_, (*created)["Id"].get<std::string>(),
+                                                          experimental_.value_or(false) ? data_root_ : ""));
 }
 
 Result<std::unique_ptr<Container>> DockerDriver::restore(const ContainerSpec& spec, const fs::path& file) {

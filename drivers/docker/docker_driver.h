@@ -47,7 +47,8 @@ private:
     // Whether dockerd runs experimental (its checkpoint needs it), as the last probe() read it;
     // unknown before: capabilities() then assumes it does, and the probe corrects it.
     std::optional<bool> experimental_;
-    std::once_flag swept_;  // stale containers of dead ctrbench processes, removed once
+    std::string data_root_;  // dockerd's DockerRootDir, from the same probe: where its checkpoints go
+    std::once_flag swept_;   // stale containers of dead ctrbench processes, removed once
 };
 
 }  // namespace ctrbench::docker
